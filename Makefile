@@ -1,0 +1,46 @@
+# Weft developer entry points. On a fresh clone, `make run` installs what is
+# needed (uv, the locked environment) and starts the whole suite locally.
+#
+#   make run [FRESH=1] [ARGS="--services membership"]   the dev stack (weft dev)
+#   make test [ARGS="-k ladder -x"]                     the test suite
+#   make lint                                           ruff, ruff format, mypy, import contracts
+#   make bench                                          speed and memory numbers
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+ARGS ?=
+# uv's path, installing uv from PyPI first if needed (evaluated when used).
+UV = "$$(tools/ensure-uv)"
+
+.PHONY: help sync run test lint bench
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+sync:
+	@$(UV) sync --locked
+
+run:
+	@$(UV) sync --locked
+	exec $(VENV)/bin/weft dev $(if $(FRESH),--fresh) $(ARGS)
+
+test:
+	@$(UV) sync --locked --quiet
+	$(VENV)/bin/pytest $(ARGS)
+
+# Every checker runs even if an earlier one fails, so one CI run shows all problems.
+lint:
+	@$(UV) sync --locked --quiet
+	@status=0; \
+	for check in "ruff check ." "ruff format --check ." "mypy" "lint-imports"; do \
+		echo "==> $$check"; \
+		$(VENV)/bin/$$check || status=1; \
+	done; \
+	exit $$status
+
+bench:
+	@$(UV) sync --locked --quiet
+	$(VENV)/bin/python bench/run.py $(ARGS)

@@ -1,0 +1,104 @@
+"""The gateway app: the `/v1` proxy, merged OpenAPI, AsyncAPI, health.
+
+Served by `weft gateway` (uvicorn with `factory=True` on `create_app`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Response
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from weft_gateway.asyncapi import AsyncApiDocument
+from weft_gateway.openapi import MergedOpenApi
+from weft_gateway.proxy import Proxy
+from weft_gateway.ratelimit import RateLimiter
+from weft_gateway.routes import ROUTES
+from weft_gateway.settings import GatewaySettings
+from weft_gateway.upstreams import Upstreams
+from weft_shared.http import ReadinessCheck, create_service_app
+from weft_shared.observability import RequestIdMiddleware, configure_logging
+
+VERSION = "0.1.0"
+
+
+def create_app(settings: GatewaySettings | None = None) -> Gateway:
+    """Zero-argument factory for uvicorn (settings from the environment); tests may pass settings."""
+    settings = settings or GatewaySettings()
+    platform = settings.platform
+    configure_logging("gateway", level=platform.log_level, json_logs=platform.log_json)
+
+    upstreams = Upstreams(
+        settings.upstream_urls(),
+        timeout_seconds=settings.upstream_timeout_seconds,
+        max_connections=settings.upstream_max_connections,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await upstreams.start()
+        try:
+            yield
+        finally:
+            await upstreams.close()
+
+    app = create_service_app(
+        title="Weft gateway",
+        platform=platform,
+        lifespan=lifespan,
+        readiness_checks={name: _health_check(upstreams, name) for name in upstreams.configured()},
+        version=VERSION,
+    )
+    proxy = Proxy(
+        routes=ROUTES,
+        upstreams=upstreams,
+        verifier=app.state.token_verifier,
+        limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
+        max_body_bytes=settings.max_body_bytes,
+    )
+    openapi = MergedOpenApi(upstreams, ROUTES, ttl_seconds=settings.openapi_cache_seconds, version=VERSION)
+    asyncapi = AsyncApiDocument(settings.asyncapi_path)
+
+    # FastAPI's own /openapi.json would describe only the gateway; the merged one takes its
+    # place, and FastAPI's /docs page (which points at that URL) then shows the whole API.
+    app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path == app.openapi_url)]
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def merged_openapi() -> Response:
+        return Response(await openapi.document(), media_type="application/json")
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi_document() -> Response:
+        return Response(asyncapi.load(), media_type="application/json")
+
+    return Gateway(app, proxy)
+
+
+class Gateway:
+    """What uvicorn serves: `/v1/...` straight to the proxy, everything else to the FastAPI app.
+
+    The proxy skips FastAPI's middleware stack and router on purpose: it needs none of them, and
+    behind them the gateway measured ~3,500 instead of ~5,400 proxied req/s on 2 cores. It keeps
+    the request id middleware, and renders its own errors as problem+json.
+    """
+
+    def __init__(self, api: FastAPI, proxy: Proxy) -> None:
+        self.api = api
+        self.proxy = proxy
+        self._proxy_app = RequestIdMiddleware(proxy)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+            await self._proxy_app(scope, receive, send)
+        else:
+            await self.api(scope, receive, send)
+
+
+def _health_check(upstreams: Upstreams, service: str) -> ReadinessCheck:
+    async def check(app: FastAPI) -> None:
+        await upstreams.check_health(service)
+
+    return check

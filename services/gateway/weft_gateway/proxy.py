@@ -1,0 +1,267 @@
+"""Forwarding one `/v1/...` request to the service that owns it.
+
+A plain ASGI callable on purpose: this is every API request's hot path, so it reads
+the raw scope once and skips FastAPI's request/dependency machinery.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+import aiohttp
+from starlette.types import Message, Receive, Scope, Send
+from yarl import URL
+
+from weft_gateway.ratelimit import RateLimiter, retry_after_header
+from weft_gateway.routes import RouteTable
+from weft_gateway.tracing import trace_headers
+from weft_gateway.upstreams import Upstreams
+from weft_shared.auth import TokenVerifier, bearer_token
+from weft_shared.errors import BadRequest, NotFound, Problem, problem_response
+from weft_shared.observability import incoming_request_id
+
+log = logging.getLogger("weft.gateway.proxy")
+
+# RFC 9110 §7.6.1: these describe one connection, not the message, so they never cross the gateway.
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+    }
+)
+# Request headers the gateway sets itself (or that aiohttp derives from the body and URL).
+# Incoming forwarding headers are dropped, not extended: the gateway is the trust boundary and
+# states the client address it saw (uvicorn's --proxy-headers handles a load balancer in front).
+_REQUEST_REPLACED = HOP_BY_HOP | {
+    b"host",
+    b"content-length",
+    b"expect",
+    b"x-request-id",
+    b"traceparent",
+    b"tracestate",
+    b"forwarded",
+    b"x-forwarded-for",
+    b"x-forwarded-proto",
+    b"x-forwarded-host",
+    b"x-real-ip",
+}
+# uvicorn adds its own date/server and the request id middleware its own X-Request-ID; don't send two.
+_RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
+# Responses up to this size are read whole and sent in one write; larger or unsized ones stream.
+_BUFFERED_RESPONSE_BYTES = 256 * 1024
+
+
+class _ClientGone(Exception):
+    """The client disconnected before the request was forwarded."""
+
+
+class Proxy:
+    def __init__(
+        self,
+        *,
+        routes: RouteTable,
+        upstreams: Upstreams,
+        verifier: TokenVerifier,
+        limiter: RateLimiter,
+        max_body_bytes: int,
+    ) -> None:
+        self.routes = routes
+        self.upstreams = upstreams
+        self.verifier = verifier
+        self.limiter = limiter
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            started = True
+            await send(message)
+
+        try:
+            await self._forward(scope, receive, tracked_send)
+        except Problem as exc:
+            response = problem_response(
+                exc.status, exc.detail, title=exc.title, instance=scope["path"], errors=exc.errors, headers=exc.headers
+            )
+            await response(scope, receive, send)
+        except _ClientGone:
+            pass
+        except Exception:
+            # This path bypasses FastAPI's error handling, so it answers unexpected errors itself.
+            log.exception("unhandled error proxying %s %s", scope["method"], scope["path"])
+            if started:
+                raise
+            await problem_response(500, "internal error; the request id identifies it in the logs")(
+                scope, receive, send
+            )
+
+    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        route = self.routes.match(path)
+        if route is None:
+            raise NotFound(f"no service serves {path}")
+        if "/." in path and any(seg in (".", "..") for seg in path.split("/")):
+            raise BadRequest("paths must not contain '.' or '..' segments")
+
+        # One pass over the incoming headers: keep what is forwarded, note what the checks need.
+        forwarded: list[tuple[str, str]] = []
+        authorization: str | None = None
+        content_length: bytes | None = None
+        chunked = False
+        host: str | None = None
+        connection: list[bytes] = []
+        traceparents: list[str] = []
+        tracestates: list[str] = []
+        for name, value in scope["headers"]:
+            if name not in _REQUEST_REPLACED:
+                forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
+                if name == b"authorization":
+                    authorization = forwarded[-1][1]
+            elif name == b"content-length":
+                content_length = value
+            elif name == b"transfer-encoding":
+                chunked = True
+            elif name == b"traceparent":
+                traceparents.append(value.decode("latin-1").strip())
+            elif name == b"tracestate":
+                tracestates.append(value.decode("latin-1").strip())
+            elif name == b"host":
+                host = value.decode("latin-1")
+            elif name == b"connection":
+                connection.extend(t.strip().lower() for t in value.split(b","))
+        if connection:
+            # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
+            dropped = {t.decode("latin-1") for t in connection}
+            forwarded = [(k, v) for k, v in forwarded if k not in dropped]
+
+        client = scope.get("client")
+        client_ip = client[0] if client else "unknown"
+        if route.auth:
+            principal = await self.verifier.verify(bearer_token(authorization))
+            wait = self.limiter.take("sub:" + principal.sub)
+        else:
+            wait = self.limiter.take("ip:" + client_ip)
+        if wait is not None:
+            raise Problem(
+                "rate limit exceeded; retry after the time in Retry-After",
+                status=429,
+                headers={"Retry-After": retry_after_header(wait)},
+            )
+
+        base = self.upstreams.url(route.service)
+        if base is None:
+            raise Problem(f"the {route.service} service is not configured on this gateway", status=503)
+
+        body = await self._read_body(receive, content_length, chunked)
+
+        request_id = scope.get("state", {}).get("request_id") or incoming_request_id(scope["headers"])
+        forwarded.append(("x-request-id", request_id))
+        forwarded.extend(trace_headers(traceparents, tracestates))
+        forwarded.append(("x-forwarded-for", client_ip))
+        forwarded.append(("x-forwarded-proto", scope.get("scheme", "http")))
+        if host:
+            forwarded.append(("x-forwarded-host", host))
+
+        # raw_path keeps the client's percent-encoding; encoded=True stops yarl from re-quoting it.
+        raw_path: bytes = scope.get("raw_path") or quote(path).encode()
+        target = base + raw_path.decode("latin-1")
+        if scope["query_string"]:
+            target += "?" + scope["query_string"].decode("latin-1")
+        await self._exchange(scope, send, route.service, URL(target, encoded=True), forwarded, body)
+
+    async def _read_body(self, receive: Receive, content_length: bytes | None, chunked: bool) -> bytes | None:
+        """The whole request body (bounded by max_body_bytes), or None when there is none."""
+        if content_length is not None:
+            try:
+                declared = int(content_length)
+            except ValueError:
+                raise BadRequest("invalid Content-Length") from None
+            if declared > self.max_body_bytes:
+                raise _too_large(self.max_body_bytes)
+            if declared == 0 and not chunked:
+                return b""
+        elif not chunked:
+            return None
+        # Counted as it arrives: a chunked body announces no length up front.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message: Message = await receive()
+            if message["type"] == "http.disconnect":
+                raise _ClientGone
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise _too_large(self.max_body_bytes)
+            if chunk:
+                chunks.append(chunk)
+            more = message.get("more_body", False)
+        return b"".join(chunks)
+
+    async def _exchange(
+        self, scope: Scope, send: Send, service: str, url: URL, headers: list[tuple[str, str]], body: bytes | None
+    ) -> None:
+        method: str = scope["method"]
+        started = False
+        try:
+            async with self.upstreams.session.request(
+                method, url, headers=headers, data=body, allow_redirects=False
+            ) as upstream:
+                start: Message = {
+                    "type": "http.response.start",
+                    "status": upstream.status,
+                    "headers": _response_headers(upstream.raw_headers),
+                }
+                length = upstream.content_length
+                if (
+                    method == "HEAD"
+                    or upstream.status in (204, 304)
+                    or (length is not None and length <= _BUFFERED_RESPONSE_BYTES)
+                ):
+                    content = await upstream.read()
+                    started = True
+                    await send(start)
+                    await send({"type": "http.response.body", "body": content})
+                    return
+                started = True
+                await send(start)
+                async for chunk in upstream.content.iter_any():
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": b""})
+        except TimeoutError as exc:
+            if started:
+                # Too late for a status: leaving the response unfinished makes uvicorn cut the connection.
+                log.warning("%s stalled mid-response on %s", service, url.path)
+                return
+            log.warning("%s timed out on %s %s", service, method, url.path)
+            raise Problem(f"the {service} service did not answer in time", status=504) from exc
+        except aiohttp.ClientError as exc:
+            if started:
+                log.warning("%s broke off mid-response on %s: %s", service, url.path, exc)
+                return
+            log.warning("%s unreachable on %s %s: %r", service, method, url.path, exc)
+            raise Problem(f"the {service} service could not be reached", status=502) from exc
+
+
+def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:
+    headers = [(name.lower(), value) for name, value in raw]
+    named = [v for k, v in headers if k == b"connection"]
+    dropped = _RESPONSE_DROPPED
+    if named:
+        dropped = dropped | {t.strip().lower() for v in named for t in v.split(b",")}
+    return [(k, v) for k, v in headers if k not in dropped]
+
+
+def _too_large(limit: int) -> Problem:
+    return Problem(f"the request body is larger than {limit} bytes", status=413)

@@ -1,0 +1,81 @@
+"""The route table: which service owns which `/v1/...` path, and whether it needs a token.
+
+Paths are matched by templates rather than by their first segment, because one
+resource tree is shared between services (`/v1/communities/{id}` is membership's,
+`/v1/communities/{id}/events` is the events service's).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    template: str
+    service: str
+    auth: bool = True
+    # True: the template and everything below it (`/v1/events`, `/v1/events/e1/rsvps`).
+    subtree: bool = True
+
+
+def _template_regex(route: Route) -> str:
+    """`/v1/communities/{id}/events` -> `/v1/communities/[^/]+/events(?:/.*)?`."""
+    parts: list[str] = []
+    last = 0
+    for m in _PARAM.finditer(route.template):
+        parts.append(re.escape(route.template[last : m.start()]))
+        parts.append("[^/]+")
+        last = m.end()
+    parts.append(re.escape(route.template[last:]))
+    return "".join(parts) + ("(?:/.*)?" if route.subtree else "")
+
+
+class RouteTable:
+    """First match wins, so specific templates must come before the general ones they overlap."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self.routes = tuple(routes)
+        # One alternation with a named group per route: a single regex call per request,
+        # and `lastgroup` names the first alternative that matched (the params are non-capturing).
+        pattern = "|".join(f"(?P<r{i}>{_template_regex(r)})" for i, r in enumerate(self.routes))
+        self._regex = re.compile(f"(?:{pattern})\\Z", re.DOTALL)
+
+    def match(self, path: str) -> Route | None:
+        m = self._regex.match(path)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.routes[int(m.lastgroup[1:])]
+
+    def services(self) -> set[str]:
+        return {r.service for r in self.routes}
+
+
+ROUTES = RouteTable(
+    [
+        # Calendar apps subscribe without headers; the secret token in the path is the credential.
+        Route("/v1/calendar/{token}.ics", "events", auth=False, subtree=False),
+        # Sub-resources of a community that other services own.
+        Route("/v1/communities/{id}/events", "events"),
+        Route("/v1/communities/{id}/calendar.ics", "events", subtree=False),
+        Route("/v1/communities/{id}/resources", "resources"),
+        Route("/v1/communities/{id}/collections", "resources"),
+        Route("/v1/communities", "membership"),
+        Route("/v1/events", "events"),
+        Route("/v1/resources", "resources"),
+        # The caller's own things, owned by whichever service holds them; `/v1/me` itself is membership's.
+        Route("/v1/me/attendance", "events"),
+        Route("/v1/me/attendance.csv", "events", subtree=False),
+        Route("/v1/me/calendar-feed", "events"),
+        Route("/v1/me/notifications", "notifications"),
+        Route("/v1/me/notification-preferences", "notifications"),
+        Route("/v1/me", "membership"),
+        Route("/v1/webhooks", "notifications"),
+        Route("/v1/people", "membership"),
+        Route("/v1/invitations", "membership"),
+    ]
+)

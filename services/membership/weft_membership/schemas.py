@@ -1,0 +1,203 @@
+"""Request and response bodies of the membership API.
+
+Request models forbid unknown fields and accept only the declared types, so a
+body like `{"name": {"$ne": null}}` is a 422 naming `name`, never a query.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from weft_membership.domain import JoinPolicy, MemberStatus, Role, Visibility
+
+T = TypeVar("T")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]
+Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")
+]
+Tags = Annotated[list[Tag], Field(max_length=20)]
+ConductText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
+Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
+
+
+class Strict(BaseModel):
+    # Lax mode still refuses objects where strings are expected; forbid unknown fields.
+    model_config = ConfigDict(extra="forbid")
+
+
+class CommunityCreate(Strict):
+    name: Name
+    slug: Slug | None = None
+    purpose: Purpose
+    description: Description = ""
+    tags: Tags = Field(default_factory=list)
+    visibility: Visibility = Visibility.PUBLIC
+    join_policy: JoinPolicy = JoinPolicy.OPEN
+    code_of_conduct: ConductText | None = None
+
+
+class CommunityUpdate(Strict):
+    name: Name | None = None
+    purpose: Purpose | None = None
+    description: Description | None = None
+    tags: Tags | None = None
+    visibility: Visibility | None = None
+    join_policy: JoinPolicy | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> CommunityUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        for field in self.model_fields_set:
+            if getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class CodeOfConductView(BaseModel):
+    version: int
+    text: str
+    published_at: datetime
+
+
+class CommunityView(BaseModel):
+    id: str
+    slug: str
+    name: str
+    purpose: str
+    tags: list[str]
+    visibility: Visibility
+    join_policy: JoinPolicy
+    archived: bool
+    # Only for those who may see details (public, or members):
+    description: str | None = None
+    code_of_conduct: CodeOfConductView | None = None
+    member_count: int | None = None
+    created_at: datetime | None = None
+    # The caller's own standing:
+    my_role: Role | None = None
+    my_status: MemberStatus | None = None
+    my_code_of_conduct_version: int | None = None
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None
+
+
+class JoinBody(Strict):
+    accept_code_of_conduct_version: int | None = None
+    message: ShortText | None = None
+
+
+class JoinResult(BaseModel):
+    status: MemberStatus
+    request_id: str | None = None
+    role: Role | None = None
+
+
+class MemberView(BaseModel):
+    user_id: str
+    display_name: str | None
+    role: Role
+    joined_at: datetime | None
+
+
+class RoleChange(Strict):
+    role: Role
+
+
+class JoinRequestView(BaseModel):
+    request_id: str
+    user_id: str
+    display_name: str | None
+    message: str | None
+    requested_at: datetime
+
+
+class InvitationCreate(Strict):
+    email: Email | None = None
+    user_id: UserId | None = None
+    expires_in_days: Annotated[int, Field(ge=1, le=30)] = 14
+
+    @model_validator(mode="after")
+    def _exactly_one_invitee(self) -> InvitationCreate:
+        if (self.email is None) == (self.user_id is None):
+            raise ValueError("give exactly one of email or user_id")
+        return self
+
+
+class InvitationCreated(BaseModel):
+    id: str
+    token: str
+    accept_path: str
+    expires_at: datetime
+
+
+class InvitationAccept(Strict):
+    accept_code_of_conduct_version: int | None = None
+
+
+class CodeOfConductPublish(Strict):
+    text: ConductText
+
+
+class CodeOfConductAccept(Strict):
+    version: Annotated[int, Field(ge=1)]
+
+
+class ProfileUpdate(Strict):
+    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
+    bio: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
+    organisation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    expertise: Annotated[list[Word], Field(max_length=30)] = Field(default_factory=list)
+    interests: Annotated[list[Word], Field(max_length=30)] = Field(default_factory=list)
+
+
+class MyCommunity(BaseModel):
+    id: str
+    name: str
+    slug: str
+    role: Role
+
+
+class Profile(BaseModel):
+    user_id: str
+    email: str | None = None
+    display_name: str | None
+    bio: str
+    organisation: str
+    expertise: list[str]
+    interests: list[str]
+
+
+class Me(Profile):
+    communities: list[MyCommunity]
+
+
+class LinkPropose(Strict):
+    to_community_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    share_events: bool = True
+    share_resources: bool = True
+
+
+class LinkView(BaseModel):
+    id: str
+    from_community_id: str
+    to_community_id: str
+    status: Literal["proposed", "active"]
+    share_events: bool
+    share_resources: bool
+    proposed_by: str
+    created_at: datetime
+    accepted_at: datetime | None = None

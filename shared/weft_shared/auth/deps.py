@@ -1,0 +1,27 @@
+"""FastAPI dependencies: `CurrentUser` for any route that needs a caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from weft_shared.auth.tokens import Principal, TokenVerifier
+from weft_shared.errors import Unauthorized
+
+
+def bearer_token(authorization: str | None) -> str:
+    if not authorization:
+        raise Unauthorized()
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("expected 'Authorization: Bearer <token>'")
+    return token.strip()
+
+
+async def current_principal(request: Request) -> Principal:
+    verifier: TokenVerifier = request.app.state.token_verifier
+    return await verifier.verify(bearer_token(request.headers.get("authorization")))
+
+
+CurrentUser = Annotated[Principal, Depends(current_principal)]

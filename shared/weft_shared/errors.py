@@ -1,0 +1,157 @@
+"""RFC 9457 problem+json: one error shape for every Weft HTTP response."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    410: "Gone",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+
+
+class Problem(Exception):
+    """An error that carries its HTTP status; raise it from anywhere in a request."""
+
+    status: int = 400
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        errors: Sequence[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        if status is not None:
+            self.status = status
+        self.detail = detail
+        self.title = title or _TITLES.get(self.status, "Error")
+        self.errors = list(errors or [])
+        self.headers = headers or {}
+
+
+class NotFound(Problem):
+    status = 404
+
+
+class Forbidden(Problem):
+    status = 403
+
+
+class Unauthorized(Problem):
+    status = 401
+
+    def __init__(self, detail: str = "a valid bearer token is required") -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="weft"'})
+
+
+class Conflict(Problem):
+    status = 409
+
+
+class BadRequest(Problem):
+    status = 400
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        errors = [{"field": field, "message": detail}] if field else None
+        super().__init__(detail, errors=errors)
+
+
+def problem_body(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if errors:
+        body["errors"] = list(errors)
+    return body
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    instance: str | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        problem_body(status, detail, title=title, instance=instance, errors=errors),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _field_name(loc: Sequence[Any]) -> str:
+    # ("body", "name") -> "name"; ("query", "limit") -> "limit"; keep nested paths dotted.
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Make every error this app can raise come out as problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(
+            exc.status, exc.detail, title=exc.title, instance=request.url.path, errors=exc.errors, headers=exc.headers
+        )
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = validation_errors(exc)
+        fields = ", ".join(sorted({e["field"] for e in errors}))
+        return problem_response(422, f"invalid input: {fields}", instance=request.url.path, errors=errors)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        return problem_response(
+            exc.status_code, str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
+        )
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,62 @@
+"""The FastAPI app skeleton every Weft service shares: errors, request ids, health."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from weft_shared.auth.tokens import TokenVerifier
+from weft_shared.errors import install_problem_handlers, problem_response
+from weft_shared.observability import RequestIdMiddleware
+from weft_shared.settings import PlatformSettings
+
+ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
+log = logging.getLogger("weft.http")
+
+
+def create_service_app(
+    *,
+    title: str,
+    platform: PlatformSettings,
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[Any]] | None,
+    readiness_checks: dict[str, ReadinessCheck] | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app.state.token_verifier = TokenVerifier(platform)
+    install_problem_handlers(app)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem_response(500, "internal error; the request id identifies it in the logs")
+
+    app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(RequestIdMiddleware)
+    checks = readiness_checks or {}
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Readiness: every dependency this process needs answers."""
+        results: dict[str, str] = {}
+        for name, check in checks.items():
+            try:
+                await check(app)
+                results[name] = "ok"
+            except Exception as exc:  # any failure means not ready
+                results[name] = f"failing: {type(exc).__name__}"
+        ready = all(v == "ok" for v in results.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "checks": results}, status_code=200 if ready else 503
+        )
+
+    return app

@@ -1,0 +1,36 @@
+"""Opaque keyset cursors: base64url JSON of the last item's sort key."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+import orjson
+
+from weft_shared.errors import BadRequest
+
+MAX_CURSOR_LENGTH = 512
+
+
+def encode_cursor(key: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(key)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, expected: dict[str, type]) -> dict[str, Any] | None:
+    """Decode a cursor whose keys and value types must be exactly `expected`."""
+    if cursor is None or cursor == "":
+        return None
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise BadRequest("cursor is malformed", field="cursor")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = orjson.loads(raw)
+    except (binascii.Error, ValueError, orjson.JSONDecodeError) as exc:
+        raise BadRequest("cursor is malformed", field="cursor") from exc
+    if not isinstance(key, dict) or set(key) != set(expected):
+        raise BadRequest("cursor is malformed", field="cursor")
+    for name, kind in expected.items():
+        if not isinstance(key[name], kind):
+            raise BadRequest("cursor is malformed", field="cursor")
+    return key

@@ -1,0 +1,69 @@
+"""Settings shared by every Weft process.
+
+Each service composes `PlatformSettings` (env prefix ``WEFT_``) with its own
+settings class (env prefix ``WEFT_<SERVICE>_``), so an operator configures the
+network-wide things once and overrides per service only what differs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Public on purpose: anyone can mint tokens with it, so it only works in dev.
+DEV_SIGNING_KEY = "weft-dev-signing-key--never-use-outside-dev"
+DEV_ISSUER = "weft-dev"
+AUDIENCE = "weft"
+
+
+class PlatformSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WEFT_", extra="ignore")
+
+    env: Literal["dev", "production"] = "production"
+    nats_url: str = "nats://127.0.0.1:4222"
+    mongodb_url: str = Field(
+        "mongodb://127.0.0.1:27017",
+        validation_alias=AliasChoices("MONGODB_URL", "WEFT_MONGODB_URL"),
+    )
+    stream_name: str = "WEFT"
+    # How long the stream keeps messages, so an integrator can come back and replay.
+    stream_max_age_days: float = 30.0
+    # Prefix of every subject; tests use their own to isolate runs on one server.
+    subject_prefix: str = "weft"
+
+    # Auth: OIDC (JWKS) in production, a shared HS256 key in dev.
+    auth_jwks_url: str | None = None
+    auth_issuer: str = DEV_ISSUER
+    auth_audience: str = AUDIENCE
+    auth_signing_key: str | None = None
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @model_validator(mode="after")
+    def _refuse_dev_key_outside_dev(self) -> PlatformSettings:
+        if self.auth_signing_key is None and self.env == "dev":
+            self.auth_signing_key = DEV_SIGNING_KEY
+        if self.env != "dev":
+            if self.auth_signing_key == DEV_SIGNING_KEY:
+                raise ValueError("WEFT_AUTH_SIGNING_KEY is the public dev key; it is refused unless WEFT_ENV=dev")
+            if self.auth_jwks_url is None and not self.auth_signing_key:
+                raise ValueError(
+                    "no token verification configured: set WEFT_AUTH_JWKS_URL "
+                    "(OIDC provider) or WEFT_AUTH_SIGNING_KEY, or WEFT_ENV=dev"
+                )
+            if self.auth_signing_key is not None and len(self.auth_signing_key) < 32:
+                raise ValueError("WEFT_AUTH_SIGNING_KEY must be at least 32 characters")
+        return self
+
+
+class ServiceSettings(BaseSettings):
+    """Base for one service's own settings; subclasses set their env prefix."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    platform: PlatformSettings = Field(default_factory=PlatformSettings)

@@ -1,0 +1,153 @@
+"""Session harness: one real nats-server and one real database per test run,
+plus `weft <service>` processes started on demand.
+
+Fixtures:
+  nats_server            NatsHandle (JetStream, own store dir, free port)
+  database               DatabaseHandle from the ladder (MONGODB_URL > Docker > FerretDB)
+  platform_env           env vars for service processes (unique database names per session)
+  start_service          factory: start_service(name, env=None, port=None) -> ServiceProcess,
+                         stopped at the end of the test
+  start_session_service  the same, stopped at the end of the session
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import secrets
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from weft_cli import ladder
+from weft_cli.natsserver import (
+    NatsHandle,
+    locate_nats_server,
+    nats_server_version,
+    start_nats,
+)
+from weft_cli.procs import LineSink, ProcessDied
+from weft_cli.services import SERVICES
+from weft_cli.testing import ServiceLauncher, ServiceProcess
+
+StartService = Callable[..., ServiceProcess]
+
+
+@functools.cache
+def _ladder_choice() -> ladder.Rung | ladder.DatabaseUnavailable:
+    """Chosen once per run: the Docker check may take seconds."""
+    try:
+        return ladder.choose_rung()
+    except ladder.DatabaseUnavailable as exc:
+        return exc
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    choice = _ladder_choice()
+    if isinstance(choice, ladder.DatabaseUnavailable):
+        database = f"UNAVAILABLE - {choice}"
+    elif choice == "ferretdb":
+        binary = ladder.ferretdb_path()
+        state = "cached" if binary.is_file() else "to be built now"
+        database = f"ferretdb (FerretDB {ladder.FERRETDB_VERSION}, SQLite backend; binary {state}: {binary})"
+    elif choice == "testcontainers":
+        database = f"testcontainers ({ladder.MONGO_IMAGE} in Docker)"
+    else:
+        database = "MONGODB_URL (from the environment)"
+    try:
+        nats = f"nats-server {nats_server_version()} ({locate_nats_server()})"
+    except (OSError, RuntimeError) as exc:
+        nats = f"UNAVAILABLE - {exc}"
+    return [f"weft database ladder: {database}", f"weft nats: {nats}"]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_sessionstart(session: pytest.Session) -> Iterator[None]:
+    yield  # after the header is printed
+    # Build FerretDB before any test runs, so a cold build (about a minute) is
+    # not counted against the first test's timeout.
+    if _ladder_choice() == "ferretdb" and not ladder.ferretdb_path().is_file():
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        ladder.ensure_ferretdb(log=reporter.write_line if reporter else print)
+
+
+def _echo_to_stderr(name: str) -> LineSink:
+    """Child output to fd 2, which pytest captures per test and shows for failures."""
+    prefix = f"[{name}] ".encode()
+
+    def write(line: str) -> None:
+        os.write(2, prefix + line.encode("utf-8", errors="replace") + b"\n")
+
+    return write
+
+
+@pytest.fixture(scope="session")
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsHandle]:
+    handle = start_nats(tmp_path_factory.mktemp("nats"))
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def database(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[ladder.DatabaseHandle]:
+    choice = _ladder_choice()
+    if isinstance(choice, ladder.DatabaseUnavailable):
+        pytest.fail(str(choice), pytrace=False)
+    handle = ladder.provide_database(
+        tmp_path_factory.mktemp("database"),
+        rung=choice,
+        log=print,
+        on_line=_echo_to_stderr("database"),
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def platform_env(nats_server: NatsHandle, database: ladder.DatabaseHandle) -> dict[str, str]:
+    """Env for service processes; each service gets its own database, unique to this run."""
+    run_id = secrets.token_hex(4)
+    env = {
+        "WEFT_ENV": "dev",
+        "WEFT_NATS_URL": nats_server.url,
+        "MONGODB_URL": database.url,
+        "WEFT_LOG_JSON": "true",
+    }
+    for name, spec in SERVICES.items():
+        if name != "gateway":
+            env[f"{spec.env_prefix}DATABASE"] = f"weft_{name}_{run_id}"
+    return env
+
+
+def _launch(launcher: ServiceLauncher) -> StartService:
+    def start(name: str, env: dict[str, str] | None = None, port: int | None = None) -> ServiceProcess:
+        try:
+            return launcher.start(name, env, port)
+        except (ProcessDied, TimeoutError) as exc:
+            pytest.fail(f"service {name!r} did not become healthy: {exc}", pytrace=False)
+
+    return start
+
+
+@pytest.fixture
+def start_service(platform_env: dict[str, str]) -> Iterator[StartService]:
+    launcher = ServiceLauncher(platform_env, on_line_for=_echo_to_stderr)
+    try:
+        yield _launch(launcher)
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="session")
+def start_session_service(platform_env: dict[str, str]) -> Iterator[StartService]:
+    launcher = ServiceLauncher(platform_env, on_line_for=_echo_to_stderr)
+    try:
+        yield _launch(launcher)
+    finally:
+        launcher.stop_all()

@@ -1,0 +1,187 @@
+"""The idempotent-consumer helper on a real nats-server and a real database."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support.bus import stream_messages
+from weft_shared.contracts.base import MessagePayload
+from weft_shared.contracts.envelope import Envelope, wrap
+from weft_shared.contracts.membership import MemberJoined
+from weft_shared.contracts.subjects import subject_for
+from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.consumer import (
+    MessageDispatcher,
+    ProcessedMessages,
+    envelope_bytes,
+)
+from weft_shared.settings import PlatformSettings
+
+
+@dataclass
+class Harness:
+    platform: PlatformSettings
+    db: AsyncDatabase[dict[str, object]]
+
+    async def publish(self, envelope: Envelope, *, msg_id: str) -> None:
+        broker = create_broker(self.platform, client_name="test-publisher")
+        await broker.connect()
+        try:
+            subject = subject_for(self.platform.subject_prefix, MemberJoined, envelope.communityid)
+            await broker.publish(
+                envelope_bytes(envelope),
+                subject,
+                headers={"Nats-Msg-Id": msg_id},
+                stream=self.platform.stream_name,
+            )
+        finally:
+            await broker.stop()
+
+
+@pytest.fixture
+async def harness(nats_server, database) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
+    run = secrets.token_hex(3)
+    platform = PlatformSettings(
+        env="dev",
+        nats_url=nats_server.url,
+        mongodb_url=database.url,
+        stream_name=f"TEST_{run.upper()}",
+        subject_prefix=f"t{run}",
+    )
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(database.url, tz_aware=True)
+    db = client[f"consumer_{run}"]
+    broker = create_broker(platform, client_name="setup")
+    await broker.connect()
+    await ensure_streams(broker, platform)
+    await broker.stop()
+    try:
+        yield Harness(platform, db)
+    finally:
+        await client.drop_database(db.name)
+        await client.close()
+
+
+def joined(community_id: str, user_id: str) -> MemberJoined:
+    return MemberJoined(
+        community_id=community_id,
+        user_id=user_id,
+        role="member",
+        via="open",
+        community_visibility="public",
+    )
+
+
+async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver: int = 4) -> None:  # type: ignore[no-untyped-def]
+    """Start a real FastStream consumer, wait for `until()` to hold, stop it."""
+    broker = create_broker(harness.platform, client_name="test-consumer")
+    dispatcher = MessageDispatcher(
+        broker,
+        harness.platform,
+        ProcessedMessages(harness.db.processed_messages),
+        max_deliver=max_deliver,
+        base_delay=0.05,
+    )
+    dispatcher.on(MemberJoined)(handler_factory())
+    dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
+    await broker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not await until():
+            assert time.monotonic() < deadline, "consumer did not get there in time"
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # room for any (wrong) extra delivery to land
+    finally:
+        await broker.stop()
+
+
+async def test_every_message_delivered_twice_has_one_effect(harness: Harness) -> None:
+    envelopes = [wrap(joined("c1", f"user{i}"), source="/test", subject="c1", community_id="c1") for i in range(5)]
+    for envelope in envelopes:
+        # Different Nats-Msg-Ids defeat JetStream's dedupe: the stream really holds each twice,
+        # like a redelivery after the two-minute window.
+        await harness.publish(envelope, msg_id=envelope.id + "-a")
+        await harness.publish(envelope, msg_id=envelope.id + "-b")
+    effects = harness.db.effects
+    calls: list[str] = []
+
+    def factory():  # type: ignore[no-untyped-def]
+        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+            calls.append(envelope.id)
+            # Deliberately not idempotent by itself: $inc counts every run.
+            await effects.update_one({"_id": payload.user_id}, {"$inc": {"count": 1}}, upsert=True)  # type: ignore[attr-defined]
+
+        return handle
+
+    async def all_processed() -> bool:
+        return await harness.db.processed_messages.count_documents({}) == 5
+
+    await run_consumer(harness, factory, until=all_processed)
+    counts = {d["_id"]: d["count"] async for d in effects.find({})}
+    assert counts == {f"user{i}": 1 for i in range(5)}
+    assert sorted(calls) == sorted(e.id for e in envelopes)
+
+
+async def test_a_failing_handler_is_retried_then_succeeds_once(
+    harness: Harness,
+) -> None:
+    envelope = wrap(joined("c2", "flaky"), source="/test", subject="c2", community_id="c2")
+    await harness.publish(envelope, msg_id=envelope.id)
+    attempts: list[int] = []
+
+    def factory():  # type: ignore[no-untyped-def]
+        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+            attempts.append(1)
+            if len(attempts) < 3:
+                raise ConnectionError("database briefly unavailable")
+            await harness.db.effects.insert_one({"_id": envelope.id})
+
+        return handle
+
+    async def done() -> bool:
+        return await harness.db.effects.count_documents({}) == 1
+
+    await run_consumer(harness, factory, until=done)
+    assert len(attempts) == 3
+
+
+async def test_a_message_that_keeps_failing_goes_to_the_dead_letter_stream(
+    harness: Harness,
+) -> None:
+    envelope = wrap(joined("c3", "poison"), source="/test", subject="c3", community_id="c3")
+    await harness.publish(envelope, msg_id=envelope.id)
+    attempts: list[int] = []
+
+    def factory():  # type: ignore[no-untyped-def]
+        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+            attempts.append(1)
+            raise RuntimeError("this message cannot be handled")
+
+        return handle
+
+    dlq_subject = f"{harness.platform.subject_prefix}_dlq.>"
+
+    async def dead_lettered() -> bool:
+        found = await stream_messages(
+            harness.platform.nats_url,
+            dlq_subject,
+            stream=harness.platform.stream_name + "_DLQ",
+        )
+        return len(found) == 1
+
+    await run_consumer(harness, factory, until=dead_lettered, max_deliver=3)
+    assert len(attempts) == 3
+    [dead] = await stream_messages(
+        harness.platform.nats_url,
+        dlq_subject,
+        stream=harness.platform.stream_name + "_DLQ",
+    )
+    assert dead.body["id"] == envelope.id
+    assert "cannot be handled" in dead.headers["Weft-Error"]

@@ -1,0 +1,3 @@
+from weft_cli.cli import main
+
+main()

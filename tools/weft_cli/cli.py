@@ -1,0 +1,163 @@
+"""The `weft` command: serve a service, run the dev stack, mint dev tokens, tail the bus."""
+
+# No `from __future__ import annotations`: typer evaluates the annotations at runtime,
+# and the per-service commands' help texts close over a loop variable.
+import asyncio
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from weft_cli.services import SERVICES, ServiceSpec
+from weft_shared.settings import PlatformSettings
+
+app = typer.Typer(
+    name="weft",
+    help="Weft: run the services, the local dev stack, and small dev tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _add_serve_command(spec: ServiceSpec) -> None:
+    def serve_command(
+        host: Annotated[
+            str | None,
+            typer.Option(help=f"Bind address (env {spec.host_env}, default 127.0.0.1)."),
+        ] = None,
+        port: Annotated[
+            int | None,
+            typer.Option(help=f"HTTP port (env {spec.port_env}, default {spec.default_port})."),
+        ] = None,
+    ) -> None:
+        from weft_cli.serve import serve
+
+        serve(spec, host=host, port=port)
+
+    app.command(
+        spec.name,
+        help=f"Serve the {spec.name} service (its HTTP API and its consumers).",
+    )(serve_command)
+
+
+for _spec in SERVICES.values():
+    _add_serve_command(_spec)
+
+
+@app.command()
+def dev(
+    fresh: Annotated[bool, typer.Option("--fresh", help="Wipe the data folder first.")] = False,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where NATS and the database keep data (default: .weft/ at the repo root)."),
+    ] = None,
+    services: Annotated[
+        str,
+        typer.Option(help="Comma-separated services to start, 'all', or 'none' (infrastructure only)."),
+    ] = "all",
+    random_ports: Annotated[
+        bool,
+        typer.Option(
+            "--random-ports",
+            help="Use free ports instead of the usual 4222/27017/8001/8080.",
+        ),
+    ] = False,
+) -> None:
+    """Run NATS, a database, every service and the gateway until Ctrl-C."""
+    from weft_cli.devstack import default_data_dir, run_dev
+
+    if services == "all":
+        chosen = list(SERVICES)
+    elif services == "none":
+        chosen = []
+    else:
+        chosen = [name.strip() for name in services.split(",") if name.strip()]
+        unknown = sorted(set(chosen) - set(SERVICES))
+        if unknown:
+            raise typer.BadParameter(
+                f"unknown service(s) {unknown}; known: {sorted(SERVICES)}",
+                param_hint="--services",
+            )
+    code = run_dev(
+        data_dir=(data_dir or default_data_dir()).resolve(),
+        fresh=fresh,
+        services=chosen,
+        random_ports=random_ports,
+    )
+    raise typer.Exit(code)
+
+
+def _dev_settings() -> PlatformSettings:
+    """Platform settings for dev tools: WEFT_ENV when set, otherwise dev."""
+    return PlatformSettings() if os.environ.get("WEFT_ENV") else PlatformSettings(env="dev")
+
+
+@app.command()
+def asyncapi(
+    write: Annotated[bool, typer.Option("--write", help="Rewrite the committed document.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if the committed document is stale.")] = False,
+) -> None:
+    """Print (or --write / --check) the AsyncAPI 3 document generated from the code."""
+    from weft_cli.asyncapi import main as asyncapi_main
+
+    flags = [flag for flag, on in (("--write", write), ("--check", check)) if on]
+    raise typer.Exit(asyncapi_main(flags))
+
+
+@app.command()
+def token(
+    user_id: Annotated[str, typer.Argument(help="The token's subject (sub claim).")],
+    email: Annotated[str | None, typer.Option(help="email claim.")] = None,
+    name: Annotated[str | None, typer.Option(help="name claim.")] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.", min=1)] = 12 * 3600,
+) -> None:
+    """Print a bearer token the dev gateway accepts."""
+    from weft_shared.auth.tokens import issue_dev_token
+
+    typer.echo(issue_dev_token(_dev_settings(), user_id, email=email, name=name, ttl_seconds=ttl))
+
+
+@app.command()
+def tail(
+    subject: Annotated[
+        str | None,
+        typer.Argument(help="NATS subject, wildcards allowed (default: <subject prefix>.>)."),
+    ] = None,
+    replay: Annotated[
+        bool,
+        typer.Option(
+            "--replay",
+            help="Start from the beginning of the JetStream stream, then follow.",
+        ),
+    ] = False,
+    url: Annotated[str | None, typer.Option(help="NATS URL (default: WEFT_NATS_URL).")] = None,
+) -> None:
+    """Print messages from the bus, one line each: subject, then the JSON body."""
+    from nats.errors import NoServersError
+
+    from weft_cli.tail import tail as run_tail
+
+    # Tailing needs no auth settings, so dev defaults are fine even against production NATS.
+    settings = PlatformSettings(env="dev")
+    nats_url = url or settings.nats_url
+    try:
+        code = asyncio.run(
+            run_tail(
+                nats_url,
+                subject or f"{settings.subject_prefix}.>",
+                replay=replay,
+                stream=settings.stream_name,
+            )
+        )
+    except (NoServersError, OSError) as exc:
+        typer.echo(f"weft tail: cannot reach NATS at {nats_url}: {exc or type(exc).__name__}", err=True)
+        code = 1
+    except KeyboardInterrupt:  # Ctrl-C while still connecting
+        code = 130
+    raise typer.Exit(code)
+
+
+def main() -> None:
+    app()

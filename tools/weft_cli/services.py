@@ -1,0 +1,63 @@
+"""The table of Weft services the CLI can serve; a new service is one line here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    factory: str  # "package.module:create_app", imported by uvicorn only when served
+    default_port: int
+    env_prefix: str  # the prefix of the service's own pydantic settings
+    port_env_override: str | None = None
+
+    @property
+    def port_env(self) -> str:
+        return self.port_env_override or f"{self.env_prefix}HTTP_PORT"
+
+    @property
+    def host_env(self) -> str:
+        return f"{self.env_prefix}HTTP_HOST"
+
+    def host(self, env: Mapping[str, str] = os.environ) -> str:
+        return env.get(self.host_env) or "127.0.0.1"
+
+    def port(self, env: Mapping[str, str] = os.environ) -> int:
+        value = env.get(self.port_env)
+        return int(value) if value else self.default_port
+
+
+_SPECS = [
+    ServiceSpec("membership", "weft_membership.app:create_app", 8001, "WEFT_MEMBERSHIP_"),
+    # The gateway is the suite's front door, so its port is the short, platform-wide one.
+    ServiceSpec(
+        "gateway",
+        "weft_gateway.app:create_app",
+        8080,
+        "WEFT_GATEWAY_",
+        port_env_override="WEFT_HTTP_PORT",
+    ),
+]
+SERVICES: dict[str, ServiceSpec] = {spec.name: spec for spec in _SPECS}
+
+# `weft dev` starts these in order (backends first, the gateway last) and stops them in reverse.
+BACKENDS = [name for name in SERVICES if name != "gateway"]
+
+
+def gateway_backend_env(backend_ports: Mapping[str, int]) -> dict[str, str]:
+    """How the gateway finds each backend: WEFT_GATEWAY_<NAME>_URL."""
+    return {f"WEFT_GATEWAY_{name.upper()}_URL": f"http://127.0.0.1:{port}" for name, port in backend_ports.items()}
+
+
+def weft_command() -> list[str]:
+    """How to run `weft` with this same interpreter (the venv's console script if present)."""
+    script = Path(sys.executable).parent / "weft"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-m", "weft_cli"]
