@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -34,3 +35,13 @@ def decode_cursor(cursor: str | None, expected: dict[str, type]) -> dict[str, An
         if not isinstance(key[name], kind):
             raise BadRequest("cursor is malformed", field="cursor")
     return key
+
+
+def split_page(
+    docs: list[dict[str, Any]], limit: int, cursor_key: Callable[[dict[str, Any]], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Given up to `limit + 1` documents in key order, return the page and the
+    cursor for the next one (None when this is the last page)."""
+    page = docs[:limit]
+    next_cursor = encode_cursor(cursor_key(page[-1])) if len(docs) > limit and page else None
+    return page, next_cursor

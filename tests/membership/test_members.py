@@ -329,3 +329,20 @@ async def test_outsiders_learn_nothing_about_hidden_communities(
         await client.get(f"/v1/communities/{private}/links", headers=outsider.headers),
         403,
     )
+
+
+async def test_member_count_follows_joins_and_leaves(client: httpx.AsyncClient) -> None:
+    owner, lee, max_ = new_person("owner"), new_person("lee"), new_person("max")
+    cid = (await create_community(client, owner))["id"]
+
+    async def count() -> int:
+        response = await client.get(f"/v1/communities/{cid}", headers=owner.headers)
+        value: int = response.json()["member_count"]
+        return value
+
+    assert await count() == 1
+    await join(client, cid, lee)
+    await join(client, cid, max_)
+    assert await count() == 3
+    await client.delete(f"/v1/communities/{cid}/members/{lee.user_id}", headers=lee.headers)
+    assert await count() == 2

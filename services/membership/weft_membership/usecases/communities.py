@@ -33,7 +33,7 @@ from weft_shared.contracts.membership import (
     MemberJoined,
 )
 from weft_shared.errors import Conflict
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.pagination import decode_cursor, split_page
 
 SLUG_ATTEMPTS = 5
 
@@ -130,7 +130,7 @@ def _creator_view(community: Doc, user: Principal) -> CommunityView:
 
 async def get_community(ctx: Context, user: Principal, community_id: str) -> CommunityView:
     community, viewer = await ctx.community_for(community_id, user.sub)
-    count = await ctx.repo.count_active(community_id) if can_see_details(community, viewer) else None
+    count = await ctx.member_counts.get(community_id) if can_see_details(community, viewer) else None
     view = community_view(community, viewer, count)
     view.my_code_of_conduct_version = viewer.conduct_version_accepted
     return view
@@ -148,8 +148,7 @@ async def directory(
         after_slug=after["slug"] if after else None,
         limit=limit + 1,
     )
-    more = len(docs) > limit
-    docs = docs[:limit]
+    docs, next_cursor = split_page(docs, limit, lambda d: {"slug": d["slug"]})
     mine_set = set(mine)
     items = []
     for doc in docs:
@@ -160,7 +159,6 @@ async def directory(
             role=role_in(doc, user.sub) if member else None,
         )
         items.append(community_view(doc, viewer))
-    next_cursor = encode_cursor({"slug": docs[-1]["slug"]}) if more and docs else None
     return Page[CommunityView](items=items, next_cursor=next_cursor)
 
 

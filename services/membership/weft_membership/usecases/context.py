@@ -11,6 +11,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from weft_membership.domain import Viewer, can_know_exists, can_see_details, viewer_of
 from weft_membership.repository import Doc, Repository
+from weft_membership.usecases.counts import MemberCounts
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import CommunitySnapshot
 from weft_shared.errors import Conflict, Forbidden, NotFound
@@ -47,11 +48,16 @@ class Context:
         self.repo = repo
         self.relay = relay
         self.messages = messages
+        self.member_counts = MemberCounts(repo)
 
     def message(self, payload: MessagePayload, community_id: str | None) -> dict[str, Any]:
         return self.messages.entry(payload, community_id=community_id)
 
     async def announce(self, collection: AsyncCollection[Doc], doc: Doc | None) -> None:
+        """Publish what a write carries; every membership change passes here, so
+        it is also where the cached member count is dropped."""
+        if doc is not None and collection.name == self.repo.memberships.name:
+            self.member_counts.invalidate(doc["community_id"])
         await self.relay.flush(collection, doc)
 
     async def community_for(self, community_id: str, user_id: str) -> tuple[Doc, Viewer]:

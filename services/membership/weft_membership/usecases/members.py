@@ -28,7 +28,7 @@ from weft_shared.contracts.membership import (
     MemberRoleChanged,
 )
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.pagination import decode_cursor, split_page
 
 
 def require_conduct_accepted(community: Doc, accepted_version: int | None) -> dict[str, int]:
@@ -133,8 +133,7 @@ async def list_members(
     docs = await ctx.repo.members_page(
         community_id, only=only, exclude=exclude, after_user=after["user_id"] if after else None, limit=limit + 1
     )
-    more = len(docs) > limit
-    docs = docs[:limit]
+    docs, next_cursor = split_page(docs, limit, lambda d: {"user_id": d["user_id"]})
     names = await ctx.repo.users_by_ids([d["user_id"] for d in docs])
     items = [
         MemberView(
@@ -145,7 +144,6 @@ async def list_members(
         )
         for d in docs
     ]
-    next_cursor = encode_cursor({"user_id": docs[-1]["user_id"]}) if more and docs else None
     return Page[MemberView](items=items, next_cursor=next_cursor)
 
 
@@ -273,8 +271,7 @@ async def list_requests(
     docs = await ctx.repo.pending_requests_page(
         community_id, after_user=after["user_id"] if after else None, limit=limit + 1
     )
-    more = len(docs) > limit
-    docs = docs[:limit]
+    docs, next_cursor = split_page(docs, limit, lambda d: {"user_id": d["user_id"]})
     names = await ctx.repo.users_by_ids([d["user_id"] for d in docs])
     items = [
         JoinRequestView(
@@ -286,7 +283,6 @@ async def list_requests(
         )
         for d in docs
     ]
-    next_cursor = encode_cursor({"user_id": docs[-1]["user_id"]}) if more and docs else None
     return Page[JoinRequestView](items=items, next_cursor=next_cursor)
 
 

@@ -8,7 +8,7 @@ from weft_membership.schemas import Me, MyCommunity, Page, Profile, ProfileUpdat
 from weft_membership.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.membership import ProfileUpdated
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.pagination import decode_cursor, split_page
 
 
 def profile_of(doc: Doc, *, with_email: bool) -> Profile:
@@ -77,8 +77,6 @@ async def people(
         after_user=after["user_id"] if after else None,
         limit=limit + 1,
     )
-    more = len(docs) > limit
-    docs = docs[:limit]
+    docs, next_cursor = split_page(docs, limit, lambda d: {"user_id": d["_id"]})
     items = [profile_of(d, with_email=False) for d in docs]
-    next_cursor = encode_cursor({"user_id": docs[-1]["_id"]}) if more and docs else None
     return Page[Profile](items=items, next_cursor=next_cursor)
