@@ -232,7 +232,8 @@ def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.D
     print(
         "\n" + _paint("1;32", "Weft is running") + " (Ctrl-C stops everything)\n"
         + "\n".join(lines)
-        + "\n\nTry:\n  weft token alice --email alice@example.org\n  weft tail\n",
+        + "\n\nTry (in another terminal):\n"
+        + "  .venv/bin/weft token alice --email alice@example.org\n  .venv/bin/weft tail\n",
         flush=True,
     )  # fmt: skip
 

@@ -58,6 +58,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         verifier=app.state.token_verifier,
         limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
         max_body_bytes=settings.max_body_bytes,
+        access_log=settings.access_log,
     )
     openapi = MergedOpenApi(upstreams, ROUTES, ttl_seconds=settings.openapi_cache_seconds, version=VERSION)
     asyncapi = AsyncApiDocument(settings.asyncapi_path)

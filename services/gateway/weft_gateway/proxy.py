@@ -7,6 +7,7 @@ the raw scope once and skips FastAPI's request/dependency machinery.
 from __future__ import annotations
 
 import logging
+import time
 from urllib.parse import quote
 
 import aiohttp
@@ -22,6 +23,7 @@ from weft_shared.errors import BadRequest, NotFound, Problem, problem_response
 from weft_shared.observability import incoming_request_id
 
 log = logging.getLogger("weft.gateway.proxy")
+access_log = logging.getLogger("weft.gateway.access")
 
 # RFC 9110 §7.6.1: these describe one connection, not the message, so they never cross the gateway.
 HOP_BY_HOP = frozenset(
@@ -72,14 +74,54 @@ class Proxy:
         verifier: TokenVerifier,
         limiter: RateLimiter,
         max_body_bytes: int,
+        access_log: bool = True,
     ) -> None:
         self.routes = routes
         self.upstreams = upstreams
         self.verifier = verifier
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+        status = 0
+        began = time.perf_counter()
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started, status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            started = True
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, tracked_send)
+        finally:
+            if self.access_log:
+                self._log_access(scope, status, began)
+
+    def _log_access(self, scope: Scope, status: int, began: float) -> None:
+        # The route template, not the raw path: paths can carry secrets (invitation
+        # and calendar-feed tokens) that must not end up in logs.
+        route = self.routes.match(scope["path"])
+        access_log.info(
+            "%s %s %s",
+            scope["method"],
+            route.template if route else "(no route)",
+            status or "aborted",
+            extra={
+                "fields": {
+                    "method": scope["method"],
+                    "route": route.template if route else None,
+                    "service": route.service if route else None,
+                    "status": status or None,
+                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                }
+            },
+        )
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
 
         async def tracked_send(message: Message) -> None:
