@@ -346,3 +346,27 @@ async def test_member_count_follows_joins_and_leaves(client: httpx.AsyncClient) 
     assert await count() == 3
     await client.delete(f"/v1/communities/{cid}/members/{lee.user_id}", headers=lee.headers)
     assert await count() == 2
+
+
+async def test_concurrent_changes_to_one_community_are_all_kept(client: httpx.AsyncClient, nats_url: str) -> None:
+    """Ten owners' decisions at once on one community document: none may be lost
+    (each answered 200 must be in the final state and announced once)."""
+    owner = new_person("owner")
+    cid = (await create_community(client, owner))["id"]
+    people = [new_person(f"p{i}") for i in range(10)]
+    await asyncio.gather(*(join(client, cid, p) for p in people))
+    responses = await asyncio.gather(
+        *(
+            client.patch(
+                f"/v1/communities/{cid}/members/{p.user_id}", json={"role": "facilitator"}, headers=owner.headers
+            )
+            for p in people
+        )
+    )
+    assert all(r.status_code in (200, 409) for r in responses), [r.text for r in responses]
+    promoted = {p.user_id for p, r in zip(people, responses, strict=True) if r.status_code == 200}
+    listed = (await client.get(f"/v1/communities/{cid}/members?role=facilitator", headers=owner.headers)).json()
+    assert {m["user_id"] for m in listed["items"]} == promoted
+    changes = [m for m in await community_messages(nats_url, cid) if m.type == "org.weft.member.role_changed.v1"]
+    assert sorted(m.body["data"]["user_id"] for m in changes) == sorted(promoted)
+    assert len(promoted) >= 5  # optimistic retries let most through at once

@@ -28,13 +28,14 @@ def create_app(settings: MembershipSettings | None = None) -> FastAPI:
     mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name="weft-membership")
     broker = create_broker(platform, client_name="weft-membership")
     document_messages(broker, platform)
-    repo = Repository(mongo.db)
+    repo = Repository(mongo.db, mongo.write_guard)
     relay = OutboxRelay(
         broker,
         platform,
         repo.outbox_collections(),
         sweep_interval=settings.outbox_sweep_interval_seconds,
         crash_before_publish=settings.crash_before_publish,
+        guard=mongo.write_guard,
     )
 
     @asynccontextmanager

@@ -17,6 +17,7 @@ from pymongo.errors import DuplicateKeyError
 
 from weft_membership.domain import REJOINABLE, MemberStatus, Visibility
 from weft_shared.messaging.outbox import create_outbox_indexes, new_document_outbox, with_outbox
+from weft_shared.storage import WriteGuard
 
 Doc = dict[str, Any]
 Entries = Sequence[dict[str, Any]]
@@ -54,8 +55,11 @@ OUTBOX_COLLECTIONS = ("communities", "memberships", "invitations", "links", "use
 
 
 class Repository:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    """Every write to an existing document holds `guard` for that document (see WriteGuard)."""
+
+    def __init__(self, db: AsyncDatabase[Doc], guard: WriteGuard) -> None:
         self.db = db
+        self.guard = guard
         self.communities: AsyncCollection[Doc] = db.communities
         self.memberships: AsyncCollection[Doc] = db.memberships
         self.invitations: AsyncCollection[Doc] = db.invitations
@@ -83,11 +87,12 @@ class Repository:
         """Optimistic concurrency on `rev`: None if someone changed it meanwhile."""
         update = dict(update)
         update["$inc"] = {**update.get("$inc", {}), "rev": 1}
-        return await self.communities.find_one_and_update(
-            {"_id": community["_id"], "rev": community["rev"]},
-            with_outbox(update, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.guard.hold("communities", community["_id"]):
+            return await self.communities.find_one_and_update(
+                {"_id": community["_id"], "rev": community["rev"]},
+                with_outbox(update, entries),
+                return_document=ReturnDocument.AFTER,
+            )
 
     async def directory_page(
         self,
@@ -127,8 +132,13 @@ class Repository:
 
     async def ensure_active_membership(self, community_id: str, user_id: str, via: str, extra: Doc) -> None:
         """Idempotent: make (community, user) active without announcing it."""
+        key = membership_id(community_id, user_id)
+        async with self.guard.hold("memberships", key):
+            await self._ensure_active(key, community_id, user_id, via, extra)
+
+    async def _ensure_active(self, key: str, community_id: str, user_id: str, via: str, extra: Doc) -> None:
         await self.memberships.update_one(
-            {"_id": membership_id(community_id, user_id)},
+            {"_id": key},
             {
                 "$set": {"status": MemberStatus.ACTIVE.value, "via": via, "joined_at": now(), **extra},
                 "$setOnInsert": {"community_id": community_id, "user_id": user_id},
@@ -139,6 +149,10 @@ class Repository:
     async def enter(self, community_id: str, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
         """Move to a new status from nothing or a rejoinable status, atomically.
         None if the document is in another status (active, pending, banned)."""
+        async with self.guard.hold("memberships", membership_id(community_id, user_id)):
+            return await self._enter(community_id, user_id, fields, entries)
+
+    async def _enter(self, community_id: str, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
         try:
             return await self.memberships.find_one_and_update(
                 {"_id": membership_id(community_id, user_id), "status": {"$in": [s.value for s in REJOINABLE]}},
@@ -161,11 +175,13 @@ class Repository:
         entries: Entries,
     ) -> Doc | None:
         """Guarded state change: applies only if the document still matches `expected`."""
-        return await self.memberships.find_one_and_update(
-            {"_id": membership_id(community_id, user_id), **expected},
-            with_outbox(update, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        key = membership_id(community_id, user_id)
+        async with self.guard.hold("memberships", key):
+            return await self.memberships.find_one_and_update(
+                {"_id": key, **expected},
+                with_outbox(update, entries),
+                return_document=ReturnDocument.AFTER,
+            )
 
     async def count_active(self, community_id: str) -> int:
         return await self.memberships.count_documents(
@@ -239,7 +255,8 @@ class Repository:
         }
         if email:
             update["$set"] = {"email": email}
-        await self.users.update_one({"_id": user_id}, update, upsert=True)
+        async with self.guard.hold("users", user_id):
+            await self.users.update_one({"_id": user_id}, update, upsert=True)
 
     async def get_user(self, user_id: str) -> Doc | None:
         return await self.users.find_one({"_id": user_id}, projection={"outbox": 0})
@@ -249,11 +266,12 @@ class Repository:
         return {d["_id"]: d for d in docs}
 
     async def update_profile(self, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
-        return await self.users.find_one_and_update(
-            {"_id": user_id},
-            with_outbox({"$set": {**fields, "updated_at": now()}}, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.guard.hold("users", user_id):
+            return await self.users.find_one_and_update(
+                {"_id": user_id},
+                with_outbox({"$set": {**fields, "updated_at": now()}}, entries),
+                return_document=ReturnDocument.AFTER,
+            )
 
     async def people_page(
         self,
@@ -287,21 +305,23 @@ class Repository:
 
     async def claim_invitation(self, invitation_id: str, user_id: str, entries: Entries) -> Doc | None:
         """Single use: only a pending, unexpired invitation can be claimed."""
-        return await self.invitations.find_one_and_update(
-            {"_id": invitation_id, "status": "pending", "expires_at": {"$gt": now()}},
-            with_outbox({"$set": {"status": "accepted", "accepted_by": user_id, "accepted_at": now()}}, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.guard.hold("invitations", invitation_id):
+            return await self.invitations.find_one_and_update(
+                {"_id": invitation_id, "status": "pending", "expires_at": {"$gt": now()}},
+                with_outbox({"$set": {"status": "accepted", "accepted_by": user_id, "accepted_at": now()}}, entries),
+                return_document=ReturnDocument.AFTER,
+            )
 
     # -- links -------------------------------------------------------------
 
     async def propose_link(self, new_id: str, pair_key: str, fields: Doc, entries: Entries) -> Doc | None:
         """Create, or revive a removed link between the same pair; None if one is live."""
-        revived = await self.links.find_one_and_update(
-            {"pair_key": pair_key, "status": "removed"},
-            with_outbox({"$set": fields}, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.guard.hold("links", pair_key):
+            revived = await self.links.find_one_and_update(
+                {"pair_key": pair_key, "status": "removed"},
+                with_outbox({"$set": fields}, entries),
+                return_document=ReturnDocument.AFTER,
+            )
         if revived is not None:
             return revived
         doc = {"_id": new_id, "pair_key": pair_key, **fields, **new_document_outbox(entries)}
@@ -315,11 +335,12 @@ class Repository:
         return await self.links.find_one({"_id": link_id}, projection={"outbox": 0})
 
     async def transition_link(self, link: Doc, expected_status: str, fields: Doc, entries: Entries) -> Doc | None:
-        return await self.links.find_one_and_update(
-            {"_id": link["_id"], "status": expected_status},
-            with_outbox({"$set": fields}, entries),
-            return_document=ReturnDocument.AFTER,
-        )
+        async with self.guard.hold("links", link["pair_key"]):
+            return await self.links.find_one_and_update(
+                {"_id": link["_id"], "status": expected_status},
+                with_outbox({"$set": fields}, entries),
+                return_document=ReturnDocument.AFTER,
+            )
 
     async def links_of(self, community_id: str, *, statuses: list[str], limit: int = 500) -> list[Doc]:
         query: Doc = {

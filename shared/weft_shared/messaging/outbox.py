@@ -31,6 +31,7 @@ from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import CONTENT_TYPE, wrap
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage import WriteGuard
 
 log = logging.getLogger("weft.outbox")
 
@@ -85,6 +86,7 @@ class OutboxRelay:
         sweep_interval: float = 1.0,
         publish_timeout: float = 5.0,
         crash_before_publish: bool = False,
+        guard: WriteGuard | None = None,
     ) -> None:
         self._broker = broker
         self._stream = platform.stream_name
@@ -94,6 +96,8 @@ class OutboxRelay:
         # Test hook: die between the database write and the publish, like a crash would.
         self._crash_before_publish = crash_before_publish
         self._task: asyncio.Task[None] | None = None
+        # The relay writes the services' documents too, so it takes the same per-document guard.
+        self._guard = guard or WriteGuard()
 
     async def flush(self, collection: AsyncCollection[dict[str, Any]], doc: Doc | None) -> None:
         """Fast path: publish what `doc` (as just written) carries. Never raises:
@@ -120,25 +124,32 @@ class OutboxRelay:
             )
         # Remove exactly the published entries (whole-element match: FerretDB ignores
         # query conditions inside $pull); entries appended meanwhile stay.
-        await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: entries}})
-        await collection.update_one({"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$unset": {PENDING: "", LEASE: ""}})
+        async with self._guard.hold(collection.name, doc["_id"]):
+            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: entries}})
+            await collection.update_one({"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$unset": {PENDING: "", LEASE: ""}})
 
     async def sweep(self) -> int:
         """Publish leftovers whose lease ran out (after a crash or a NATS outage)."""
         published = 0
         for collection in self._collections:
-            while True:
-                now = datetime.now(UTC)
-                doc = await collection.find_one_and_update(
-                    {PENDING: True, LEASE: {"$lt": now}},
-                    {"$set": {LEASE: now + SWEEP_LEASE}},
-                    return_document=ReturnDocument.AFTER,
-                )
-                if doc is None:
-                    break
+            now = datetime.now(UTC)
+            candidates = await collection.find({PENDING: True, LEASE: {"$lt": now}}, projection={"_id": 1}).to_list()
+            for candidate in candidates:
+                doc = await self._claim(collection, candidate["_id"])
+                if doc is None:  # the fast path or another replica got there first
+                    continue
                 await self._publish_and_clear(collection, doc)
                 published += len(doc.get(OUTBOX) or [])
         return published
+
+    async def _claim(self, collection: AsyncCollection[dict[str, Any]], doc_id: Any) -> Doc | None:
+        now = datetime.now(UTC)
+        async with self._guard.hold(collection.name, doc_id):
+            return await collection.find_one_and_update(
+                {"_id": doc_id, PENDING: True, LEASE: {"$lt": now}},
+                {"$set": {LEASE: now + SWEEP_LEASE}},
+                return_document=ReturnDocument.AFTER,
+            )
 
     async def _sweep_forever(self) -> None:
         while True:
