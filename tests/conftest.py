@@ -151,3 +151,26 @@ def start_session_service(platform_env: dict[str, str]) -> Iterator[StartService
         yield _launch(launcher)
     finally:
         launcher.stop_all()
+
+
+# One process per service for the whole run, shared by every test that needs it.
+
+
+@pytest.fixture(scope="session")
+def membership_service(start_session_service: StartService) -> ServiceProcess:
+    return start_session_service("membership")
+
+
+@pytest.fixture(scope="session")
+def events_service(start_session_service: StartService) -> ServiceProcess:
+    return start_session_service("events")
+
+
+@pytest.fixture(scope="session")
+def gateway_service(
+    start_session_service: StartService, membership_service: ServiceProcess, events_service: ServiceProcess
+) -> ServiceProcess:
+    return start_session_service(
+        "gateway",
+        env={"WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url, "WEFT_GATEWAY_EVENTS_URL": events_service.url},
+    )

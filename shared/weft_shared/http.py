@@ -32,7 +32,9 @@ def create_service_app(
     install_problem_handlers(app)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        # The route template, not the path: paths can carry secrets (feed and invitation tokens).
+        route = getattr(request.scope.get("route"), "path", "(no route)")
+        log.exception("unhandled error on %s %s", request.method, route)
         return problem_response(500, "internal error; the request id identifies it in the logs")
 
     app.add_exception_handler(Exception, on_unexpected)

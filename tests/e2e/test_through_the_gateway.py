@@ -13,15 +13,9 @@ from weft_cli.testing import ServiceProcess
 from weft_shared.contracts.subjects import community_wildcard
 
 
-@pytest.fixture(scope="module")
-def gateway(start_session_service) -> ServiceProcess:  # type: ignore[no-untyped-def]
-    membership = start_session_service("membership")
-    return start_session_service("gateway", env={"WEFT_GATEWAY_MEMBERSHIP_URL": membership.url})
-
-
 @pytest.fixture
-async def web(gateway: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=15) as http:
+async def web(gateway_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=15) as http:
         yield http
 
 
@@ -71,3 +65,30 @@ async def test_merged_openapi_and_asyncapi_are_served(web: httpx.AsyncClient) ->
     assert "org.weft.member.joined.v1" in asyncapi.json()["channels"]
     docs = await web.get("/docs")
     assert docs.status_code == 200 and "openapi.json" in docs.text
+
+
+async def test_an_event_through_the_gateway(web: httpx.AsyncClient) -> None:
+    from tests.events.conftest import event_body, eventually
+
+    owner, member = new_person("owner"), new_person("member")
+    cid = (await create_community(web, owner))["id"]
+    await join(web, cid, member)
+
+    async def scheduled() -> httpx.Response | None:
+        response = await web.post(f"/v1/communities/{cid}/events", json=event_body(), headers=owner.headers)
+        return response if response.status_code == 201 else None
+
+    eid = (await eventually(scheduled, what="the event to be scheduled")).json()["id"]
+
+    async def rsvp() -> httpx.Response | None:
+        response = await web.put(f"/v1/events/{eid}/rsvp", json={"attendance": "in_person"}, headers=member.headers)
+        return response if response.status_code == 201 else None
+
+    assert (await eventually(rsvp, what="the member's RSVP")).json()["status"] == "confirmed"
+    listed = (await web.get(f"/v1/communities/{cid}/events", headers=member.headers)).json()
+    assert [e["id"] for e in listed["items"]] == [eid]
+    openapi = (await web.get("/openapi.json")).json()
+    assert (
+        "/v1/events/{event_id}/rsvp" in openapi["paths"]
+        and "/v1/communities/{community_id}/members" in openapi["paths"]
+    )

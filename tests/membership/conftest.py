@@ -9,13 +9,8 @@ from weft_cli.testing import ServiceProcess
 
 
 @pytest.fixture(scope="session")
-def membership(start_session_service) -> ServiceProcess:  # type: ignore[no-untyped-def]
-    return start_session_service("membership")
-
-
-@pytest.fixture(scope="session")
-async def client(membership: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=membership.url, timeout=15) as http:
+async def client(membership_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=membership_service.url, timeout=15) as http:
         yield http
 
 

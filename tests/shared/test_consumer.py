@@ -19,6 +19,7 @@ from weft_shared.contracts.membership import MemberJoined
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.consumer import (
+    Delivery,
     MessageDispatcher,
     ProcessedMessages,
     envelope_bytes,
@@ -113,7 +114,7 @@ async def test_every_message_delivered_twice_has_one_effect(harness: Harness) ->
     calls: list[str] = []
 
     def factory():  # type: ignore[no-untyped-def]
-        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+        async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
             calls.append(envelope.id)
             # Deliberately not idempotent by itself: $inc counts every run.
             await effects.update_one({"_id": payload.user_id}, {"$inc": {"count": 1}}, upsert=True)  # type: ignore[attr-defined]
@@ -137,7 +138,7 @@ async def test_a_failing_handler_is_retried_then_succeeds_once(
     attempts: list[int] = []
 
     def factory():  # type: ignore[no-untyped-def]
-        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+        async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
             attempts.append(1)
             if len(attempts) < 3:
                 raise ConnectionError("database briefly unavailable")
@@ -160,7 +161,7 @@ async def test_a_message_that_keeps_failing_goes_to_the_dead_letter_stream(
     attempts: list[int] = []
 
     def factory():  # type: ignore[no-untyped-def]
-        async def handle(envelope: Envelope, payload: MessagePayload) -> None:
+        async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
             attempts.append(1)
             raise RuntimeError("this message cannot be handled")
 

@@ -23,9 +23,11 @@ def generate() -> str:
     platform = PlatformSettings(env="dev", nats_url="nats://nats:4222")
     broker = create_broker(platform, client_name="asyncapi")
 
-    from weft_membership.messages import document_messages
+    from weft_events.messages import document_messages as document_events
+    from weft_membership.messages import document_messages as document_membership
 
-    document_messages(broker, platform)
+    document_membership(broker, platform)
+    document_events(broker, platform)
     spec = AsyncAPI(
         broker,
         title="Weft messages",

@@ -27,6 +27,9 @@ def create_broker(platform: PlatformSettings, *, client_name: str) -> NatsBroker
         reconnect_time_wait=1,
         connect_timeout=5,
         logger=logging.getLogger(f"weft.broker.{client_name}"),
+        # FastStream logs every message received and processed; that is debug detail,
+        # failures are logged by our consumer at warning level.
+        log_level=logging.DEBUG,
     )
 
 

@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import orjson
 from faststream import AckPolicy
@@ -36,7 +37,19 @@ from weft_shared.settings import PlatformSettings
 
 log = logging.getLogger("weft.consumer")
 
-Handler = Callable[[Envelope, MessagePayload], Awaitable[None]]
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where a message sits in the stream: `sequence` orders every message, so a
+    read model can ignore a fact older than the one it already holds."""
+
+    sequence: int
+    subject: str
+    attempt: int
+
+
+Handler = Callable[[Envelope, Any, Delivery], Awaitable[None]]
+P = TypeVar("P", bound=MessagePayload)
 
 
 Claim = Literal["claimed", "done", "busy"]
@@ -105,8 +118,14 @@ class MessageDispatcher:
         self.max_deliver = max_deliver
         self._base_delay = base_delay
 
-    def on(self, payload_type: type[MessagePayload]) -> Callable[[Handler], Handler]:
-        def register(handler: Handler) -> Handler:
+    def on(
+        self, payload_type: type[P]
+    ) -> Callable[
+        [Callable[[Envelope, P, Delivery], Awaitable[None]]], Callable[[Envelope, P, Delivery], Awaitable[None]]
+    ]:
+        def register(
+            handler: Callable[[Envelope, P, Delivery], Awaitable[None]],
+        ) -> Callable[[Envelope, P, Delivery], Awaitable[None]]:
             self._handlers[payload_type.message_type] = handler
             return handler
 
@@ -132,7 +151,8 @@ class MessageDispatcher:
             return
         try:
             payload = MESSAGE_TYPES[envelope.type].model_validate(envelope.data)
-            await handler(envelope, payload)
+            meta = msg.raw_message.metadata
+            await handler(envelope, payload, Delivery(meta.sequence.stream, msg.raw_message.subject, attempt))
         except Exception as exc:
             await self._processed.release(envelope.id)
             if isinstance(exc, ValidationError) or attempt >= self.max_deliver:

@@ -1,0 +1,200 @@
+"""`reminder.due` messages: once per occurrence and offset, across restarts and replicas.
+
+No in-memory timers. Each occurrence stores its reminders
+(`reminders.<offset>.due_at/sent_at`) and `next_reminder_at` (DOCUMENTS.md). Every
+replica polls for due occurrences and claims a reminder with ONE conditional update
+that marks it sent and puts the message in the document's outbox. Only one write can
+match `sent_at: None`, so neither a restart nor a second replica sends it again; the
+outbox relay then publishes it (and the sweeper does, if this process dies first).
+
+Rescheduling replaces `reminders` and `next_reminder_at` (domain.reminder_schedule),
+so a moved reminder's new `due_at` lies ahead and it fires at the new time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+
+from weft_events.domain import EventStatus, next_reminder
+from weft_events.snapshots import event_snapshot
+from weft_shared.contracts.events import ReminderDue
+from weft_shared.messaging.outbox import MessageFactory, OutboxRelay, with_outbox
+from weft_shared.storage import WriteGuard
+
+Doc = dict[str, Any]
+log = logging.getLogger("weft.events.reminders")
+
+# A write that loses to a concurrent change of the occurrence (an RSVP, an edit)
+# re-reads it and tries again; what is left over waits for the next poll.
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPlan:
+    fire: tuple[str, ...]  # offsets whose message goes out now
+    skip: tuple[str, ...]  # offsets marked done without a message
+
+    @property
+    def offsets(self) -> tuple[str, ...]:
+        return self.fire + self.skip
+
+
+def plan_reminders(event: Mapping[str, Any], now: datetime) -> ReminderPlan:
+    """Which of the occurrence's due, unsent reminders to send and which to skip.
+
+    A reminder says "starts in N minutes"; one that comes too late would mislead, so
+    after downtime (or a slow poll):
+    - the event has started: skip them all; a reminder after the start helps no one;
+    - several are due at once: send only the closest to the start (the smallest
+      offset) and skip the others, rather than "starts in 24 h" and "in 1 h" together.
+    A late reminder that is still the closest and precedes the start is sent late.
+    """
+    due = sorted(
+        (offset for offset, r in event.get("reminders", {}).items() if r.get("sent_at") is None and r["due_at"] <= now),
+        key=int,
+    )
+    if not due:
+        return ReminderPlan((), ())
+    if event["starts_at"] <= now:
+        return ReminderPlan((), tuple(due))
+    return ReminderPlan((due[0],), tuple(due[1:]))
+
+
+def reminder_message_id(event_id: str, offset: str, due_at: datetime) -> str:
+    """The same id for the same reminder, wherever and however often it is built: JetStream
+    dedupes it by `Nats-Msg-Id` and consumers by envelope id, a second guard behind the
+    conditional write. `due_at` is in it because a rescheduled reminder is a new one (it is
+    always due after the old one fired, so the id is never reused)."""
+    millis = int(due_at.timestamp() * 1000)
+    return f"reminder-{event_id}-{offset}-{millis}"
+
+
+def reminder_entry(messages: MessageFactory, event: Mapping[str, Any], offset: str) -> dict[str, Any]:
+    payload = ReminderDue(
+        event=event_snapshot(event),  # never carries the joining link
+        offset_minutes=int(offset),
+        confirmed_user_ids=[a["user_id"] for a in event.get("attendees", []) if a["status"] == "confirmed"],
+    )
+    entry = messages.entry(payload, community_id=event["community_id"])
+    message_id = reminder_message_id(str(event["_id"]), offset, event["reminders"][offset]["due_at"])
+    return {**entry, "id": message_id, "body": {**entry["body"], "id": message_id}}
+
+
+def reminder_write(
+    event: Mapping[str, Any], plan: ReminderPlan, now: datetime, entries: list[dict[str, Any]]
+) -> tuple[Doc, Doc]:
+    """The filter and update that claim the planned reminders in one single-document write.
+
+    The per-reminder conditions are what make a reminder go out once; `rev` makes the
+    message describe the occurrence exactly as it is when the reminder is marked sent.
+    """
+    query: Doc = {"_id": event["_id"], "rev": event["rev"], "status": EventStatus.SCHEDULED.value}
+    fields: Doc = {}
+    reminders = {offset: dict(r) for offset, r in event.get("reminders", {}).items()}
+    for offset in plan.offsets:
+        query[f"reminders.{offset}.sent_at"] = None
+        query[f"reminders.{offset}.due_at"] = {"$lte": now}
+        fields[f"reminders.{offset}.sent_at"] = now
+        reminders[offset]["sent_at"] = now
+    for offset in plan.skip:
+        fields[f"reminders.{offset}.skipped"] = True
+    fields["next_reminder_at"] = next_reminder(reminders)
+    return query, with_outbox({"$set": fields, "$inc": {"rev": 1}}, entries)
+
+
+class ReminderScheduler:
+    """Polls `collection` (the events service's occurrences) for due reminders.
+
+    Give it the service's WriteGuard: on FerretDB that guard is what keeps two writers in
+    this process from both winning the conditional write (see WriteGuard).
+    """
+
+    def __init__(
+        self,
+        collection: AsyncCollection[Doc],
+        relay: OutboxRelay,
+        messages: MessageFactory,
+        *,
+        guard: WriteGuard,
+        poll_interval: float = 5.0,
+        batch_size: int = 200,
+    ) -> None:
+        self._collection = collection
+        self._relay = relay
+        self._messages = messages
+        self._guard = guard
+        self._poll_interval = poll_interval
+        self._batch_size = batch_size
+        self._task: asyncio.Task[None] | None = None
+
+    async def run_once(self) -> int:
+        """One poll: claim what is due now. Returns how many reminder messages it wrote."""
+        due = await (
+            self._collection.find(
+                {"status": EventStatus.SCHEDULED.value, "next_reminder_at": {"$lte": datetime.now(UTC)}},
+                projection={"_id": 1},
+            )
+            .sort("next_reminder_at", ASCENDING)
+            .limit(self._batch_size)
+            .to_list()
+        )
+        sent = 0
+        for candidate in due:
+            sent += await self._claim(candidate["_id"])
+        return sent
+
+    async def _claim(self, event_id: str) -> int:
+        for _ in range(MAX_ATTEMPTS):
+            event = await self._collection.find_one({"_id": event_id}, projection={"outbox": 0})
+            if event is None or event["status"] != EventStatus.SCHEDULED.value:
+                return 0
+            now = datetime.now(UTC)
+            plan = plan_reminders(event, now)
+            if not plan.offsets and event.get("next_reminder_at") == next_reminder(event.get("reminders", {})):
+                return 0  # another replica got there first
+            # With nothing due, the write below only corrects a stale `next_reminder_at`.
+            entries = [reminder_entry(self._messages, event, offset) for offset in plan.fire]
+            query, update = reminder_write(event, plan, now, entries)
+            async with self._guard.hold(self._collection.name, event_id):
+                written = await self._collection.find_one_and_update(
+                    query, update, return_document=ReturnDocument.AFTER
+                )
+            if written is None:
+                continue  # the occurrence changed meanwhile: look again
+            for offset in plan.skip:
+                log.info("reminder skipped as too late", extra={"fields": {"event_id": event_id, "offset": offset}})
+            await self._relay.flush(self._collection, written)
+            return len(entries)
+        log.warning("reminders of %s left for the next poll: it kept changing", event_id)
+        return 0
+
+    async def _poll_forever(self) -> None:
+        while True:
+            try:
+                sent = await self.run_once()
+                if sent:
+                    log.info("sent %d reminder(s)", sent)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # database or NATS away: the next poll tries again
+                log.warning("reminder poll failed, will retry: %s", exc)
+            await asyncio.sleep(self._poll_interval)
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._poll_forever(), name="reminder-scheduler")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,155 @@
+"""Every query of the events service's own collections (occurrences, series).
+
+Writes to an existing occurrence hold the WriteGuard for it (FerretDB does not
+isolate concurrent updates; MongoDB does, and there the guard is off).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from weft_events.domain import EventStatus
+from weft_events.facts import create_fact_indexes
+from weft_shared.messaging.outbox import create_outbox_indexes, new_document_outbox, with_outbox
+from weft_shared.storage import WriteGuard
+
+Doc = dict[str, Any]
+Entries = Sequence[dict[str, Any]]
+OUTBOX_COLLECTIONS = ("events",)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def create_indexes(db: AsyncDatabase[Doc]) -> None:
+    await db.events.create_index([("community_id", ASCENDING), ("starts_at", ASCENDING), ("_id", ASCENDING)])
+    await db.events.create_index([("series_id", ASCENDING), ("starts_at", ASCENDING)])
+    await db.events.create_index("attendees.user_id")
+    await db.events.create_index([("status", ASCENDING), ("next_reminder_at", ASCENDING)])
+    await create_fact_indexes(db)
+    for name in OUTBOX_COLLECTIONS:
+        await create_outbox_indexes(db[name])
+
+
+class Repository:
+    def __init__(self, db: AsyncDatabase[Doc], guard: WriteGuard) -> None:
+        self.db = db
+        self.guard = guard
+        self.events: AsyncCollection[Doc] = db.events
+        self.series: AsyncCollection[Doc] = db.series
+
+    async def insert_occurrences(self, docs: Sequence[tuple[Doc, Entries]]) -> list[Doc]:
+        full = [{**doc, "rev": 1, **new_document_outbox(entries)} for doc, entries in docs]
+        await self.events.insert_many(full, ordered=True)
+        return full
+
+    async def insert_series(self, doc: Doc) -> None:
+        await self.series.insert_one(doc)
+
+    async def get(self, event_id: str) -> Doc | None:
+        return await self.events.find_one({"_id": event_id}, projection={"outbox": 0})
+
+    async def update(self, event: Doc, update: Doc, entries: Entries) -> Doc | None:
+        """Optimistic concurrency on `rev`; None if the occurrence changed meanwhile."""
+        update = dict(update)
+        update["$inc"] = {**update.get("$inc", {}), "rev": 1}
+        async with self.guard.hold("events", event["_id"]):
+            return await self.events.find_one_and_update(
+                {"_id": event["_id"], "rev": event["rev"]},
+                with_outbox(update, entries),
+                return_document=ReturnDocument.AFTER,
+            )
+
+    async def take_seat(self, event_id: str, entry: Doc, cap: int | None, messages: Entries) -> Doc | None:
+        """The atomic conditional update that makes the last seat go to exactly one
+        person: matches only while a seat is left and the person holds no place."""
+        mode = entry["mode"]
+        query: Doc = {
+            "_id": event_id,
+            "status": EventStatus.SCHEDULED.value,
+            "attendees.user_id": {"$ne": entry["user_id"]},
+        }
+        if cap is not None:
+            query[f"confirmed.{mode}"] = {"$lt": cap}
+        update = {"$inc": {f"confirmed.{mode}": 1, "rev": 1}, "$push": {"attendees": entry}}
+        async with self.guard.hold("events", event_id):
+            return await self.events.find_one_and_update(
+                query, with_outbox(update, messages), return_document=ReturnDocument.AFTER
+            )
+
+    async def join_waitlist(self, event_id: str, entry: Doc, messages: Entries) -> Doc | None:
+        query = {"_id": event_id, "status": EventStatus.SCHEDULED.value, "attendees.user_id": {"$ne": entry["user_id"]}}
+        update = {"$inc": {"rev": 1}, "$push": {"attendees": entry}}
+        async with self.guard.hold("events", event_id):
+            return await self.events.find_one_and_update(
+                query, with_outbox(update, messages), return_document=ReturnDocument.AFTER
+            )
+
+    async def community_page(
+        self,
+        community_id: str,
+        *,
+        start: datetime,
+        end: datetime | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Doc]:
+        when: Doc = {"$gte": start}
+        if end is not None:
+            when["$lt"] = end
+        query: Doc = {"community_id": community_id, "starts_at": when}
+        if after is not None:
+            query = {
+                "$and": [
+                    query,
+                    {"$or": [{"starts_at": {"$gt": after[0]}}, {"starts_at": after[0], "_id": {"$gt": after[1]}}]},
+                ]
+            }
+        cursor = self.events.find(query, projection={"outbox": 0})
+        return await cursor.sort([("starts_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
+
+    async def series_from(self, series_id: str, starts_at: datetime) -> list[Doc]:
+        """This occurrence and the later ones of its series (series edits change the future only)."""
+        cursor = self.events.find({"series_id": series_id, "starts_at": {"$gte": starts_at}}, projection={"outbox": 0})
+        return await cursor.sort("starts_at", ASCENDING).to_list()
+
+    async def upcoming_with_attendee(self, community_id: str, user_id: str) -> list[Doc]:
+        return await self.events.find(
+            {
+                "community_id": community_id,
+                "status": EventStatus.SCHEDULED.value,
+                "starts_at": {"$gt": now()},
+                "attendees.user_id": user_id,
+            },
+            projection={"outbox": 0},
+        ).to_list()
+
+    async def upcoming_of_community(self, community_id: str) -> list[Doc]:
+        return await self.events.find(
+            {"community_id": community_id, "status": EventStatus.SCHEDULED.value, "starts_at": {"$gt": now()}},
+            projection={"outbox": 0},
+        ).to_list()
+
+    async def calendar_of_community(
+        self, community_id: str, *, start: datetime, end: datetime, limit: int
+    ) -> list[Doc]:
+        """Organised or co-hosted by the community, cancelled ones included (calendars show cancellations)."""
+        query = {
+            "$or": [{"community_id": community_id}, {"cohost_community_ids": community_id}],
+            "starts_at": {"$gte": start, "$lt": end},
+        }
+        cursor = self.events.find(query, projection={"outbox": 0})
+        return await cursor.sort("starts_at", ASCENDING).limit(limit).to_list()
+
+    async def with_attendee(self, user_id: str, *, start: datetime, end: datetime) -> list[Doc]:
+        cursor = self.events.find(
+            {"attendees.user_id": user_id, "starts_at": {"$gte": start, "$lt": end}}, projection={"outbox": 0}
+        )
+        return await cursor.sort("starts_at", ASCENDING).to_list()

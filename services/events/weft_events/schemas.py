@@ -1,0 +1,159 @@
+"""Request and response bodies of the events API (strict: unknown fields and
+objects-for-strings are 422s naming the field)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from weft_events.domain import Attendance, EventFormat, EventVisibility
+
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
+Venue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Link = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s]{3,2000}$")]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Seats = Annotated[int, Field(ge=0, le=100_000)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CapacityIn(Strict):
+    in_person: Seats | None = None
+    online: Seats | None = None
+
+
+class Recurrence(Strict):
+    # An RFC 5545 RRULE, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;COUNT=6" (WEEKLY or MONTHLY, with COUNT or UNTIL).
+    rrule: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=500)]
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown IANA timezone {value!r}") from exc
+    return value
+
+
+class EventFields(Strict):
+    """Fields shared by create and update; cross-field rules are checked on the result."""
+
+    title: Title | None = None
+    description: Text | None = None
+    format: EventFormat | None = None
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
+    venue: Venue | None = None
+    joining_link: Link | None = None
+    capacity: CapacityIn | None = None
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    visibility: EventVisibility | None = None
+    hosts: Annotated[list[Id], Field(max_length=20)] | None = None
+    guest_speakers: Annotated[list[Name], Field(max_length=20)] | None = None
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class EventCreate(EventFields):
+    title: Title
+    format: EventFormat
+    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    visibility: EventVisibility = EventVisibility.COMMUNITY
+    cohost_community_ids: Annotated[list[Id], Field(max_length=10)] = Field(default_factory=list)
+    recurrence: Recurrence | None = None
+
+
+class EventUpdate(EventFields):
+    @model_validator(mode="after")
+    def _something(self) -> EventUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        required = {"title", "format", "timezone", "starts_at", "ends_at", "visibility"}
+        for field in self.model_fields_set & required:
+            if getattr(self, field) is None:
+                raise ValueError(f"{field} cannot be null")
+        return self
+
+
+class RsvpBody(Strict):
+    attendance: Attendance
+
+
+class SeatsView(BaseModel):
+    in_person: int | None
+    online: int | None
+
+
+class MyRsvp(BaseModel):
+    status: Literal["confirmed", "waitlisted"]
+    attendance: Attendance
+    position: int | None = None
+
+
+class EventView(BaseModel):
+    id: str
+    series_id: str | None
+    community_id: str
+    cohost_community_ids: list[str]
+    title: str
+    description: str
+    format: EventFormat
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: str | None
+    joining_link: str | None = None  # only for people with a confirmed place, and the hosts
+    capacity: SeatsView
+    seats_left: SeatsView
+    waitlisted: SeatsView
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    visibility: EventVisibility
+    hosts: list[str]
+    guest_speakers: list[str]
+    status: Literal["scheduled", "cancelled"]
+    my_rsvp: MyRsvp | None = None
+    can_manage: bool = False
+
+
+class CreatedEvents(EventView):
+    occurrence_ids: list[str]
+
+
+class EventPage(BaseModel):
+    items: list[EventView]
+    next_cursor: str | None
+
+
+class RsvpView(BaseModel):
+    status: Literal["confirmed", "waitlisted"]
+    attendance: Attendance
+    position: int | None = None
+
+
+class AttendeeView(BaseModel):
+    user_id: str
+    attendance: Attendance
+    status: Literal["confirmed", "waitlisted"]
+    position: int | None = None
+    checked_in_at: datetime | None = None
+
+
+class AttendeesView(BaseModel):
+    confirmed: SeatsView
+    waitlisted: SeatsView
+    # Hosts only:
+    attendees: list[AttendeeView] | None = None

@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from weft_shared.settings import ServiceSettings
+
+
+class EventsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="WEFT_EVENTS_", extra="ignore")
+
+    http_port: int = 8002
+    database: str = "weft_events"
+    outbox_sweep_interval_seconds: float = 1.0
+    # Reminder offsets before each occurrence starts, in minutes (24 h and 1 h).
+    reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 60])
+    reminder_poll_seconds: float = 5.0
+    # The durable consumer of membership messages (replicas share it).
+    consumer_name: str = "events"
+    # Public base URL used in calendar feeds' links (the gateway's).
+    public_base_url: str = "http://127.0.0.1:8080"

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.api import Person, create_community, join
+from weft_cli.testing import ServiceProcess
+
+
+@pytest.fixture(scope="session")
+async def members(membership_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=membership_service.url, timeout=15) as http:
+        yield http
+
+
+@pytest.fixture(scope="session")
+async def events(events_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=events_service.url, timeout=30) as http:
+        yield http
+
+
+async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "condition") -> Any:
+    """The events service learns membership facts from the bus, a moment later."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.2)
+
+
+def at(days: float = 7, hours: float = 0) -> str:
+    return (datetime.now(UTC) + timedelta(days=days, hours=hours)).replace(microsecond=0).isoformat()
+
+
+def event_body(**fields: Any) -> dict[str, Any]:
+    body = {
+        "title": "Falls prevention huddle",
+        "format": "in_person",
+        "timezone": "Europe/London",
+        "starts_at": at(7),
+        "ends_at": at(7, 2),
+        "venue": "Room 4, St Mary's",
+        **fields,
+    }
+    return body
+
+
+async def schedule(events: httpx.AsyncClient, community_id: str, host: Person, **fields: Any) -> dict[str, Any]:
+    """Create an event once the events service knows the community and the host's role."""
+
+    async def attempt() -> dict[str, Any] | None:
+        response = await events.post(
+            f"/v1/communities/{community_id}/events", json=event_body(**fields), headers=host.headers
+        )
+        if response.status_code in (403, 404):
+            return None
+        assert response.status_code == 201, response.text
+        created: dict[str, Any] = response.json()
+        return created
+
+    result: dict[str, Any] = await eventually(attempt, what="the events service to learn the community")
+    return result
+
+
+async def community_with(members: httpx.AsyncClient, owner: Person, people: list[Person], **fields: Any) -> str:
+    community_id: str = (await create_community(members, owner, **fields))["id"]
+    await asyncio.gather(*(join(members, community_id, p) for p in people))
+    return community_id
+
+
+async def known_member(events: httpx.AsyncClient, event_id: str, person: Person) -> None:
+    """Wait until the events service has seen `person` join (they can then see the event)."""
+
+    async def visible() -> bool:
+        return (await events.get(f"/v1/events/{event_id}", headers=person.headers)).status_code == 200
+
+    await eventually(visible, what=f"{person.user_id} to be known as a member")

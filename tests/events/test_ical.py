@@ -1,0 +1,227 @@
+"""Rendering occurrences to iCalendar, read back with a real parser (icalendar)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar, Event
+
+from weft_events.api_calendar import confirmed_event_ids
+from weft_events.ical import event_uid, render_calendar
+
+BASE = "https://weft.example.org"
+STAMP = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
+LINK = "https://meet.example.org/room-42?pwd=s3cret"
+
+
+def occurrence(_id: str, starts_at: datetime, **fields: Any) -> dict[str, Any]:
+    """An `events` document as in services/events/DOCUMENTS.md."""
+    doc: dict[str, Any] = {
+        "_id": _id,
+        "series_id": None,
+        "occurrence_index": 0,
+        "community_id": "c1",
+        "cohost_community_ids": [],
+        "title": "Falls prevention practice circle",
+        "description": "Sharing what works; bring a case.",
+        "format": "in_person",
+        "timezone": "Europe/London",
+        "starts_at": starts_at.astimezone(UTC),
+        "ends_at": starts_at.astimezone(UTC) + timedelta(hours=1, minutes=30),
+        "venue": "Room 2, Civic Centre, Leeds",
+        "joining_link": None,
+        "capacity": {"in_person": 20, "online": None},
+        "confirmed": {"in_person": 0, "online": 0},
+        "registration_opens_at": None,
+        "registration_closes_at": None,
+        "visibility": "community",
+        "hosts": ["u-host"],
+        "guest_speakers": [],
+        "status": "scheduled",
+        "attendees": [],
+        "reminders": {},
+        "next_reminder_at": None,
+        "sequence": 0,
+        "rev": 1,
+        "created_by": "u-host",
+        "created_at": datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
+        "updated_at": datetime(2026, 2, 2, 12, 0, tzinfo=UTC),
+    }
+    doc.update(fields)
+    return doc
+
+
+# A weekly series at 18:00 London time across the clocks going forward (29 March 2026):
+# 18:00 GMT (18:00Z) before, 18:00 BST (17:00Z) after.
+BEFORE_DST = occurrence(
+    "e-series-0", datetime(2026, 3, 24, 18, 0, tzinfo=LONDON), series_id="s1", occurrence_index=0, sequence=2
+)
+AFTER_DST = occurrence(
+    "e-series-1", datetime(2026, 3, 31, 18, 0, tzinfo=LONDON), series_id="s1", occurrence_index=1, sequence=2
+)
+CANCELLED = occurrence(
+    "e-cancelled", datetime(2026, 4, 2, 10, 0, tzinfo=LONDON), status="cancelled", sequence=5, title="Quarterly review"
+)
+ONLINE = occurrence(
+    "e-online",
+    datetime(2026, 4, 7, 14, 0, tzinfo=ZoneInfo("America/New_York")),
+    format="online",
+    timezone="America/New_York",
+    venue=None,
+    joining_link=LINK,
+    title="Webinar: deprescribing, commas, semicolons; and newlines",
+    description="Line one\nLine two, with a comma; and a semicolon — and é.",
+    guest_speakers=["Dr Ana Silva", "Sam Okafor"],
+)
+ALL = [ONLINE, CANCELLED, AFTER_DST, BEFORE_DST]  # deliberately out of order
+
+
+def render(events: list[dict[str, Any]], *, links: set[str] | None = None, **kwargs: Any) -> bytes:
+    return render_calendar(
+        events,
+        name="Falls prevention CoP",
+        public_base_url=BASE,
+        include_link_for=links if links is not None else set(),
+        stamp=STAMP,
+        **kwargs,
+    )
+
+
+def parse(body: bytes) -> Calendar:
+    return Calendar.from_ical(body)
+
+
+def vevents(body: bytes) -> dict[str, Event]:
+    return {str(e["UID"]): e for e in parse(body).walk("VEVENT")}
+
+
+def test_every_occurrence_is_its_own_vevent_with_a_stable_uid() -> None:
+    body = render(ALL)
+    parsed = parse(body).walk("VEVENT")
+    assert [str(e["UID"]) for e in parsed] == [event_uid(e["_id"]) for e in (BEFORE_DST, AFTER_DST, CANCELLED, ONLINE)]
+    assert event_uid("e-online") == "e-online@weft"
+    # Same input, same bytes: nothing random, so calendar apps see no phantom changes.
+    assert render(list(reversed(ALL))) == body
+
+
+def test_times_carry_the_tzid_and_round_trip_to_the_same_instants() -> None:
+    events = vevents(render(ALL))
+    for doc in ALL:
+        vevent = events[event_uid(doc["_id"])]
+        assert vevent["DTSTART"].params["TZID"] == doc["timezone"]
+        assert vevent["DTEND"].params["TZID"] == doc["timezone"]
+        assert vevent["DTSTART"].dt == doc["starts_at"]
+        assert vevent["DTEND"].dt == doc["ends_at"]
+
+
+def test_a_weekly_meeting_keeps_its_local_time_across_a_dst_change() -> None:
+    events = vevents(render([BEFORE_DST, AFTER_DST]))
+    before, after = events["e-series-0@weft"]["DTSTART"].dt, events["e-series-1@weft"]["DTSTART"].dt
+    assert (before.hour, after.hour) == (18, 18)
+    assert before.utcoffset() == timedelta(0)
+    assert after.utcoffset() == timedelta(hours=1)
+    # One hour less in absolute time (same-zone subtraction in Python is wall-clock, hence UTC).
+    assert after.astimezone(UTC) - before.astimezone(UTC) == timedelta(days=7) - timedelta(hours=1)
+
+
+def test_there_is_a_vtimezone_for_every_timezone_used() -> None:
+    calendar = parse(render(ALL))
+    timezones = {str(tz["TZID"]): tz for tz in calendar.walk("VTIMEZONE")}
+    assert set(timezones) == {"Europe/London", "America/New_York"}
+    assert calendar.get_missing_tzids() == set()
+    # The London zone describes both sides of the change the series crosses.
+    london = timezones["Europe/London"]
+    assert {c.name for c in london.subcomponents} == {"STANDARD", "DAYLIGHT"}
+    # VTIMEZONEs come before the events that use them.
+    names = [c.name for c in calendar.subcomponents]
+    assert names.index("VEVENT") > max(i for i, n in enumerate(names) if n == "VTIMEZONE")
+
+
+def test_the_calendar_announces_itself() -> None:
+    calendar = parse(render(ALL, refresh=timedelta(hours=1)))
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"]) == "-//Weft//Weft events//EN"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    assert str(calendar["X-WR-CALNAME"]) == "Falls prevention CoP"
+    assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=1)
+    assert all(e["DTSTAMP"].dt == STAMP for e in calendar.walk("VEVENT"))
+    assert "REFRESH-INTERVAL" not in parse(render(ALL))
+
+
+def test_a_cancelled_occurrence_says_so_with_its_sequence() -> None:
+    events = vevents(render(ALL))
+    cancelled = events["e-cancelled@weft"]
+    assert str(cancelled["STATUS"]) == "CANCELLED"
+    assert int(cancelled["SEQUENCE"]) == 5
+    assert str(cancelled["TRANSP"]) == "TRANSPARENT"
+    assert str(cancelled["SUMMARY"]) == "Cancelled: Quarterly review"
+    assert str(events["e-series-0@weft"]["STATUS"]) == "CONFIRMED"
+    assert int(events["e-series-0@weft"]["SEQUENCE"]) == 2
+
+
+def test_details_location_url_and_series() -> None:
+    events = vevents(render(ALL))
+    first = events["e-series-0@weft"]
+    assert str(first["LOCATION"]) == "Room 2, Civic Centre, Leeds"
+    assert str(first["URL"]) == f"{BASE}/v1/events/e-series-0"
+    assert str(first["X-WEFT-SERIES-ID"]) == "s1"
+    assert str(events["e-series-1@weft"]["X-WEFT-OCCURRENCE-INDEX"]) == "1"
+    assert "X-WEFT-SERIES-ID" not in events["e-online@weft"]
+    online = events["e-online@weft"]
+    assert str(online["SUMMARY"]) == ONLINE["title"]  # escaping round-trips
+    assert str(online["LOCATION"]) == "Online"
+    description = str(online["DESCRIPTION"])
+    assert description.startswith(ONLINE["description"])
+    assert "Guest speakers: Dr Ana Silva, Sam Okafor" in description
+    assert f"Details: {BASE}/v1/events/e-online" in description
+
+
+def test_the_joining_link_appears_only_for_events_the_reader_may_join() -> None:
+    without = render(ALL)
+    assert b"meet.example.org" not in without
+    assert "CONFERENCE" not in vevents(without)["e-online@weft"]
+
+    with_link = vevents(render(ALL, links={"e-online"}))["e-online@weft"]
+    assert str(with_link["CONFERENCE"]) == LINK
+    assert with_link["CONFERENCE"].params["FEATURE"] == "VIDEO"
+    assert f"Join online: {LINK}" in str(with_link["DESCRIPTION"])
+
+
+def test_a_cancelled_event_never_shows_its_link() -> None:
+    cancelled_online = occurrence(
+        "e-gone", datetime(2026, 4, 9, 9, 0, tzinfo=LONDON), format="online", joining_link=LINK, status="cancelled"
+    )
+    assert b"meet.example.org" not in render([cancelled_online], links={"e-gone"})
+
+
+def test_an_empty_calendar_is_still_a_calendar() -> None:
+    calendar = parse(render([]))
+    assert calendar.walk("VEVENT") == []
+    assert calendar.walk("VTIMEZONE") == []
+    assert str(calendar["X-WR-CALNAME"]) == "Falls prevention CoP"
+
+
+def test_an_event_kept_in_utc_needs_no_vtimezone() -> None:
+    utc_event = occurrence("e-utc", datetime(2026, 5, 1, 8, 0, tzinfo=UTC), timezone="UTC")
+    calendar = parse(render([utc_event]))
+    (vevent,) = calendar.walk("VEVENT")
+    assert vevent["DTSTART"].dt == utc_event["starts_at"]
+    assert calendar.walk("VTIMEZONE") == []
+    assert b"DTSTART:20260501T080000Z" in calendar.to_ical()
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ({"user_id": "u1", "mode": "online", "status": "confirmed"}, {"e-online"}),
+        ({"user_id": "u1", "mode": "online", "status": "waitlisted"}, set()),
+        ({"user_id": "u2", "mode": "online", "status": "confirmed"}, set()),
+    ],
+)
+def test_only_a_confirmed_place_unlocks_the_link(entry: dict[str, Any], expected: set[str]) -> None:
+    event = {**ONLINE, "attendees": [entry]}
+    assert confirmed_event_ids([event, BEFORE_DST], "u1") == expected

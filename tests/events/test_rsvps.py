@@ -1,0 +1,189 @@
+"""RSVPs, waitlists and promotion, on the real servers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+
+from tests.events.conftest import community_with, eventually, known_member, schedule
+from tests.support.api import create_community, join, new_person, problem
+from tests.support.bus import stream_messages, types_of
+
+
+def rsvp(events: httpx.AsyncClient, eid: str, person, mode: str = "in_person"):  # type: ignore[no-untyped-def]
+    return events.put(f"/v1/events/{eid}/rsvp", json={"attendance": mode}, headers=person.headers)
+
+
+async def test_waitlist_promotion_chain(members: httpx.AsyncClient, events: httpx.AsyncClient, nats_server) -> None:  # type: ignore[no-untyped-def]
+    owner = new_person("owner")
+    people = [new_person(n) for n in ("ana", "ben", "cai", "dee")]
+    cid = await community_with(members, owner, people)
+    eid = (await schedule(events, cid, owner, capacity={"in_person": 2}))["id"]
+    for p in people:
+        await known_member(events, eid, p)
+    results = [(await rsvp(events, eid, p)).json() for p in people]
+    assert [(r["status"], r["position"]) for r in results] == [
+        ("confirmed", None),
+        ("confirmed", None),
+        ("waitlisted", 1),
+        ("waitlisted", 2),
+    ]
+    again = await rsvp(events, eid, people[2])
+    assert again.status_code == 200 and again.json()["position"] == 1  # idempotent
+
+    ana, ben, cai, dee = people
+    assert (await events.delete(f"/v1/events/{eid}/rsvp", headers=ana.headers)).status_code == 204
+    mine = (await events.get(f"/v1/events/{eid}", headers=cai.headers)).json()["my_rsvp"]
+    assert mine == {"status": "confirmed", "attendance": "in_person", "position": None}
+    assert (await events.get(f"/v1/events/{eid}", headers=dee.headers)).json()["my_rsvp"]["position"] == 1
+    await events.delete(f"/v1/events/{eid}/rsvp", headers=ben.headers)
+    assert (await events.get(f"/v1/events/{eid}", headers=dee.headers)).json()["my_rsvp"]["status"] == "confirmed"
+    problem(await events.delete(f"/v1/events/{eid}/rsvp", headers=ana.headers), 404)
+
+    attendees = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()
+    assert [a["user_id"] for a in attendees["attendees"]] == [cai.user_id, dee.user_id]
+    counts_only = (await events.get(f"/v1/events/{eid}/attendees", headers=cai.headers)).json()
+    assert counts_only["attendees"] is None and counts_only["confirmed"]["in_person"] == 2
+
+    rsvp_types = [t for t in types_of(await stream_messages(nats_server.url, f"weft.rsvp.*.*.{cid}"))]
+    assert rsvp_types == [
+        "org.weft.rsvp.confirmed.v1",
+        "org.weft.rsvp.confirmed.v1",
+        "org.weft.rsvp.waitlisted.v1",
+        "org.weft.rsvp.waitlisted.v1",
+        "org.weft.rsvp.cancelled.v1",
+        "org.weft.rsvp.promoted.v1",
+        "org.weft.rsvp.cancelled.v1",
+        "org.weft.rsvp.promoted.v1",
+    ]
+
+
+async def test_fifty_people_race_for_ten_seats(members: httpx.AsyncClient, events: httpx.AsyncClient) -> None:
+    owner = new_person("owner")
+    people = [new_person(f"r{i}") for i in range(50)]
+    cid = await community_with(members, owner, people)
+    eid = (await schedule(events, cid, owner, capacity={"in_person": 10}))["id"]
+    await known_member(events, eid, people[-1])
+    for p in people:
+        await known_member(events, eid, p)
+    responses = await asyncio.gather(*(rsvp(events, eid, p) for p in people))
+    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
+    statuses = [r.json()["status"] for r in responses]
+    assert statuses.count("confirmed") == 10 and statuses.count("waitlisted") == 40
+    event = (await events.get(f"/v1/events/{eid}", headers=owner.headers)).json()
+    assert event["seats_left"]["in_person"] == 0 and event["waitlisted"]["in_person"] == 40
+    listed = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()["attendees"]
+    waitlist = [a for a in listed if a["status"] == "waitlisted"]
+    assert [a["position"] for a in waitlist] == list(range(1, 41))  # in order, no gaps, no ties
+    assert len({a["user_id"] for a in listed}) == 50
+
+
+async def test_who_may_rsvp(members: httpx.AsyncClient, events: httpx.AsyncClient) -> None:
+    owner, member, outsider = new_person("owner"), new_person("member"), new_person("outsider")
+    cid = await community_with(members, owner, [member])
+    community_only = (await schedule(events, cid, owner))["id"]
+    public = (await schedule(events, cid, owner, visibility="public"))["id"]
+    problem(await rsvp(events, community_only, outsider), 404)  # can't see it at all
+    assert (await rsvp(events, public, outsider)).status_code == 201  # public: anyone in the network
+    await known_member(events, community_only, member)
+    assert "attendance" in {
+        e["field"] for e in problem(await rsvp(events, community_only, member, "online"), 422)["errors"]
+    }
+    problem(
+        await events.put(f"/v1/events/{community_only}/rsvp", json={"attendance": {"$ne": 1}}, headers=member.headers),
+        422,
+    )
+    problem(await events.post(f"/v1/events/{community_only}/cancel", headers=member.headers), 403)
+    assert (await events.post(f"/v1/events/{community_only}/cancel", headers=owner.headers)).status_code == 200
+    problem(await rsvp(events, community_only, member), 409)
+
+
+async def test_leaving_the_community_gives_the_seat_to_the_next_person(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    owner, ana, ben = new_person("owner"), new_person("ana"), new_person("ben")
+    cid = await community_with(members, owner, [ana, ben])
+    eid = (await schedule(events, cid, owner, capacity={"in_person": 1}))["id"]
+    await known_member(events, eid, ana)
+    await known_member(events, eid, ben)
+    assert (await rsvp(events, eid, ana)).json()["status"] == "confirmed"
+    assert (await rsvp(events, eid, ben)).json()["status"] == "waitlisted"
+    assert (
+        await members.delete(f"/v1/communities/{cid}/members/{ana.user_id}", headers=ana.headers)
+    ).status_code == 204
+
+    async def promoted() -> bool:
+        mine = (await events.get(f"/v1/events/{eid}", headers=ben.headers)).json()["my_rsvp"]
+        return mine is not None and mine["status"] == "confirmed"
+
+    await eventually(promoted, what="ben to be promoted after ana left")
+    problem(await events.get(f"/v1/events/{eid}", headers=ana.headers), 404)  # no longer a member
+    cancelled = await stream_messages(nats_server.url, f"weft.rsvp.cancelled.v1.{cid}")
+    assert [m.body["data"]["reason"] for m in cancelled] == ["left_community"]
+
+
+async def test_membership_messages_delivered_twice_change_nothing(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """Publish every membership message of a community again (new Nats-Msg-Id, so
+    JetStream stores and delivers them a second time): the events service's state
+    and its messages must not change."""
+    import nats
+
+    owner, ana, ben = new_person("owner"), new_person("ana"), new_person("ben")
+    cid = await community_with(members, owner, [ana, ben])
+    eid = (await schedule(events, cid, owner, capacity={"in_person": 1}))["id"]
+    await known_member(events, eid, ben)
+    await rsvp(events, eid, ana)
+    await rsvp(events, eid, ben)
+    await members.delete(f"/v1/communities/{cid}/members/{ana.user_id}", headers=ana.headers)
+
+    async def settled() -> bool:
+        mine = (await events.get(f"/v1/events/{eid}", headers=ben.headers)).json()["my_rsvp"]
+        return mine is not None and mine["status"] == "confirmed"
+
+    await eventually(settled, what="the leave to be applied")
+    before_event = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()
+    before_messages = types_of(await stream_messages(nats_server.url, f"weft.rsvp.*.*.{cid}"))
+
+    membership_messages = [
+        m for m in await stream_messages(nats_server.url, f"weft.*.*.*.{cid}") if m.body["source"] == "/weft/membership"
+    ]
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    for m in membership_messages:
+        await js.publish(m.subject, m.raw, headers={"Nats-Msg-Id": m.headers["Nats-Msg-Id"] + "-again"})
+    await nc.close()
+    # A marker after the copies: once the events service has applied it, the copies are behind it.
+    marker = new_person("marker")
+    await join(members, cid, marker)
+    await known_member(events, eid, marker)
+
+    assert (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json() == before_event
+    assert types_of(await stream_messages(nats_server.url, f"weft.rsvp.*.*.{cid}")) == before_messages
+    problem(await events.get(f"/v1/events/{eid}", headers=ana.headers), 404)  # ana's "joined" did not come back
+
+
+async def test_partner_visibility_through_a_community_link(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    ana, ben, partner = new_person("ana"), new_person("ben"), new_person("partner")
+    a = (await create_community(members, ana))["id"]
+    b = await community_with(members, ben, [partner])
+    partners_event = (await schedule(events, a, ana, visibility="partners"))["id"]
+    problem(await events.get(f"/v1/events/{partners_event}", headers=partner.headers), 404)
+    link = (await members.post(f"/v1/communities/{a}/links", json={"to_community_id": b}, headers=ana.headers)).json()
+    await members.post(f"/v1/communities/{b}/links/{link['id']}/accept", headers=ben.headers)
+    await known_member(events, partners_event, partner)
+    assert (await rsvp(events, partners_event, partner)).json()["status"] == "confirmed"
+    await members.delete(f"/v1/communities/{a}/links/{link['id']}", headers=ana.headers)
+
+    async def hidden_again() -> bool:
+        return (await events.get(f"/v1/events/{partners_event}", headers=partner.headers)).status_code == 404
+
+    await eventually(hidden_again, what="the removed link to hide the event again")
