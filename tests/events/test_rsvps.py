@@ -187,3 +187,18 @@ async def test_partner_visibility_through_a_community_link(
         return (await events.get(f"/v1/events/{partners_event}", headers=partner.headers)).status_code == 404
 
     await eventually(hidden_again, what="the removed link to hide the event again")
+
+
+async def test_closed_registration_refuses_rsvps(members: httpx.AsyncClient, events: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    owner, ana = new_person("owner"), new_person("ana")
+    cid = await community_with(members, owner, [ana])
+    closes = (datetime.now(UTC) + timedelta(seconds=4)).isoformat()
+    eid = (await schedule(events, cid, owner, registration_closes_at=closes))["id"]
+    await known_member(events, eid, ana)
+    await asyncio.sleep(4.5)
+    body = problem(await rsvp(events, eid, ana), 409)
+    assert "closed" in body["detail"]
+    view = (await events.get(f"/v1/events/{eid}", headers=ana.headers)).json()
+    assert view["my_rsvp"] is None and view["seats_left"]["in_person"] is None
