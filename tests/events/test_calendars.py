@@ -68,3 +68,20 @@ async def test_personal_feed_without_headers_and_revocation(
     assert (await events.delete("/v1/me/calendar-feed", headers=ana.headers)).status_code == 204
     problem(await events.get(f"/v1/calendar/{replaced}.ics"), 404)
     problem(await events.get("/v1/calendar/not-a-real-token.ics"), 404)
+
+
+async def test_calendars_show_the_joining_link_only_with_a_confirmed_place(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    owner, ana, ben = new_person("owner"), new_person("ana"), new_person("ben")
+    cid = await community_with(members, owner, [ana, ben])
+    link = "https://meet.example.org/only-for-confirmed"
+    eid = (await schedule(events, cid, owner, format="online", venue=None, joining_link=link, capacity={"online": 1}))[
+        "id"
+    ]
+    await known_member(events, eid, ben)
+    await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "online"}, headers=ana.headers)
+    await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "online"}, headers=ben.headers)  # waitlisted
+    for path in (f"/v1/communities/{cid}/calendar.ics", f"/v1/events/{eid}/calendar.ics"):
+        assert link in parse(await events.get(path, headers=ana.headers)).to_ical().decode()
+        assert link not in parse(await events.get(path, headers=ben.headers)).to_ical().decode()

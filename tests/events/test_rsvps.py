@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.events.conftest import community_with, eventually, known_member, schedule
+from tests.events.conftest import community_with, event_body, eventually, known_member, schedule
 from tests.support.api import create_community, join, new_person, problem
 from tests.support.bus import stream_messages, types_of
 
@@ -202,3 +202,44 @@ async def test_closed_registration_refuses_rsvps(members: httpx.AsyncClient, eve
     assert "closed" in body["detail"]
     view = (await events.get(f"/v1/events/{eid}", headers=ana.headers)).json()
     assert view["my_rsvp"] is None and view["seats_left"]["in_person"] is None
+
+
+async def test_archiving_the_community_cancels_its_upcoming_events(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    owner, ana = new_person("owner"), new_person("ana")
+    cid = await community_with(members, owner, [ana])
+    first = (await schedule(events, cid, owner))["id"]
+    second = (await schedule(events, cid, owner))["id"]
+    await known_member(events, first, ana)
+    await rsvp(events, first, ana)
+    assert (await members.post(f"/v1/communities/{cid}/archive", headers=owner.headers)).status_code == 200
+
+    async def all_cancelled() -> bool:
+        views = [(await events.get(f"/v1/events/{e}", headers=owner.headers)).json() for e in (first, second)]
+        return all(v["status"] == "cancelled" for v in views)
+
+    await eventually(all_cancelled, what="the archived community's events to be cancelled")
+    cancelled = await stream_messages(nats_server.url, f"weft.event.cancelled.v1.{cid}")
+    assert sorted(m.body["data"]["event"]["id"] for m in cancelled) == sorted([first, second])
+    problem(await events.post(f"/v1/communities/{cid}/events", json=event_body(), headers=owner.headers), 409)
+
+
+async def test_a_demoted_facilitator_can_no_longer_schedule(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    owner, fay = new_person("owner"), new_person("fay")
+    cid = await community_with(members, owner, [fay])
+    await members.patch(
+        f"/v1/communities/{cid}/members/{fay.user_id}", json={"role": "facilitator"}, headers=owner.headers
+    )
+    await schedule(events, cid, fay)  # waits until the promotion is known
+    await members.patch(f"/v1/communities/{cid}/members/{fay.user_id}", json={"role": "member"}, headers=owner.headers)
+
+    async def refused() -> bool:
+        response = await events.post(f"/v1/communities/{cid}/events", json=event_body(), headers=fay.headers)
+        return response.status_code == 403
+
+    await eventually(refused, what="the demotion to reach the events service")
