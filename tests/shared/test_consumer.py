@@ -186,3 +186,21 @@ async def test_a_message_that_keeps_failing_goes_to_the_dead_letter_stream(
     )
     assert dead.body["id"] == envelope.id
     assert "cannot be handled" in dead.headers["Weft-Error"]
+
+
+async def test_handled_ids_expire_but_recent_ones_stay(harness: Harness) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    processed = ProcessedMessages(harness.db.processed_messages)
+    assert await processed.claim("old", "t") == "claimed"
+    await processed.complete("old")
+    assert await processed.claim("recent", "t") == "claimed"
+    await processed.complete("recent")
+    assert await processed.claim("running", "t") == "claimed"
+    await harness.db.processed_messages.update_one(
+        {"_id": "old"}, {"$set": {"at": datetime.now(UTC) - timedelta(days=8)}}
+    )
+    assert await processed.forget_older_than(timedelta(days=7)) == 1
+    assert await processed.claim("recent", "t") == "done"
+    assert await processed.claim("running", "t") == "busy"
+    assert await processed.claim("old", "t") == "claimed"  # forgotten: a replay would run again

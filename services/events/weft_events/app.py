@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
-from weft_events import api_calendar
+from weft_events import api_attendance, api_calendar
 from weft_events.api import router
 from weft_events.facts import Facts
 from weft_events.feeds import CalendarFeeds
@@ -50,7 +51,8 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     reminders = ReminderScheduler(
         repo.events, relay, messages, guard=mongo.write_guard, poll_interval=settings.reminder_poll_seconds
     )
-    dispatcher = MessageDispatcher(broker, platform, ProcessedMessages(mongo.db.processed_messages))
+    processed = ProcessedMessages(mongo.db.processed_messages)
+    dispatcher = MessageDispatcher(broker, platform, processed)
     membership_facts.register(dispatcher, ctx)
     dispatcher.subscribe(durable=settings.consumer_name, subject=f"{platform.subject_prefix}.>")
 
@@ -64,9 +66,11 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         await broker.start()
         relay.start()
         reminders.start()
+        expiry = asyncio.create_task(processed.expire_forever(), name="processed-expiry")
         try:
             yield
         finally:
+            expiry.cancel()
             await reminders.stop()
             await relay.stop()
             await broker.stop()
@@ -90,4 +94,5 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     app.state.calendar_source = CalendarQueries(ctx, feeds)
     app.include_router(router)
     app.include_router(api_calendar.router)
+    app.include_router(api_attendance.router)
     return app

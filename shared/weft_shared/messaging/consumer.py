@@ -14,6 +14,7 @@ goes to the dead-letter stream with the error, and is acknowledged.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -97,6 +98,20 @@ class ProcessedMessages:
         """Expiry by sweep, because FerretDB has no TTL indexes."""
         result = await self._collection.delete_many({"state": "done", "at": {"$lt": datetime.now(UTC) - age}})
         return result.deleted_count
+
+    async def expire_forever(self, *, keep: timedelta = timedelta(days=7), every: float = 3600.0) -> None:
+        """Background task: forget handled ids after `keep` (far beyond JetStream's
+        redelivery horizon; a full replay after that is absorbed by idempotent handlers)."""
+        while True:
+            try:
+                forgotten = await self.forget_older_than(keep)
+                if forgotten:
+                    log.info("forgot %d handled message id(s)", forgotten)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("expiring handled message ids failed, will retry: %s", exc)
+            await asyncio.sleep(every)
 
 
 class MessageDispatcher:
