@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -153,3 +153,33 @@ class Repository:
             {"attendees.user_id": user_id, "starts_at": {"$gte": start, "$lt": end}}, projection={"outbox": 0}
         )
         return await cursor.sort("starts_at", ASCENDING).to_list()
+
+    async def with_attendee_newest_first(
+        self,
+        user_id: str,
+        *,
+        start: datetime | None,
+        end: datetime | None,
+        before: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Doc]:
+        """Occurrences where `user_id` holds an entry, newest first, keyset on (starts_at, _id)
+        (for the attendance record; FerretDB v1 has no `$elemMatch` on fields, so the caller
+        picks the checked-in entries)."""
+        query: Doc = {"attendees.user_id": user_id}
+        when: Doc = {}
+        if start is not None:
+            when["$gte"] = start
+        if end is not None:
+            when["$lt"] = end
+        if when:
+            query["starts_at"] = when
+        if before is not None:
+            query = {
+                "$and": [
+                    query,
+                    {"$or": [{"starts_at": {"$lt": before[0]}}, {"starts_at": before[0], "_id": {"$lt": before[1]}}]},
+                ]
+            }
+        cursor = self.events.find(query, projection={"outbox": 0})
+        return await cursor.sort([("starts_at", DESCENDING), ("_id", DESCENDING)]).limit(limit).to_list()

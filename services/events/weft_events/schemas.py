@@ -157,3 +157,45 @@ class AttendeesView(BaseModel):
     waitlisted: SeatsView
     # Hosts only:
     attendees: list[AttendeeView] | None = None
+
+
+# -- attendance: check-ins and the caller's CPD record (api_attendance.py) ----------
+
+
+class CheckInBody(Strict):
+    user_id: Id
+
+
+class CheckInView(BaseModel):
+    event_id: str
+    user_id: str
+    attendance: Attendance
+    checked_in_at: datetime
+    checked_in_by: str
+    walk_in: bool  # checked in without having held a confirmed place
+    duration_minutes: int
+
+
+class AttendanceRecord(BaseModel):
+    event_id: str
+    series_id: str | None
+    title: str
+    community_id: str
+    community_name: str | None  # None while the read model does not know the community
+    format: EventFormat
+    attendance: Attendance
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    local_date: str  # YYYY-MM-DD on the event's wall clock
+    local_start: str  # HH:MM
+    local_end: str  # HH:MM
+    duration_minutes: int
+    checked_in_at: datetime
+    checked_in_by: str
+    event_status: Literal["scheduled", "cancelled"]
+
+
+class AttendancePage(BaseModel):
+    items: list[AttendanceRecord]
+    next_cursor: str | None

@@ -93,8 +93,8 @@ async def cancel_rsvp(ctx: Context, user_id: str, event_id: str, *, reason: Reas
 
     async def plan(event: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
         entry = _entry_of(event, user_id)
-        if entry is None:
-            return None
+        if entry is None or entry.get("checked_in_at"):
+            return None  # attendance already recorded is evidence (CPD), not a booking to drop
         mode = entry["mode"]
         attendees = [a for a in event["attendees"] if a["user_id"] != user_id]
         messages = [
@@ -159,8 +159,11 @@ async def rebalance(ctx: Context, event: Doc) -> Doc:
 
 async def withdraw(ctx: Context, user: Principal, event_id: str) -> None:
     event, _ = await ctx.visible_event(event_id, user.sub)
-    if _entry_of(event, user.sub) is None:
+    entry = _entry_of(event, user.sub)
+    if entry is None:
         raise NotFound("you have no RSVP for this event")
+    if entry.get("checked_in_at"):
+        raise Problem("your attendance is already recorded; it cannot be cancelled", status=409)
     if event["starts_at"] <= now():
         raise Problem("this event has already started", status=409)
     await cancel_rsvp(ctx, user.sub, event_id, reason="cancelled")
