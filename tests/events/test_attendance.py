@@ -204,3 +204,30 @@ def test_check_in_window() -> None:
     assert check_in_refusal(event, starts + timedelta(hours=5)) is None  # after the event: typing up the register
     assert check_in_refusal(event, ends + CHECK_IN_CLOSES_AFTER + timedelta(seconds=1)) is not None
     assert check_in_refusal({**event, "status": "cancelled"}, starts) == "this event is cancelled"
+
+
+async def test_recorded_attendance_survives_cancelling_and_leaving(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    owner, ana = new_person("owner"), new_person("ana")
+    cid = await community_with(members, owner, [ana])
+    starts = datetime.now(UTC) + timedelta(minutes=10)  # inside the check-in window, not started yet
+    eid = (
+        await schedule(
+            events, cid, owner, starts_at=starts.isoformat(), ends_at=(starts + timedelta(hours=1)).isoformat()
+        )
+    )["id"]
+    await known_member(events, eid, ana)
+    await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "in_person"}, headers=ana.headers)
+    assert (await check_in(events, eid, owner, ana.user_id)).status_code == 201
+    problem(await events.delete(f"/v1/events/{eid}/rsvp", headers=ana.headers), 409)
+    await members.delete(f"/v1/communities/{cid}/members/{ana.user_id}", headers=ana.headers)
+    marker = new_person("marker")
+    await members.post(f"/v1/communities/{cid}/members", headers=marker.headers)
+    await known_member(events, eid, marker)  # the leave was applied before this
+
+    async def still_there() -> bool:
+        listed = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()["attendees"]
+        return [a["user_id"] for a in listed] == [ana.user_id]
+
+    assert await eventually(still_there, what="ana's recorded attendance")
