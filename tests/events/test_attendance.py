@@ -56,6 +56,8 @@ async def test_hosts_check_in_once_and_the_person_gets_a_record(
         "status"
     ] == "confirmed"
     await until(starts)
+    late = await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "in_person"}, headers=ben.headers)
+    assert "started" in problem(late, 409)["detail"]  # no RSVPs to an event that has begun
 
     first = await check_in(events, eid, owner, ana.user_id)
     assert first.status_code == 201, first.text
