@@ -1,13 +1,15 @@
 """Weft's speed numbers, measured in one run on this machine (`make bench`).
 
-Starts nats-server, a database (the project's ladder), `weft membership`, `weft gateway`
-and a bare FastAPI baseline, each in its own process, then drives closed-loop HTTP load
-from this process at each scenario in turn and prints requests/s, p50/p99 latency,
-errors, each as a share of the baseline, and where the CPU went. It prints figures and
-never asserts: the exit status says only whether the run itself worked.
+Starts nats-server, a database (the project's ladder), `weft membership`, `weft events`,
+`weft gateway` and a bare FastAPI baseline, each in its own process, then drives closed-loop
+HTTP load from this process at each scenario in turn and prints requests/s, p50/p99 latency,
+errors, each as a share of the baseline, and where the CPU went; then how long a leaver's
+seat takes to reach the next person on an event's waitlist. It prints figures and never
+asserts: the exit status says only whether the run itself worked.
 
     .venv/bin/python bench/run.py [--duration 6] [--warmup 2] [--concurrency 16]
-                                  [--client raw|aiohttp|wrk] [--profile] [--verbose]
+                                  [--client raw|aiohttp|wrk] [--rsvp-members 1500]
+                                  [--leave-samples 40] [--profile] [--verbose]
 
 See bench/README.md for how to read the output.
 """
@@ -30,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import events_bench
 import loadgen
 import profiling
 import stack
@@ -43,6 +46,9 @@ from weft_shared.settings import AUDIENCE, DEV_ISSUER, PlatformSettings
 READ_TARGET = 0.50  # GET community via the gateway, as a share of the baseline's req/s
 JOIN_TARGET = 0.25  # join via the gateway, as a share of the baseline's req/s
 MAX_POOL = 200_000  # one-shot join requests minted for one window, at most
+RSVP_MEMBERS = 1500  # at most, joined before the RSVP scenario (sized from its warm-up; FerretDB joins are slow)
+LEAVE_SAMPLES = 40
+RSVP_LABEL = events_bench.RSVP_LABEL
 
 
 @dataclass
@@ -94,6 +100,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--request-timeout", type=float, default=10.0, help="per request, seconds (default 10)")
     parser.add_argument(
+        "--rsvp-members",
+        type=int,
+        default=RSVP_MEMBERS,
+        help=f"at most this many members joined for the RSVP scenario, one RSVP each (default {RSVP_MEMBERS})",
+    )
+    parser.add_argument(
+        "--leave-samples",
+        type=int,
+        default=LEAVE_SAMPLES,
+        help=f"member-left -> seat-to-the-next-person samples (default {LEAVE_SAMPLES})",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="afterwards, run gateway and membership under cProfile and print where their time goes",
@@ -106,6 +124,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--concurrency must be between 1 and 1024")
     if args.max_requests < 1 or args.request_timeout <= 0:
         parser.error("--max-requests and --request-timeout must be positive")
+    if not 1 <= args.rsvp_members <= 20_000 or not 1 <= args.leave_samples <= 1_000:
+        parser.error("--rsvp-members must be in [1, 20000] and --leave-samples in [1, 1000]")
     if args.client == "wrk" and loadgen.wrk_path() is None:
         parser.error("--client wrk: wrk is not installed (apt-get install wrk), use raw or aiohttp")
     return args
@@ -160,6 +180,8 @@ class Bench:
         self.extra_windows: list[loadgen.Window] = []  # told about every measured window, after the CPU meter
         # Across warm-ups and windows, checked against the database: 201s, members found, unpublished outboxes.
         self.joins = {"answered 201": 0, "found active in the database": 0, "left unpublished in the outbox": 0}
+        self.rsvp: events_bench.RsvpRun | None = None
+        self.leave: events_bench.LeaveRun | None = None
 
     async def closed_loop(
         self, port: int, next_request: loadgen.NextRequest, expected: frozenset[int], *, warmup: float, measure: bool
@@ -245,8 +267,14 @@ class Bench:
         answered += result.requests
         if result.exhausted:
             note = f"the {len(pool):,} minted users ran out after {result.elapsed:.1f} s"
+        # The events service consumes every join too; let it finish before its read model is reset.
+        await events_bench.events_caught_up(self.stack.nats.url, self.tokens.settings.stream_name)
         found = stack.join_check_and_reset(
-            self.stack.database.url, self.stack.database_name, community_id, f"bench-{tag}-"
+            self.stack.database.url,
+            self.stack.database_name,
+            self.stack.events_database_name,
+            community_id,
+            f"bench-{tag}-",
         )
         self.joins["answered 201"] += answered
         self.joins["found active in the database"] += found["active"]
@@ -274,7 +302,20 @@ class Bench:
         join_direct = await self.join(
             "join direct (for attribution)", "direct", services.membership.port, community_id, rate_guess, None
         )
-        return [baseline, via_gateway, direct, join_gateway, join_direct]
+        scenarios = [baseline, via_gateway, direct, join_gateway, join_direct]
+
+        bus = await events_bench.Bus.connect(services.nats.url, self.tokens.settings.stream_name)
+        try:
+            async with aiohttp.ClientSession() as session:
+                api = events_bench.Api(session)
+                self.rsvp = await events_bench.rsvp_throughput(self, bus, api, log)
+                scenarios.append(
+                    Scenario(RSVP_LABEL, self.rsvp.result, self.rsvp.cpu, None, "; ".join(self.rsvp.notes))
+                )
+                self.leave = await events_bench.leave_to_promotion(self, bus, api, log)
+        finally:
+            await bus.close()
+        return scenarios
 
 
 def _pool_size(seconds: float, rate: float, concurrency: int) -> int:
@@ -309,7 +350,11 @@ async def profile_pass(bench: Bench, exits: ExitStack, output: stack.OutputLog) 
         exits, "membership", services.service_env, out_dir / "membership.prof", output
     )
     gateway, gateway_url = stack.start_profiled_service(
-        exits, "gateway", stack.gateway_env(services.service_env, membership_url), out_dir / "gateway.prof", output
+        exits,
+        "gateway",
+        stack.gateway_env(services.service_env, membership_url, services.events.url),
+        out_dir / "gateway.prof",
+        output,
     )
     services.pids.update(gateway=gateway.pid, membership=membership.pid)
     switch = ProfileSwitch([gateway, membership])
@@ -372,7 +417,7 @@ def results_table(scenarios: Sequence[Scenario]) -> list[str]:
 
 
 def cpu_table(scenarios: Sequence[Scenario], cores: int) -> list[str]:
-    columns = ["client", "gateway", "membership", "database", "nats", "baseline"]
+    columns = ["client", "gateway", "membership", "events", "database", "nats", "baseline"]
     lines = [
         "CPU per answered request in µs, and (in brackets) the share of one core, per process;",
         f"'rest' is busy CPU of anything else on the machine; 'busy' is the whole machine, of {cores} cores:",
@@ -408,7 +453,8 @@ def cpu_table(scenarios: Sequence[Scenario], cores: int) -> list[str]:
 
 def hints(scenarios: Sequence[Scenario]) -> list[str]:
     """A few derived figures that say where the time goes (no profiler needed)."""
-    baseline, via_gateway, direct, join_gateway, join_direct = scenarios
+    baseline, via_gateway, direct, join_gateway, join_direct = scenarios[:5]
+    by_label = {s.label: s for s in scenarios}
     lines: list[str] = []
 
     def cpu_us(s: Scenario, process: str) -> str:
@@ -435,6 +481,13 @@ def hints(scenarios: Sequence[Scenario]) -> list[str]:
             f"- join: via the gateway {100 * join_gateway.result.rps / join_direct.result.rps:.0f} % of direct; "
             f"per join membership spends {cpu_us(join_direct, 'membership')}, the database "
             f"{cpu_us(join_direct, 'database')} and nats {cpu_us(join_direct, 'nats')} of CPU (direct run)."
+        )
+    rsvp = by_label.get(RSVP_LABEL)
+    if rsvp is not None and rsvp.result.rps > 0:
+        lines.append(
+            f"- RSVP: per RSVP the events service spends {cpu_us(rsvp, 'events')} of CPU, the database "
+            f"{cpu_us(rsvp, 'database')}, the gateway {cpu_us(rsvp, 'gateway')} and nats {cpu_us(rsvp, 'nats')}; "
+            f"{100 * rsvp.result.rps / max(join_gateway.result.rps, 1e-9):.0f} % of the join's rate via the gateway."
         )
     for s in scenarios:
         if s.cpu is None or s.cpu.seconds <= 0:
@@ -529,6 +582,19 @@ def run(args: argparse.Namespace) -> int:
                 "(count of members, the join's guarded upsert, the outbox's clear and sweep) reads the whole "
                 "collection, so DB-bound figures here fall as collections grow and differ from MongoDB's."
             )
+        if bench.rsvp is not None:
+            print()
+            print(f"{RSVP_LABEL}:")
+            for line in events_bench.rsvp_lines(bench.rsvp, args.concurrency):
+                print(line)
+        if bench.leave is not None:
+            print()
+            print(
+                "member left -> seat to the next person (timed from membership's member.left message arriving "
+                "on NATS to the events service's rsvp.promoted message arriving, both stamped in this process):"
+            )
+            for line in events_bench.leave_lines(bench.leave):
+                print(line)
         for name, lines in output.notable.items():
             print(f"{name} logged {len(lines)} warning/error line(s); the first: {lines[0][:300]}")
 

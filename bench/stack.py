@@ -19,6 +19,11 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import bson
+from bson.raw_bson import RawBSONDocument
+from pymongo import MongoClient
 
 from weft_cli import ladder
 from weft_cli.natsserver import NatsHandle, start_nats
@@ -57,11 +62,13 @@ class Stack:
     database: ladder.DatabaseHandle
     nats: NatsHandle
     membership: ServiceProcess
+    events: ServiceProcess
     gateway: ServiceProcess
     ping: ManagedProcess
     ping_port: int
     service_env: dict[str, str]
-    database_name: str
+    database_name: str  # membership's
+    events_database_name: str
     pids: dict[str, int] = field(default_factory=dict)  # process label -> PID, for CPU accounting
 
 
@@ -76,7 +83,9 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Callable[[s
     exits.callback(database.stop)
     log(f"database: {database.description}")
 
-    database_name = f"weft_membership_bench_{secrets.token_hex(4)}"
+    suffix = secrets.token_hex(4)
+    database_name = f"weft_membership_bench_{suffix}"
+    events_database_name = f"weft_events_bench_{suffix}"
     service_env = {
         **clean_base_env(),
         "WEFT_ENV": "dev",
@@ -85,14 +94,20 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Callable[[s
         "WEFT_LOG_JSON": "true",
         "WEFT_LOG_LEVEL": "WARNING",
         "WEFT_MEMBERSHIP_DATABASE": database_name,
+        "WEFT_EVENTS_DATABASE": events_database_name,
     }
     if rung == "MONGODB_URL":
         # Someone else's server: leave nothing behind in it.
         exits.callback(drop_database, database.url, database_name)
+        exits.callback(drop_database, database.url, events_database_name)
 
     membership = start_service(exits, "membership", service_env, output)
-    gateway = start_service(exits, "gateway", gateway_env(service_env, membership.url), output)
-    log(f"membership: {membership.url} (pid {membership.pid}); gateway: {gateway.url} (pid {gateway.pid})")
+    events = start_service(exits, "events", service_env, output)
+    gateway = start_service(exits, "gateway", gateway_env(service_env, membership.url, events.url), output)
+    log(
+        f"membership: {membership.url} (pid {membership.pid}); events: {events.url} (pid {events.pid}); "
+        f"gateway: {gateway.url} (pid {gateway.pid})"
+    )
 
     ping_port = free_port()
     ping = ManagedProcess(
@@ -111,22 +126,31 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Callable[[s
         database=database,
         nats=nats,
         membership=membership,
+        events=events,
         gateway=gateway,
         ping=ping,
         ping_port=ping_port,
         service_env=service_env,
         database_name=database_name,
+        events_database_name=events_database_name,
     )
-    stack.pids = {"gateway": gateway.pid, "membership": membership.pid, "nats": nats.pid, "baseline": ping.pid}
+    stack.pids = {
+        "gateway": gateway.pid,
+        "membership": membership.pid,
+        "events": events.pid,
+        "nats": nats.pid,
+        "baseline": ping.pid,
+    }
     if database.process is not None:
         stack.pids["database"] = database.process.pid
     return stack
 
 
-def gateway_env(service_env: Mapping[str, str], membership_url: str) -> dict[str, str]:
+def gateway_env(service_env: Mapping[str, str], membership_url: str, events_url: str) -> dict[str, str]:
     return {
         **service_env,
         "WEFT_GATEWAY_MEMBERSHIP_URL": membership_url,
+        "WEFT_GATEWAY_EVENTS_URL": events_url,
         "WEFT_GATEWAY_RATE_LIMIT_PER_MINUTE": str(RATE_LIMIT_PER_MINUTE),
         "WEFT_GATEWAY_RATE_LIMIT_BURST": str(RATE_LIMIT_BURST),
     }
@@ -156,8 +180,6 @@ def start_profiled_service(
 
 
 def drop_database(url: str, name: str) -> None:
-    from pymongo import MongoClient
-
     client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=3000)
     try:
         client.drop_database(name)
@@ -168,17 +190,19 @@ def drop_database(url: str, name: str) -> None:
 # --- after the run: did the joins really write and publish? --------------------------
 
 
-def join_check_and_reset(url: str, database: str, community_id: str, user_prefix: str) -> dict[str, int]:
+def join_check_and_reset(
+    url: str, database: str, events_database: str, community_id: str, user_prefix: str
+) -> dict[str, int]:
     """What the joins of one scenario left (members, unpublished outbox), then remove it.
 
     FerretDB on SQLite answers only `{_id: x}` filters from an index; any other filter reads
     the whole collection, so each join gets slower as memberships pile up. Removing a
     scenario's members and users afterwards gives every join scenario the same starting
-    state, whatever the order. This is a database of the benchmark's own.
+    state, whatever the order. The events service's read model of those members goes too
+    (call this once it has consumed the joins), as every RSVP reads that collection whole.
+    These are databases of the benchmark's own.
     """
-    from pymongo import MongoClient
-
-    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=3000)
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=3000)
     mine = {"$regex": f"^{user_prefix}"}
     try:
         db = client[database]
@@ -190,7 +214,54 @@ def join_check_and_reset(url: str, database: str, community_id: str, user_prefix
         }
         db.memberships.delete_many({"user_id": mine})
         db.users.delete_many({"_id": mine})
+        client[events_database].member_facts.delete_many({"user_id": mine})
         return found
+    finally:
+        client.close()
+
+
+# --- the events service's own database (setup and checks, never inside a timed window) ----
+
+
+def known_members(url: str, events_database: str, community_id: str, user_prefix: str) -> list[str]:
+    """Users the events service holds as active members of the community (its read model)."""
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=3000)
+    try:
+        facts = client[events_database].member_facts.find(
+            {"community_id": community_id, "active": True, "user_id": {"$regex": f"^{user_prefix}"}},
+            projection={"user_id": 1},
+        )
+        return [str(fact["user_id"]) for fact in facts]
+    finally:
+        client.close()
+
+
+def member_fact_count(url: str, events_database: str) -> int:
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=3000)
+    try:
+        return client[events_database].member_facts.count_documents({})
+    finally:
+        client.close()
+
+
+def occurrence_stats(url: str, events_database: str, event_id: str) -> dict[str, int]:
+    """One occurrence as stored: attendees by status, its BSON size, messages still in its outbox."""
+    client: MongoClient[RawBSONDocument] = MongoClient(
+        url, serverSelectionTimeoutMS=3000, document_class=RawBSONDocument
+    )
+    try:
+        raw = client[events_database].events.find_one({"_id": event_id})
+        if raw is None:
+            return {}
+        doc = bson.decode(raw.raw)
+        attendees = doc.get("attendees") or []
+        return {
+            "attendees": len(attendees),
+            "confirmed": sum(1 for a in attendees if a.get("status") == "confirmed"),
+            "waitlisted": sum(1 for a in attendees if a.get("status") == "waitlisted"),
+            "bytes": len(raw.raw),
+            "outbox": len(doc.get("outbox") or []),
+        }
     finally:
         client.close()
 

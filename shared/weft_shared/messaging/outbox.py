@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -42,6 +43,8 @@ LEASE = "outbox_lease_until"
 # How long the fast path owns a fresh write before the sweeper may take over.
 FAST_PATH_LEASE = timedelta(seconds=5)
 SWEEP_LEASE = timedelta(seconds=10)
+# Ids of recently acknowledged messages kept in memory, to avoid publishing them twice.
+ACKNOWLEDGED_MEMORY = 10_000
 
 
 class MessageFactory:
@@ -98,6 +101,8 @@ class OutboxRelay:
         self._task: asyncio.Task[None] | None = None
         # The relay writes the services' documents too, so it takes the same per-document guard.
         self._guard = guard or WriteGuard()
+        self._in_flight: set[str] = set()
+        self._acknowledged: OrderedDict[str, None] = OrderedDict()
 
     async def flush(self, collection: AsyncCollection[dict[str, Any]], doc: Doc | None) -> None:
         """Fast path: publish what `doc` (as just written) carries. Never raises:
@@ -113,20 +118,47 @@ class OutboxRelay:
             log.warning("outbox publish deferred: %s", exc, extra={"fields": {"doc_id": str(doc.get("_id"))}})
 
     async def _publish_and_clear(self, collection: AsyncCollection[dict[str, Any]], doc: Doc) -> None:
-        entries = list(doc.get(OUTBOX) or [])
-        for entry in entries:
-            await self._broker.publish(
-                orjson.dumps(entry["body"]),
-                entry["subject"],
-                headers={"Nats-Msg-Id": entry["id"], "content-type": CONTENT_TYPE},
-                stream=self._stream,
-                timeout=self._publish_timeout,
-            )
+        """Publish the document's pending entries, then remove those known published.
+
+        Concurrent writes to one document each see the others' entries; without
+        care every request would publish all of them (JetStream would drop the
+        copies, but each costs a round trip). So an entry another task of this
+        process is publishing right now is left to that task, and one already
+        acknowledged is only removed.
+        """
+        published: list[dict[str, Any]] = []
+        for entry in list(doc.get(OUTBOX) or []):
+            entry_id = entry["id"]
+            if entry_id in self._acknowledged:
+                published.append(entry)
+                continue
+            if entry_id in self._in_flight:
+                continue  # its publisher removes it once acknowledged
+            self._in_flight.add(entry_id)
+            try:
+                await self._broker.publish(
+                    orjson.dumps(entry["body"]),
+                    entry["subject"],
+                    headers={"Nats-Msg-Id": entry_id, "content-type": CONTENT_TYPE},
+                    stream=self._stream,
+                    timeout=self._publish_timeout,
+                )
+            finally:
+                self._in_flight.discard(entry_id)
+            self._remember_acknowledged(entry_id)
+            published.append(entry)
+        if not published:
+            return
         # Remove exactly the published entries (whole-element match: FerretDB ignores
         # query conditions inside $pull); entries appended meanwhile stay.
         async with self._guard.hold(collection.name, doc["_id"]):
-            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: entries}})
+            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: published}})
             await collection.update_one({"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$unset": {PENDING: "", LEASE: ""}})
+
+    def _remember_acknowledged(self, entry_id: str) -> None:
+        self._acknowledged[entry_id] = None
+        if len(self._acknowledged) > ACKNOWLEDGED_MEMORY:
+            self._acknowledged.popitem(last=False)  # oldest first: long since removed
 
     async def sweep(self) -> int:
         """Publish leftovers whose lease ran out (after a crash or a NATS outage)."""
