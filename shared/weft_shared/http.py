@@ -9,13 +9,30 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
 
 from weft_shared.auth.tokens import TokenVerifier
 from weft_shared.errors import install_problem_handlers, problem_response
 from weft_shared.observability import RequestIdMiddleware
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage import MongoLifecycle
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
+
+
+def backing_service_checks(mongo: MongoLifecycle, broker: NatsBroker) -> dict[str, ReadinessCheck]:
+    """Readiness of a service that owns a database and talks on the bus."""
+
+    async def check_mongo(_: FastAPI) -> None:
+        await mongo.ping()
+
+    async def check_nats(_: FastAPI) -> None:
+        if not broker.config.connection_state.connection.is_connected:
+            raise ConnectionError("NATS disconnected")
+
+    return {"mongodb": check_mongo, "nats": check_nats}
+
+
 log = logging.getLogger("weft.http")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,7 +19,7 @@ from weft_events.settings import EventsSettings
 from weft_events.usecases import membership_facts
 from weft_events.usecases.calendar import CalendarQueries
 from weft_events.usecases.context import Context
-from weft_shared.http import create_service_app
+from weft_shared.http import backing_service_checks, create_service_app
 from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
 from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
@@ -53,6 +52,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     )
     processed = ProcessedMessages(mongo.db.processed_messages)
     dispatcher = MessageDispatcher(broker, platform, processed)
+    expiry = processed.expiry()
     membership_facts.register(dispatcher, ctx)
     dispatcher.subscribe(durable=settings.consumer_name, subject=f"{platform.subject_prefix}.>")
 
@@ -66,28 +66,21 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
         await broker.start()
         relay.start()
         reminders.start()
-        expiry = asyncio.create_task(processed.expire_forever(), name="processed-expiry")
+        expiry.start()
         try:
             yield
         finally:
-            expiry.cancel()
+            await expiry.stop()
             await reminders.stop()
             await relay.stop()
             await broker.stop()
             await mongo.close()
 
-    async def check_mongo(_: FastAPI) -> None:
-        await mongo.ping()
-
-    async def check_nats(_: FastAPI) -> None:
-        if not broker.config.connection_state.connection.is_connected:
-            raise ConnectionError("NATS disconnected")
-
     app = create_service_app(
         title="Weft events",
         platform=platform,
         lifespan=lifespan,
-        readiness_checks={"mongodb": check_mongo, "nats": check_nats},
+        readiness_checks=backing_service_checks(mongo, broker),
     )
     app.state.ctx = ctx
     app.state.broker = broker

@@ -13,8 +13,6 @@ so a moved reminder's new `due_at` lies ahead and it fires at the new time.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,6 +26,7 @@ from weft_events.domain import EventStatus, next_reminder
 from weft_events.snapshots import event_snapshot
 from weft_shared.contracts.events import ReminderDue
 from weft_shared.messaging.outbox import MessageFactory, OutboxRelay, with_outbox
+from weft_shared.periodic import Periodic
 from weft_shared.storage import WriteGuard
 
 Doc = dict[str, Any]
@@ -132,9 +131,8 @@ class ReminderScheduler:
         self._relay = relay
         self._messages = messages
         self._guard = guard
-        self._poll_interval = poll_interval
         self._batch_size = batch_size
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Periodic("reminder scheduler", self.run_once, poll_interval, report="sent %d reminder(s)")
 
     async def run_once(self) -> int:
         """One poll: claim what is due now. Returns how many reminder messages it wrote."""
@@ -177,24 +175,8 @@ class ReminderScheduler:
         log.warning("reminders of %s left for the next poll: it kept changing", event_id)
         return 0
 
-    async def _poll_forever(self) -> None:
-        while True:
-            try:
-                sent = await self.run_once()
-                if sent:
-                    log.info("sent %d reminder(s)", sent)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # database or NATS away: the next poll tries again
-                log.warning("reminder poll failed, will retry: %s", exc)
-            await asyncio.sleep(self._poll_interval)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._poll_forever(), name="reminder-scheduler")
+        self._poller.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._poller.stop()

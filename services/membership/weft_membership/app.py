@@ -12,7 +12,7 @@ from weft_membership.messages import document_messages
 from weft_membership.repository import Repository, create_indexes
 from weft_membership.settings import MembershipSettings
 from weft_membership.usecases.context import Context
-from weft_shared.http import create_service_app
+from weft_shared.http import backing_service_checks, create_service_app
 from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
 from weft_shared.observability import configure_logging
@@ -51,18 +51,11 @@ def create_app(settings: MembershipSettings | None = None) -> FastAPI:
             await broker.stop()
             await mongo.close()
 
-    async def check_mongo(_: FastAPI) -> None:
-        await mongo.ping()
-
-    async def check_nats(_: FastAPI) -> None:
-        if not broker.config.connection_state.connection.is_connected:
-            raise ConnectionError("NATS disconnected")
-
     app = create_service_app(
         title="Weft membership",
         platform=platform,
         lifespan=lifespan,
-        readiness_checks={"mongodb": check_mongo, "nats": check_nats},
+        readiness_checks=backing_service_checks(mongo, broker),
     )
     app.state.ctx = Context(repo, relay, MessageFactory(platform, SOURCE))
     app.state.seen_users = {}

@@ -14,7 +14,6 @@ goes to the dead-letter stream with the error, and is acknowledged.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,6 +33,7 @@ from pymongo.errors import DuplicateKeyError
 from weft_shared.contracts.base import MESSAGE_TYPES, MessagePayload
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.messaging.broker import dead_letter_subject
+from weft_shared.periodic import Periodic
 from weft_shared.settings import PlatformSettings
 
 log = logging.getLogger("weft.consumer")
@@ -99,19 +99,14 @@ class ProcessedMessages:
         result = await self._collection.delete_many({"state": "done", "at": {"$lt": datetime.now(UTC) - age}})
         return result.deleted_count
 
-    async def expire_forever(self, *, keep: timedelta = timedelta(days=7), every: float = 3600.0) -> None:
-        """Background task: forget handled ids after `keep` (far beyond JetStream's
+    def expiry(self, *, keep: timedelta = timedelta(days=7), every: float = 3600.0) -> Periodic:
+        """A background job forgetting handled ids after `keep` (far beyond JetStream's
         redelivery horizon; a full replay after that is absorbed by idempotent handlers)."""
-        while True:
-            try:
-                forgotten = await self.forget_older_than(keep)
-                if forgotten:
-                    log.info("forgot %d handled message id(s)", forgotten)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("expiring handled message ids failed, will retry: %s", exc)
-            await asyncio.sleep(every)
+
+        async def forget() -> int:
+            return await self.forget_older_than(keep)
+
+        return Periodic("processed-message expiry", forget, every, report="forgot %d handled message id(s)")
 
 
 class MessageDispatcher:

@@ -14,8 +14,6 @@ waits for the PubAck and only then removes it from the document.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
 from collections import OrderedDict
@@ -31,6 +29,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import CONTENT_TYPE, wrap
 from weft_shared.contracts.subjects import subject_for
+from weft_shared.periodic import Periodic
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage import WriteGuard
 
@@ -94,11 +93,12 @@ class OutboxRelay:
         self._broker = broker
         self._stream = platform.stream_name
         self._collections = list(collections)
-        self._sweep_interval = sweep_interval
         self._publish_timeout = publish_timeout
         # Test hook: die between the database write and the publish, like a crash would.
         self._crash_before_publish = crash_before_publish
-        self._task: asyncio.Task[None] | None = None
+        self._sweeper = Periodic(
+            "outbox sweeper", self.sweep, sweep_interval, report="published %d leftover message(s)"
+        )
         # The relay writes the services' documents too, so it takes the same per-document guard.
         self._guard = guard or WriteGuard()
         self._in_flight: set[str] = set()
@@ -183,24 +183,8 @@ class OutboxRelay:
                 return_document=ReturnDocument.AFTER,
             )
 
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                count = await self.sweep()
-                if count:
-                    log.info("outbox sweeper published %d leftover message(s)", count)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox sweep failed, will retry: %s", exc)
-            await asyncio.sleep(self._sweep_interval)
-
     def start(self) -> None:
-        self._task = asyncio.create_task(self._sweep_forever(), name="outbox-sweeper")
+        self._sweeper.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._sweeper.stop()
