@@ -16,15 +16,15 @@ from typing import Any
 
 import pytest
 from faststream.nats import NatsBroker
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from tests.support.bus import BusMessage, stream_messages
+from tests.support.isolated import isolated
 from weft_events.domain import next_reminder, reminder_schedule
 from weft_events.reminders import ReminderScheduler, plan_reminders, reminder_message_id
 from weft_shared.contracts.events import ReminderDue
 from weft_shared.contracts.subjects import type_wildcard
-from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage import WriteGuard
@@ -123,28 +123,16 @@ class Rig:
 
 @pytest.fixture
 async def rig(nats_server, database) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
-    run = secrets.token_hex(3)
-    platform = PlatformSettings(
-        env="dev",
-        nats_url=nats_server.url,
-        mongodb_url=database.url,
-        stream_name=f"TEST_{run.upper()}",
-        subject_prefix=f"t{run}",
-    )
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True)
-    db = client[f"reminders_{run}"]
-    guard = WriteGuard()
-    # As MongoLifecycle does: serialize per-document writes only where the server needs it.
-    guard.enabled = "ferretdbVersion" in await client.admin.command("buildInfo")
-    broker = create_broker(platform, client_name="test-reminders")
-    await broker.connect()
-    await ensure_streams(broker, platform)
-    try:
-        yield Rig(platform, db.events, broker, guard)
-    finally:
-        await broker.stop()
-        await client.drop_database(db.name)
-        await client.close()
+    async with isolated(nats_server.url, database.url, "reminders") as env:
+        guard = WriteGuard()
+        # As MongoLifecycle does: serialize per-document writes only where the server needs it.
+        guard.enabled = "ferretdbVersion" in await env.client.admin.command("buildInfo")
+        broker = create_broker(env.platform, client_name="test-reminders")
+        await broker.connect()
+        try:
+            yield Rig(env.platform, env.db.events, broker, guard)
+        finally:
+            await broker.stop()
 
 
 async def test_due_reminders_go_out_once_and_a_restart_sends_nothing_more(rig: Rig) -> None:

@@ -9,15 +9,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.bus import stream_messages
+from tests.support.isolated import isolated
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import Envelope, wrap
 from weft_shared.contracts.membership import MemberJoined
 from weft_shared.contracts.subjects import subject_for
-from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.consumer import (
     Delivery,
     MessageDispatcher,
@@ -49,25 +49,8 @@ class Harness:
 
 @pytest.fixture
 async def harness(nats_server, database) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
-    run = secrets.token_hex(3)
-    platform = PlatformSettings(
-        env="dev",
-        nats_url=nats_server.url,
-        mongodb_url=database.url,
-        stream_name=f"TEST_{run.upper()}",
-        subject_prefix=f"t{run}",
-    )
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(database.url, tz_aware=True)
-    db = client[f"consumer_{run}"]
-    broker = create_broker(platform, client_name="setup")
-    await broker.connect()
-    await ensure_streams(broker, platform)
-    await broker.stop()
-    try:
-        yield Harness(platform, db)
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
+    async with isolated(nats_server.url, database.url, "consumer") as env:
+        yield Harness(env.platform, env.db)
 
 
 def joined(community_id: str, user_id: str) -> MemberJoined:
