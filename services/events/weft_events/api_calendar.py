@@ -14,6 +14,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from pydantic import BaseModel
 
+from weft_events.api import CommunityId, EventId
 from weft_events.feeds import CalendarFeeds
 from weft_events.ical import render_calendar
 from weft_shared.auth import CurrentUser, Principal
@@ -74,8 +75,6 @@ def calendar_source(request: Request) -> CalendarSource:
 
 
 Source = Annotated[CalendarSource, Depends(calendar_source)]
-CommunityId = Annotated[str, Path(min_length=1, max_length=64)]
-EventId = Annotated[str, Path(min_length=1, max_length=64)]
 FeedToken = Annotated[str, Path(min_length=1, max_length=128)]
 WindowStart = Annotated[datetime | None, Query(alias="from", description="default: 30 days ago")]
 WindowEnd = Annotated[datetime | None, Query(description="default: a year from now")]
