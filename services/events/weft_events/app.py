@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_events import api_attendance, api_calendar
@@ -22,9 +24,9 @@ from weft_events.usecases.context import Context
 from weft_shared.http import backing_service_checks, create_service_app
 from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
+from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.observability import configure_logging
-from weft_shared.storage import MongoLifecycle
+from weft_shared.storage import MongoLifecycle, UnitOfWork
 
 SOURCE = "/weft/events"
 
@@ -36,41 +38,37 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name="weft-events")
     broker = create_broker(platform, client_name="weft-events")
     document_messages(broker, platform)
-    repo = Repository(mongo.db, mongo.write_guard)
-    relay = OutboxRelay(
-        broker,
-        platform,
-        [repo.events],
-        sweep_interval=settings.outbox_sweep_interval_seconds,
-        guard=mongo.write_guard,
-    )
-    messages = MessageFactory(platform, SOURCE)
-    ctx = Context(repo, Facts(mongo.db, mongo.write_guard), relay, messages, settings)
+    outbox = Outbox(mongo.db)
+    relay = OutboxRelay(broker, platform, outbox, sweep_interval=settings.outbox_sweep_interval_seconds)
+    uow = UnitOfWork(mongo.client, outbox, MessageFactory(platform, SOURCE), relay)
+    repo = Repository(mongo.db, uow)
+    ctx = Context(repo, Facts(mongo.db), settings)
     feeds = CalendarFeeds(mongo.db.calendar_feeds)
-    reminders = ReminderScheduler(
-        repo.events, relay, messages, guard=mongo.write_guard, poll_interval=settings.reminder_poll_seconds
-    )
+    reminders = ReminderScheduler(repo.events, uow, poll_interval=settings.reminder_poll_seconds)
     processed = ProcessedMessages(mongo.db.processed_messages)
-    dispatcher = MessageDispatcher(broker, platform, processed)
-    expiry = processed.expiry()
+    dispatcher = MessageDispatcher(broker, platform, processed, uow)
+
+    async def setup_storage(db: AsyncDatabase[dict[str, Any]]) -> None:
+        await create_indexes(db)
+        await outbox.create_indexes()
+        await processed.create_indexes()
+        await feeds.create_indexes()
+
     membership_facts.register(dispatcher, ctx)
     dispatcher.subscribe(durable=settings.consumer_name, subject=f"{platform.subject_prefix}.>")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await mongo.start(create_indexes)
-        await feeds.create_indexes()
+        await mongo.start(setup_storage)
         # Streams first: the consumer's stream must exist before the broker starts consuming.
         await broker.connect()
         await ensure_streams(broker, platform)
         await broker.start()
         relay.start()
         reminders.start()
-        expiry.start()
         try:
             yield
         finally:
-            await expiry.stop()
             await reminders.stop()
             await relay.stop()
             await broker.stop()

@@ -6,7 +6,7 @@ never from request dicts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,11 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from weft_membership.domain import REJOINABLE, MemberStatus, Visibility
-from weft_shared.messaging.outbox import create_outbox_indexes, new_document_outbox, with_outbox
-from weft_shared.storage import WriteGuard
+from weft_shared.storage.unit_of_work import Outgoing, Transaction, UnitOfWork
 
 Doc = dict[str, Any]
-Entries = Sequence[dict[str, Any]]
+Entries = Sequence[Outgoing]
+Write = Callable[[Transaction], Awaitable[Doc | None]]
 
 
 def now() -> datetime:
@@ -47,52 +47,55 @@ async def create_indexes(db: AsyncDatabase[Doc]) -> None:
     await db.links.create_index([("to_community_id", ASCENDING), ("status", ASCENDING)])
     await db.users.create_index("expertise_terms")
     await db.users.create_index("search_terms")
-    for name in OUTBOX_COLLECTIONS:
-        await create_outbox_indexes(db[name])
-
-
-OUTBOX_COLLECTIONS = ("communities", "memberships", "invitations", "links", "users")
 
 
 class Repository:
-    """Every write to an existing document holds `guard` for that document (see WriteGuard)."""
+    """Every write that announces something commits with its messages (`_announcing`)."""
 
-    def __init__(self, db: AsyncDatabase[Doc], guard: WriteGuard) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], uow: UnitOfWork) -> None:
         self.db = db
-        self.guard = guard
+        self.uow = uow
         self.communities: AsyncCollection[Doc] = db.communities
         self.memberships: AsyncCollection[Doc] = db.memberships
         self.invitations: AsyncCollection[Doc] = db.invitations
         self.links: AsyncCollection[Doc] = db.links
         self.users: AsyncCollection[Doc] = db.users
 
-    def outbox_collections(self) -> list[AsyncCollection[Doc]]:
-        return [self.db[name] for name in OUTBOX_COLLECTIONS]
+    async def _announcing(self, aggregate: str, write: Write, entries: Entries) -> Doc | None:
+        return await self.uow.write_announcing(aggregate, write, entries)
 
     # -- communities -------------------------------------------------------
 
     async def insert_community(self, doc: Doc, entries: Entries) -> Doc | None:
         """Insert; None if the slug is taken."""
-        full = {**doc, "rev": 1, **new_document_outbox(entries)}
+        full = {**doc, "rev": 1}
+
+        async def insert(tx: Transaction) -> Doc:
+            await self.communities.insert_one(full, session=tx.session)
+            return full
+
         try:
-            await self.communities.insert_one(full)
+            return await self._announcing(f"communities/{doc['_id']}", insert, entries)
         except DuplicateKeyError:
             return None
-        return full
 
     async def get_community(self, community_id: str) -> Doc | None:
-        return await self.communities.find_one({"_id": community_id}, projection={"outbox": 0})
+        return await self.communities.find_one({"_id": community_id})
 
     async def update_community(self, community: Doc, update: Doc, entries: Entries) -> Doc | None:
         """Optimistic concurrency on `rev`: None if someone changed it meanwhile."""
         update = dict(update)
         update["$inc"] = {**update.get("$inc", {}), "rev": 1}
-        async with self.guard.hold("communities", community["_id"]):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.communities.find_one_and_update(
                 {"_id": community["_id"], "rev": community["rev"]},
-                with_outbox(update, entries),
+                update,
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
+
+        return await self._announcing(f"communities/{community['_id']}", write, entries)
 
     async def directory_page(
         self,
@@ -116,11 +119,11 @@ class Repository:
             query["$and"].append({"tags": tag})
         if after_slug is not None:
             query["$and"].append({"slug": {"$gt": after_slug}})
-        cursor = self.communities.find(query, projection={"outbox": 0, "search_terms": 0})
+        cursor = self.communities.find(query, projection={"search_terms": 0})
         return await cursor.sort("slug", ASCENDING).limit(limit).to_list()
 
     async def communities_by_ids(self, ids: list[str]) -> list[Doc]:
-        return await self.communities.find({"_id": {"$in": ids}}, projection={"outbox": 0, "search_terms": 0}).to_list()
+        return await self.communities.find({"_id": {"$in": ids}}, projection={"search_terms": 0}).to_list()
 
     async def public_community_ids(self) -> list[str]:
         return [str(v) for v in await self.communities.distinct("_id", {"visibility": Visibility.PUBLIC.value})]
@@ -128,15 +131,11 @@ class Repository:
     # -- memberships -------------------------------------------------------
 
     async def get_membership(self, community_id: str, user_id: str) -> Doc | None:
-        return await self.memberships.find_one({"_id": membership_id(community_id, user_id)}, projection={"outbox": 0})
+        return await self.memberships.find_one({"_id": membership_id(community_id, user_id)})
 
     async def ensure_active_membership(self, community_id: str, user_id: str, via: str, extra: Doc) -> None:
         """Idempotent: make (community, user) active without announcing it."""
         key = membership_id(community_id, user_id)
-        async with self.guard.hold("memberships", key):
-            await self._ensure_active(key, community_id, user_id, via, extra)
-
-    async def _ensure_active(self, key: str, community_id: str, user_id: str, via: str, extra: Doc) -> None:
         await self.memberships.update_one(
             {"_id": key},
             {
@@ -149,20 +148,20 @@ class Repository:
     async def enter(self, community_id: str, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
         """Move to a new status from nothing or a rejoinable status, atomically.
         None if the document is in another status (active, pending, banned)."""
-        async with self.guard.hold("memberships", membership_id(community_id, user_id)):
-            return await self._enter(community_id, user_id, fields, entries)
+        key = membership_id(community_id, user_id)
 
-    async def _enter(self, community_id: str, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
-        try:
+        async def write(tx: Transaction) -> Doc | None:
             return await self.memberships.find_one_and_update(
-                {"_id": membership_id(community_id, user_id), "status": {"$in": [s.value for s in REJOINABLE]}},
-                with_outbox(
-                    {"$set": fields, "$setOnInsert": {"community_id": community_id, "user_id": user_id}}, entries
-                ),
+                {"_id": key, "status": {"$in": [s.value for s in REJOINABLE]}},
+                {"$set": fields, "$setOnInsert": {"community_id": community_id, "user_id": user_id}},
                 upsert=True,
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
-        except DuplicateKeyError:
+
+        try:
+            return await self._announcing(f"memberships/{key}", write, entries)
+        except DuplicateKeyError:  # it exists in another status
             return None
 
     async def transition(
@@ -176,12 +175,13 @@ class Repository:
     ) -> Doc | None:
         """Guarded state change: applies only if the document still matches `expected`."""
         key = membership_id(community_id, user_id)
-        async with self.guard.hold("memberships", key):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.memberships.find_one_and_update(
-                {"_id": key, **expected},
-                with_outbox(update, entries),
-                return_document=ReturnDocument.AFTER,
+                {"_id": key, **expected}, update, return_document=ReturnDocument.AFTER, session=tx.session
             )
+
+        return await self._announcing(f"memberships/{key}", write, entries)
 
     async def count_active(self, community_id: str) -> int:
         return await self.memberships.count_documents(
@@ -217,20 +217,18 @@ class Repository:
             user_filter["$gt"] = after_user
         if user_filter:
             query["user_id"] = user_filter
-        cursor = self.memberships.find(query, projection={"outbox": 0})
+        cursor = self.memberships.find(query)
         return await cursor.sort("user_id", ASCENDING).limit(limit).to_list()
 
     async def pending_requests_page(self, community_id: str, *, after_user: str | None, limit: int) -> list[Doc]:
         query: Doc = {"community_id": community_id, "status": MemberStatus.PENDING.value}
         if after_user is not None:
             query["user_id"] = {"$gt": after_user}
-        cursor = self.memberships.find(query, projection={"outbox": 0})
+        cursor = self.memberships.find(query)
         return await cursor.sort("user_id", ASCENDING).limit(limit).to_list()
 
     async def find_request(self, community_id: str, request_id: str) -> Doc | None:
-        return await self.memberships.find_one(
-            {"community_id": community_id, "request.id": request_id}, projection={"outbox": 0}
-        )
+        return await self.memberships.find_one({"community_id": community_id, "request.id": request_id})
 
     async def visible_people_ids(self, community_ids: list[str]) -> list[str]:
         values = await self.memberships.distinct(
@@ -255,23 +253,26 @@ class Repository:
         }
         if email:
             update["$set"] = {"email": email}
-        async with self.guard.hold("users", user_id):
-            await self.users.update_one({"_id": user_id}, update, upsert=True)
+        await self.users.update_one({"_id": user_id}, update, upsert=True)
 
     async def get_user(self, user_id: str) -> Doc | None:
-        return await self.users.find_one({"_id": user_id}, projection={"outbox": 0})
+        return await self.users.find_one({"_id": user_id})
 
     async def users_by_ids(self, ids: list[str]) -> dict[str, Doc]:
         docs = await self.users.find({"_id": {"$in": ids}}, projection={"display_name": 1}).to_list()
         return {d["_id"]: d for d in docs}
 
     async def update_profile(self, user_id: str, fields: Doc, entries: Entries) -> Doc | None:
-        async with self.guard.hold("users", user_id):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.users.find_one_and_update(
                 {"_id": user_id},
-                with_outbox({"$set": {**fields, "updated_at": now()}}, entries),
+                {"$set": {**fields, "updated_at": now()}},
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
+
+        return await self._announcing(f"users/{user_id}", write, entries)
 
     async def people_page(
         self,
@@ -290,61 +291,76 @@ class Repository:
             query["expertise_terms"] = expertise
         if terms:
             query["search_terms"] = {"$all": terms}
-        cursor = self.users.find(query, projection={"outbox": 0, "email": 0})
+        cursor = self.users.find(query, projection={"email": 0})
         return await cursor.sort("_id", ASCENDING).limit(limit).to_list()
 
     # -- invitations -------------------------------------------------------
 
     async def insert_invitation(self, doc: Doc, entries: Entries) -> Doc:
-        full = {**doc, **new_document_outbox(entries)}
-        await self.invitations.insert_one(full)
-        return full
+
+        async def insert(tx: Transaction) -> Doc:
+            await self.invitations.insert_one(doc, session=tx.session)
+            return doc
+
+        return await self._announcing(f"invitations/{doc['_id']}", insert, entries) or doc
 
     async def get_invitation_by_hash(self, token_hash: str) -> Doc | None:
-        return await self.invitations.find_one({"token_hash": token_hash}, projection={"outbox": 0})
+        return await self.invitations.find_one({"token_hash": token_hash})
 
     async def claim_invitation(self, invitation_id: str, user_id: str, entries: Entries) -> Doc | None:
         """Single use: only a pending, unexpired invitation can be claimed."""
-        async with self.guard.hold("invitations", invitation_id):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.invitations.find_one_and_update(
                 {"_id": invitation_id, "status": "pending", "expires_at": {"$gt": now()}},
-                with_outbox({"$set": {"status": "accepted", "accepted_by": user_id, "accepted_at": now()}}, entries),
+                {"$set": {"status": "accepted", "accepted_by": user_id, "accepted_at": now()}},
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
+
+        return await self._announcing(f"invitations/{invitation_id}", write, entries)
 
     # -- links -------------------------------------------------------------
 
     async def propose_link(self, new_id: str, pair_key: str, fields: Doc, entries: Entries) -> Doc | None:
         """Create, or revive a removed link between the same pair; None if one is live."""
-        async with self.guard.hold("links", pair_key):
+
+        async def write(tx: Transaction) -> Doc | None:
             revived = await self.links.find_one_and_update(
                 {"pair_key": pair_key, "status": "removed"},
-                with_outbox({"$set": fields}, entries),
+                {"$set": fields},
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
-        if revived is not None:
-            return revived
-        doc = {"_id": new_id, "pair_key": pair_key, **fields, **new_document_outbox(entries)}
+            if revived is not None:
+                return revived
+            doc = {"_id": new_id, "pair_key": pair_key, **fields}
+            await self.links.insert_one(doc, session=tx.session)
+            return doc
+
         try:
-            await self.links.insert_one(doc)
+            return await self._announcing(f"links/{pair_key}", write, entries)
         except DuplicateKeyError:
             return None
-        return doc
 
     async def get_link(self, link_id: str) -> Doc | None:
-        return await self.links.find_one({"_id": link_id}, projection={"outbox": 0})
+        return await self.links.find_one({"_id": link_id})
 
     async def transition_link(self, link: Doc, expected_status: str, fields: Doc, entries: Entries) -> Doc | None:
-        async with self.guard.hold("links", link["pair_key"]):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.links.find_one_and_update(
                 {"_id": link["_id"], "status": expected_status},
-                with_outbox({"$set": fields}, entries),
+                {"$set": fields},
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
+
+        return await self._announcing(f"links/{link['pair_key']}", write, entries)
 
     async def links_of(self, community_id: str, *, statuses: list[str], limit: int = 500) -> list[Doc]:
         query: Doc = {
             "$or": [{"from_community_id": community_id}, {"to_community_id": community_id}],
             "status": {"$in": statuses},
         }
-        return await self.links.find(query, projection={"outbox": 0}).sort("_id", ASCENDING).limit(limit).to_list()
+        return await self.links.find(query).sort("_id", ASCENDING).limit(limit).to_list()

@@ -34,6 +34,7 @@ from weft_shared.contracts.membership import (
 )
 from weft_shared.errors import Conflict
 from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.storage.unit_of_work import Outgoing
 
 SLUG_ATTEMPTS = 5
 
@@ -163,7 +164,7 @@ async def directory(
 
 
 async def update_community(ctx: Context, user: Principal, community_id: str, body: CommunityUpdate) -> CommunityView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[Outgoing]] | None:
         ctx.require_staff(viewer)
         ctx.require_open(community)
         changes: Doc = {}
@@ -190,7 +191,7 @@ async def update_community(ctx: Context, user: Principal, community_id: str, bod
 
 
 async def archive_community(ctx: Context, user: Principal, community_id: str) -> CommunityView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[Outgoing]] | None:
         ctx.require_owner(viewer)
         if community.get("archived"):
             return None  # archiving twice is a no-op, not an error
@@ -205,7 +206,7 @@ async def archive_community(ctx: Context, user: Principal, community_id: str) ->
 async def publish_code_of_conduct(
     ctx: Context, user: Principal, community_id: str, body: CodeOfConductPublish
 ) -> CodeOfConductView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[Outgoing]] | None:
         ctx.require_staff(viewer)
         ctx.require_open(community)
         current = community.get("code_of_conduct")

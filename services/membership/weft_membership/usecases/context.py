@@ -4,7 +4,6 @@ message building, and the access checks that decide 404 vs 403."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
@@ -15,12 +14,12 @@ from weft_membership.usecases.counts import MemberCounts
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import CommunitySnapshot
 from weft_shared.errors import Conflict, Forbidden, NotFound
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
+from weft_shared.storage.unit_of_work import Outgoing
 
 # Optimistic-concurrency retries before telling the caller to try again.
 MAX_ATTEMPTS = 5
 
-Mutation = Callable[[Doc, Viewer], Awaitable[tuple[Doc, list[dict[str, Any]]] | None]]
+Mutation = Callable[[Doc, Viewer], Awaitable[tuple[Doc, list[Outgoing]] | None]]
 
 
 def new_id() -> str:
@@ -44,21 +43,19 @@ def snapshot(community: Doc) -> CommunitySnapshot:
 
 
 class Context:
-    def __init__(self, repo: Repository, relay: OutboxRelay, messages: MessageFactory) -> None:
+    def __init__(self, repo: Repository) -> None:
         self.repo = repo
-        self.relay = relay
-        self.messages = messages
         self.member_counts = MemberCounts(repo)
 
-    def message(self, payload: MessagePayload, community_id: str | None) -> dict[str, Any]:
-        return self.messages.entry(payload, community_id=community_id)
+    @staticmethod
+    def message(payload: MessagePayload, community_id: str | None) -> Outgoing:
+        return Outgoing(payload, community_id)
 
     async def announce(self, collection: AsyncCollection[Doc], doc: Doc | None) -> None:
-        """Publish what a write carries; every membership change passes here, so
-        it is also where the cached member count is dropped."""
+        """Every membership change passes here after its write (whose messages are
+        already committed and sent), so it is where the cached member count is dropped."""
         if doc is not None and collection.name == self.repo.memberships.name:
             self.member_counts.invalidate(doc["community_id"])
-        await self.relay.flush(collection, doc)
 
     async def community_for(self, community_id: str, user_id: str) -> tuple[Doc, Viewer]:
         """The community as this caller may know it; 404 if it doesn't exist for them."""

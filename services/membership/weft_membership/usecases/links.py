@@ -10,6 +10,7 @@ from weft_shared.auth import Principal
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import LinkAccepted, LinkFacts, LinkProposed, LinkRemoved
 from weft_shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from weft_shared.storage.unit_of_work import Outgoing
 
 LIVE = ["proposed", "active"]
 
@@ -32,7 +33,7 @@ def link_view(link: Doc) -> LinkView:
     return LinkView(id=link["_id"], **{k: link.get(k) for k in LinkView.model_fields if k != "id"})
 
 
-def to_both(ctx: Context, link: Doc, payload: MessagePayload) -> list[dict[str, object]]:
+def to_both(ctx: Context, link: Doc, payload: MessagePayload) -> list[Outgoing]:
     """One message per community, so each community's subscribers see it."""
     return [ctx.message(payload, link["from_community_id"]), ctx.message(payload, link["to_community_id"])]
 

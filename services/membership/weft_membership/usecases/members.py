@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from weft_membership.domain import (
     JoinPolicy,
     MemberStatus,
@@ -29,6 +27,7 @@ from weft_shared.contracts.membership import (
 )
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
 from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.storage.unit_of_work import Outgoing
 
 
 def require_conduct_accepted(community: Doc, accepted_version: int | None) -> dict[str, int]:
@@ -46,7 +45,7 @@ def require_conduct_accepted(community: Doc, accepted_version: int | None) -> di
     return {"coc_version_accepted": coc["version"]}
 
 
-def joined_message(ctx: Context, community: Doc, user: Principal, via: JoinedVia) -> dict[str, Any]:
+def joined_message(ctx: Context, community: Doc, user: Principal, via: JoinedVia) -> Outgoing:
     return ctx.message(
         MemberJoined(
             community_id=community["_id"],
@@ -148,7 +147,7 @@ async def list_members(
 
 
 async def change_role(ctx: Context, user: Principal, community_id: str, target: str, new_role: Role) -> MemberView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[Outgoing]] | None:
         ctx.require_owner(viewer)
         ctx.require_open(community)
         membership = await ctx.repo.get_membership(community_id, target)
@@ -228,7 +227,7 @@ async def remove_member(ctx: Context, user: Principal, community_id: str, target
 
 
 async def _drop_staff_role(ctx: Context, community_id: str, actor: str, target: str) -> None:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[Outgoing]] | None:
         owners, facilitators = staff_after_role_change(community, target, Role.MEMBER)
         if not owners:
             raise Conflict("the last owner cannot leave; make someone else owner first")
