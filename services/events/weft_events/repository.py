@@ -7,7 +7,7 @@ so a handler's reads and writes commit together with its processed-message recor
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -16,14 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_events.domain import EventStatus
 from weft_events.facts import create_fact_indexes
+from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Outgoing, Transaction, UnitOfWork, current_session
 
 Doc = dict[str, Any]
 Entries = Sequence[Outgoing]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def create_indexes(db: AsyncDatabase[Doc]) -> None:

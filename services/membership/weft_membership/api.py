@@ -24,7 +24,6 @@ from weft_membership.schemas import (
     LinkView,
     Me,
     MemberView,
-    Page,
     Profile,
     ProfileUpdate,
     RoleChange,
@@ -32,6 +31,7 @@ from weft_membership.schemas import (
 from weft_membership.usecases import communities, invitations, links, members, people
 from weft_membership.usecases.context import Context
 from weft_shared.auth import Principal, current_principal
+from weft_shared.service.models import Page
 
 
 async def known_caller(request: Request, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

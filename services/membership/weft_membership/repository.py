@@ -7,7 +7,6 @@ never from request dicts.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
@@ -16,15 +15,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from weft_membership.domain import REJOINABLE, MemberStatus, Visibility
+from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Outgoing, Transaction, UnitOfWork
 
 Doc = dict[str, Any]
 Entries = Sequence[Outgoing]
 Write = Callable[[Transaction], Awaitable[Doc | None]]
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def membership_id(community_id: str, user_id: str) -> str:

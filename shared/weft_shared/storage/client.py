@@ -8,13 +8,11 @@ and journaled, set once here on the client.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from pymongo import AsyncMongoClient, WriteConcern
 from pymongo.asynchronous.database import AsyncDatabase
 
-IndexSetup = Callable[[AsyncDatabase[dict[str, Any]]], Awaitable[None]]
 log = logging.getLogger("weft.storage")
 
 # Acknowledged means on a majority of the replica set and in its journal: the
@@ -44,10 +42,6 @@ class MongoLifecycle:
             journal=True,
         )
         self.db: AsyncDatabase[dict[str, Any]] = self.client[database]
-
-    async def start(self, setup_indexes: IndexSetup) -> None:
-        await self.require_transactions()
-        await setup_indexes(self.db)
 
     async def require_transactions(self) -> None:
         hello = await self.client.admin.command("hello")

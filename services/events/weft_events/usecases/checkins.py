@@ -11,13 +11,13 @@ from weft_events.attendance import (
     walk_in_mode,
 )
 from weft_events.domain import Doc
-from weft_events.repository import now
 from weft_events.schemas import CheckInView
 from weft_events.snapshots import rsvp_facts
 from weft_events.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import CheckInRecorded
 from weft_shared.errors import Conflict, NotFound, Problem
+from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Outgoing
 
 

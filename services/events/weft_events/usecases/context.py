@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bson import ObjectId
-
 from weft_events.domain import Doc, Standing, can_manage, can_see, seats_left, waitlist_position
 from weft_events.facts import Facts
 from weft_events.repository import Repository
@@ -17,10 +15,6 @@ from weft_shared.storage.unit_of_work import Outgoing
 
 MAX_ATTEMPTS = 8
 Plan = Callable[[Doc], Awaitable[tuple[Doc, list[Outgoing]] | None]]
-
-
-def new_id() -> str:
-    return str(ObjectId())
 
 
 class Context:

@@ -15,15 +15,16 @@ from weft_events.domain import (
     next_reminder,
     reminder_schedule,
 )
-from weft_events.repository import now
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
 from weft_events.snapshots import event_snapshot
-from weft_events.usecases.context import Context, event_view, new_id
+from weft_events.usecases.context import Context, event_view
 from weft_events.usecases.rsvps import rebalance
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import EventCancelled, EventScheduled, EventUpdated
 from weft_shared.errors import Forbidden, NotFound, Problem
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.service.clock import now
+from weft_shared.service.cursors import decode_cursor, encode_cursor
+from weft_shared.service.ids import new_id
 from weft_shared.storage.unit_of_work import Outgoing
 
 # Changes a calendar shows: they bump the iCalendar SEQUENCE.

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Literal
 
 from weft_events.domain import Doc, EventStatus, can_manage, first_waitlisted, modes_of, waitlist_position
-from weft_events.repository import now
 from weft_events.schemas import AttendeesView, AttendeeView, RsvpView
 from weft_events.snapshots import rsvp_facts
 from weft_events.usecases.context import Context, counts
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import RsvpCancelled, RsvpConfirmed, RsvpPromoted, RsvpWaitlisted
 from weft_shared.errors import Forbidden, NotFound, Problem
+from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Outgoing
 
 Reason = Literal["cancelled", "left_community", "removed_from_community"]

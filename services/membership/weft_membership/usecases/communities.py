@@ -14,16 +14,15 @@ from weft_membership.domain import (
     search_terms,
     slugify,
 )
-from weft_membership.repository import Doc, now
+from weft_membership.repository import Doc
 from weft_membership.schemas import (
     CodeOfConductPublish,
     CodeOfConductView,
     CommunityCreate,
     CommunityUpdate,
     CommunityView,
-    Page,
 )
-from weft_membership.usecases.context import Context, new_id, snapshot
+from weft_membership.usecases.context import Context, snapshot
 from weft_shared.auth import Principal
 from weft_shared.contracts.membership import (
     CodeOfConductPublished,
@@ -33,7 +32,10 @@ from weft_shared.contracts.membership import (
     MemberJoined,
 )
 from weft_shared.errors import Conflict
-from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.service.clock import now
+from weft_shared.service.cursors import decode_cursor, split_page
+from weft_shared.service.ids import new_id
+from weft_shared.service.models import Page
 from weft_shared.storage.unit_of_work import Outgoing
 
 SLUG_ATTEMPTS = 5

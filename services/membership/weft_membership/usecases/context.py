@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bson import ObjectId
 from pymongo.asynchronous.collection import AsyncCollection
 
 from weft_membership.domain import Viewer, can_know_exists, can_see_details, viewer_of
@@ -20,10 +19,6 @@ from weft_shared.storage.unit_of_work import Outgoing
 MAX_ATTEMPTS = 5
 
 Mutation = Callable[[Doc, Viewer], Awaitable[tuple[Doc, list[Outgoing]] | None]]
-
-
-def new_id() -> str:
-    return str(ObjectId())
 
 
 def snapshot(community: Doc) -> CommunitySnapshot:

@@ -7,14 +7,15 @@ import secrets
 from datetime import timedelta
 
 from weft_membership.domain import MemberStatus, Role, role_in
-from weft_membership.repository import now
 from weft_membership.schemas import InvitationAccept, InvitationCreate, InvitationCreated, JoinResult
-from weft_membership.usecases.context import Context, new_id
+from weft_membership.usecases.context import Context
 from weft_membership.usecases.members import joined_message, require_conduct_accepted
 from weft_shared.auth import Principal
 from weft_shared.contracts.membership import InvitationAccepted
 from weft_shared.contracts.membership import InvitationCreated as InvitationCreatedMessage
 from weft_shared.errors import Forbidden, NotFound, Problem
+from weft_shared.service.clock import now
+from weft_shared.service.ids import new_id
 
 
 def hash_token(token: str) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from weft_membership.domain import Visibility
-from weft_membership.repository import Doc, now
+from weft_membership.repository import Doc
 from weft_membership.schemas import LinkPropose, LinkView
-from weft_membership.usecases.context import Context, new_id
+from weft_membership.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import LinkAccepted, LinkFacts, LinkProposed, LinkRemoved
 from weft_shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from weft_shared.service.clock import now
+from weft_shared.service.ids import new_id
 from weft_shared.storage.unit_of_work import Outgoing
 
 LIVE = ["proposed", "active"]

@@ -10,9 +10,9 @@ from weft_membership.domain import (
     role_in,
     staff_after_role_change,
 )
-from weft_membership.repository import Doc, now
-from weft_membership.schemas import JoinBody, JoinRequestView, JoinResult, MemberView, Page
-from weft_membership.usecases.context import Context, new_id
+from weft_membership.repository import Doc
+from weft_membership.schemas import JoinBody, JoinRequestView, JoinResult, MemberView
+from weft_membership.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.membership import (
     CodeOfConductAccepted,
@@ -26,7 +26,10 @@ from weft_shared.contracts.membership import (
     MemberRoleChanged,
 )
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
-from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.service.clock import now
+from weft_shared.service.cursors import decode_cursor, split_page
+from weft_shared.service.ids import new_id
+from weft_shared.service.models import Page
 from weft_shared.storage.unit_of_work import Outgoing
 
 

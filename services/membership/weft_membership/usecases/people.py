@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from weft_membership.domain import query_terms, role_in, search_terms
 from weft_membership.repository import Doc
-from weft_membership.schemas import Me, MyCommunity, Page, Profile, ProfileUpdate
+from weft_membership.schemas import Me, MyCommunity, Profile, ProfileUpdate
 from weft_membership.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.membership import ProfileUpdated
-from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.service.cursors import decode_cursor, split_page
+from weft_shared.service.models import Page
 
 
 def profile_of(doc: Doc, *, with_email: bool) -> Profile:
