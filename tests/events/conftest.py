@@ -3,14 +3,26 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+from faststream.nats import NatsBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.api import Person, create_community, join
+from tests.support.isolated import isolated
 from weft_cli.testing import ServiceProcess
+from weft_events.settings import EventsSettings
+from weft_events.storage import EventsStorage
+from weft_events.usecases.context import EventsContext
+from weft_shared.messaging.broker import create_broker
+from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
+from weft_shared.settings import PlatformSettings
+from weft_shared.storage import UnitOfWork
 
 
 @pytest.fixture(scope="session")
@@ -84,3 +96,39 @@ async def known_member(events: httpx.AsyncClient, event_id: str, person: Person)
         return (await events.get(f"/v1/events/{event_id}", headers=person.headers)).status_code == 200
 
     await eventually(visible, what=f"{person.user_id} to be known as a member")
+
+
+@dataclass
+class Rig:
+    """The events service's storage and use cases in this process, on a database,
+    stream and subject prefix of the test's own (for tests of storage, jobs and
+    use cases below the HTTP API)."""
+
+    platform: PlatformSettings
+    db: AsyncDatabase[dict[str, Any]]
+    client: AsyncMongoClient[dict[str, Any]]
+    outbox: Outbox
+    broker: NatsBroker
+
+    def relay(self, broker: NatsBroker | None = None) -> OutboxRelay:
+        # No grace: a test sweeps exactly when it means to.
+        return OutboxRelay(broker or self.broker, self.platform, self.outbox, grace=timedelta(0))
+
+    def context(self, relay: OutboxRelay | None = None, **settings: Any) -> EventsContext:
+        """A fresh one: what a restarted process or another replica would have."""
+        uow = UnitOfWork(self.client, self.outbox, MessageFactory(self.platform, "/weft/events"), relay or self.relay())
+        return EventsContext(uow, EventsStorage(self.db), EventsSettings(platform=self.platform, **settings))
+
+
+@pytest.fixture
+async def rig(nats_server, database) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
+    async with isolated(nats_server.url, database.url, "events") as env:
+        outbox = Outbox(env.db)
+        await outbox.create_indexes()
+        await EventsStorage(env.db).create_indexes()
+        broker = create_broker(env.platform, client_name="test-events")
+        await broker.connect()
+        try:
+            yield Rig(env.platform, env.db, env.client, outbox, broker)
+        finally:
+            await broker.stop()

@@ -6,11 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from icalendar import Calendar, Event
 
-from weft_events.api_calendar import confirmed_event_ids
-from weft_events.ical import event_uid, render_calendar
+from weft_events.formats.ical import event_uid, render_calendar
 
 BASE = "https://weft.example.org"
 STAMP = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -35,18 +33,20 @@ def occurrence(_id: str, starts_at: datetime, **fields: Any) -> dict[str, Any]:
         "venue": "Room 2, Civic Centre, Leeds",
         "joining_link": None,
         "capacity": {"in_person": 20, "online": None},
+        "audience": ["c1"],
         "confirmed": {"in_person": 0, "online": 0},
+        "waitlisted": {"in_person": 0, "online": 0},
+        "checked_in": 0,
+        "rsvp_seq": 0,
         "registration_opens_at": None,
         "registration_closes_at": None,
         "visibility": "community",
         "hosts": ["u-host"],
         "guest_speakers": [],
         "status": "scheduled",
-        "attendees": [],
         "reminders": {},
         "next_reminder_at": None,
         "sequence": 0,
-        "rev": 1,
         "created_by": "u-host",
         "created_at": datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
         "updated_at": datetime(2026, 2, 2, 12, 0, tzinfo=UTC),
@@ -212,16 +212,3 @@ def test_an_event_kept_in_utc_needs_no_vtimezone() -> None:
     assert vevent["DTSTART"].dt == utc_event["starts_at"]
     assert calendar.walk("VTIMEZONE") == []
     assert b"DTSTART:20260501T080000Z" in calendar.to_ical()
-
-
-@pytest.mark.parametrize(
-    ("entry", "expected"),
-    [
-        ({"user_id": "u1", "mode": "online", "status": "confirmed"}, {"e-online"}),
-        ({"user_id": "u1", "mode": "online", "status": "waitlisted"}, set()),
-        ({"user_id": "u2", "mode": "online", "status": "confirmed"}, set()),
-    ],
-)
-def test_only_a_confirmed_place_unlocks_the_link(entry: dict[str, Any], expected: set[str]) -> None:
-    event = {**ONLINE, "attendees": [entry]}
-    assert confirmed_event_ids([event, BEFORE_DST], "u1") == expected

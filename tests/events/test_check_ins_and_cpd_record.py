@@ -1,4 +1,4 @@
-"""Check-ins and the attendance record (CPD evidence), on the real servers."""
+"""Check-ins and the CPD record (`/me/attendance`), on the real servers."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 from tests.events.conftest import community_with, event_body, eventually, known_member, schedule
 from tests.support.api import Person, create_community, new_person, problem, problem_fields
 from tests.support.bus import stream_messages, wait_for_messages
-from weft_events.attendance import CHECK_IN_CLOSES_AFTER, check_in_refusal
-from weft_events.attendance_csv import HEADER, neutralise
+from weft_events.domain.check_ins import CHECK_IN_CLOSES_AFTER, check_in_refusal
+from weft_events.formats.cpd_record_csv import HEADER, neutralise
 
 LEAD = timedelta(seconds=3)  # events must start in the future when scheduled: "started" ones start this soon
 
