@@ -40,7 +40,7 @@ async def events(events_service: ServiceProcess) -> AsyncIterator[httpx.AsyncCli
 
 
 async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "condition") -> Any:
-    """The events service learns membership facts from the bus, a moment later."""
+    """The events service learns about memberships from the bus, a moment later."""
     deadline = time.monotonic() + timeout
     while True:
         result = await check()
@@ -164,6 +164,46 @@ async def race_for_ten_seats(
         assert m.type == f"org.weft.rsvp.{result['status']}.v1"
         assert m.body["data"].get("position") == result["position"]
     return eid
+
+
+def occurrence_document(starts_at: datetime, *, community_id: str = "c1", **fields: Any) -> dict[str, Any]:
+    """An occurrence as DOCUMENTS.md describes it (an in-person community event with no
+    places yet, unless `fields` say otherwise), for tests below the API."""
+    created = datetime.now(UTC).replace(microsecond=0) - timedelta(days=7)
+    doc = {
+        "_id": secrets.token_hex(12),
+        "series_id": None,
+        "occurrence_index": 0,
+        "community_id": community_id,
+        "cohost_community_ids": [],
+        "audience": [community_id],
+        "title": "Wound care round table",
+        "description": "Monthly case review.",
+        "format": "in_person",
+        "timezone": "Europe/London",
+        "starts_at": starts_at,
+        "ends_at": starts_at + timedelta(hours=1),
+        "venue": "Room 4",
+        "joining_link": None,
+        "capacity": {"in_person": None, "online": None},
+        "confirmed": {"in_person": 0, "online": 0},
+        "waitlisted": {"in_person": 0, "online": 0},
+        "checked_in": 0,
+        "rsvp_seq": 0,
+        "registration_opens_at": None,
+        "registration_closes_at": None,
+        "visibility": "community",
+        "hosts": ["hana"],
+        "guest_speakers": [],
+        "status": "scheduled",
+        "reminders": {},
+        "next_reminder_at": None,
+        "sequence": 0,
+        "created_by": "hana",
+        "created_at": created,
+        "updated_at": created,
+    }
+    return {**doc, **fields}
 
 
 @dataclass

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event
 
+from tests.events.conftest import occurrence_document
 from weft_events.formats.ical import event_uid, render_calendar
 
 BASE = "https://weft.example.org"
@@ -18,41 +19,20 @@ LINK = "https://meet.example.org/room-42?pwd=s3cret"
 
 def occurrence(_id: str, starts_at: datetime, **fields: Any) -> dict[str, Any]:
     """An `events` document as in services/events/DOCUMENTS.md."""
-    doc: dict[str, Any] = {
+    start = starts_at.astimezone(UTC)
+    described = {
         "_id": _id,
-        "series_id": None,
-        "occurrence_index": 0,
-        "community_id": "c1",
-        "cohost_community_ids": [],
         "title": "Falls prevention practice circle",
         "description": "Sharing what works; bring a case.",
-        "format": "in_person",
-        "timezone": "Europe/London",
-        "starts_at": starts_at.astimezone(UTC),
-        "ends_at": starts_at.astimezone(UTC) + timedelta(hours=1, minutes=30),
+        "ends_at": start + timedelta(hours=1, minutes=30),
         "venue": "Room 2, Civic Centre, Leeds",
-        "joining_link": None,
         "capacity": {"in_person": 20, "online": None},
-        "audience": ["c1"],
-        "confirmed": {"in_person": 0, "online": 0},
-        "waitlisted": {"in_person": 0, "online": 0},
-        "checked_in": 0,
-        "rsvp_seq": 0,
-        "registration_opens_at": None,
-        "registration_closes_at": None,
-        "visibility": "community",
         "hosts": ["u-host"],
-        "guest_speakers": [],
-        "status": "scheduled",
-        "reminders": {},
-        "next_reminder_at": None,
-        "sequence": 0,
         "created_by": "u-host",
         "created_at": datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
         "updated_at": datetime(2026, 2, 2, 12, 0, tzinfo=UTC),
     }
-    doc.update(fields)
-    return doc
+    return occurrence_document(start, **{**described, **fields})
 
 
 # A weekly series at 18:00 London time across the clocks going forward (29 March 2026):

@@ -7,12 +7,11 @@ the reminder job to the stored shape, not to the API that writes it.
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.events.conftest import Rig
+from tests.events.conftest import Rig, occurrence_document
 from tests.support.bus import BusMessage, stream_messages
 from weft_events.domain.reminders import next_reminder, plan_reminders, reminder_message_id, reminder_schedule
 from weft_events.jobs.reminders import ReminderJob
@@ -39,42 +38,20 @@ def reminder(due_at: datetime, sent_at: datetime | None = None) -> Doc:
 def occurrence(
     starts_at: datetime, reminders: dict[str, Doc], *, status: str = "scheduled", community_id: str = "c1"
 ) -> Doc:
-    """An occurrence document per DOCUMENTS.md: an online event for one, with one
-    confirmed and one waitlisted place (`places_of`)."""
-    created = now() - timedelta(days=7)
-    return {
-        "_id": secrets.token_hex(12),
-        "series_id": None,
-        "occurrence_index": 0,
-        "community_id": community_id,
-        "cohost_community_ids": [],
-        "audience": [community_id],
-        "title": "Wound care round table",
-        "description": "Monthly case review.",
-        "format": "online",
-        "timezone": "Europe/London",
-        "starts_at": starts_at,
-        "ends_at": starts_at + timedelta(hours=1),
-        "venue": None,
-        "joining_link": SECRET_LINK,
-        "capacity": {"in_person": None, "online": 1},
-        "confirmed": {"in_person": 0, "online": 1},
-        "waitlisted": {"in_person": 0, "online": 1},
-        "checked_in": 0,
-        "rsvp_seq": 2,
-        "registration_opens_at": None,
-        "registration_closes_at": None,
-        "visibility": "community",
-        "hosts": ["hana"],
-        "guest_speakers": [],
-        "status": status,
-        "reminders": reminders,
-        "next_reminder_at": next_reminder(reminders),
-        "sequence": 0,
-        "created_by": "hana",
-        "created_at": created,
-        "updated_at": created,
-    }
+    """An online event for one, with one confirmed and one waitlisted place (`places_of`)."""
+    return occurrence_document(
+        starts_at,
+        community_id=community_id,
+        status=status,
+        format="online",
+        joining_link=SECRET_LINK,
+        capacity={"in_person": None, "online": 1},
+        confirmed={"in_person": 0, "online": 1},
+        waitlisted={"in_person": 0, "online": 1},
+        rsvp_seq=2,
+        reminders=reminders,
+        next_reminder_at=next_reminder(reminders),
+    )
 
 
 def places_of(event: Doc) -> list[Doc]:
@@ -89,7 +66,7 @@ def places_of(event: Doc) -> list[Doc]:
             "mode": "online",
             "status": status,
             "seq": seq,
-            "at": event["created_at"],
+            "at": event["created_at"],  # a week ago
         }
         for seq, (user_id, status) in enumerate([("ana", "confirmed"), ("ben", "waitlisted")], start=1)
     ]

@@ -180,7 +180,7 @@ class CpdRecordEntry(BaseModel):
     series_id: str | None
     title: str
     community_id: str
-    community_name: str | None  # None while the read model does not know the community
+    community_name: str | None  # None while the membership view does not know the community
     format: EventFormat
     attendance: AttendanceMode
     timezone: str
