@@ -18,6 +18,7 @@ from pymongo.errors import DuplicateKeyError
 
 from weft_cli import ladder
 from weft_cli.procs import pid_alive
+from weft_cli.services import weft_command
 from weft_cli.testing import clean_base_env
 
 Document = dict[str, Any]
@@ -163,6 +164,35 @@ def test_ladder_command_prepares_the_chosen_server(tmp_path: Path) -> None:
     assert "database ladder: rung = secantusd-py" in result.stdout
     version = importlib.metadata.version("secantusdb")
     assert f"SecantusDB {version} (secantusd-py) starts and answers" in result.stdout
+
+
+# --- `weft db build-fast`, without a five-minute build ----------------------------
+
+
+def run_weft(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*weft_command(), *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_build_fast_without_cargo_says_what_to_install(tmp_path: Path) -> None:
+    env = {
+        **clean_base_env(),
+        "PATH": str(tmp_path),
+        "CARGO_HOME": str(tmp_path / "no-cargo"),
+        "WEFT_CACHE_DIR": str(tmp_path / "cache"),
+    }
+    result = run_weft("db", "build-fast", env=env)
+    assert result.returncode == 1
+    assert "cargo" in result.stderr and "rustup.rs" in result.stderr
+    assert not (tmp_path / "cache" / f"secantusd-rs-{ladder.SECANTUS_RS_VERSION}" / "bin").exists()
+
+
+@needs_built_rs
+def test_build_fast_keeps_a_build_that_is_already_there(tmp_path: Path) -> None:
+    binary = link_built_rs_into(tmp_path / "cache")
+    env = {**clean_base_env(), "PATH": str(tmp_path), "WEFT_CACHE_DIR": str(tmp_path / "cache")}  # no cargo
+    result = run_weft("db", "build-fast", env=env)
+    assert result.returncode == 0, result.stderr
+    assert f"already built: {binary}" in result.stdout
 
 
 # --- what Weft needs from both SecantusDB servers ---------------------------------
