@@ -163,8 +163,11 @@ def _start_infrastructure(
         say(f"nats-server ready at {handle.url} (pid {handle.pid}, monitor {handle.monitor_url})")
 
     say("choosing a database (MONGODB_URL > Docker > secantusd-rs > secantusd-py) ...")
+    rung = ladder.choose_rung()
+    say(f"database: {ladder.describe_choice(rung)}")
     database = ladder.provide_database(
         data_dir / "db",
+        rung=rung,
         port=pick(DB_PORT),
         log=say,
         on_line=_prefixed("database", _COLORS[-1]),
