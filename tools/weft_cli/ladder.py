@@ -295,10 +295,11 @@ def _cargo_install(root: Path, *, log: Log) -> None:
     try:
         assert process.stdout is not None
         for raw in process.stdout:
-            line = raw.rstrip()
+            line = raw.strip()
             if line:
                 last_lines.append(line)
-                log(f"  cargo | {line.strip()}")
+                if not line.startswith("warning: be sure to add"):  # to PATH: the ladder finds it without
+                    log(f"  cargo | {line}")
         code = process.wait()
     finally:
         if process.poll() is None:
