@@ -27,7 +27,7 @@ Document = dict[str, Any]
 BUILT_RS = ladder.secantusd_rs_path()
 needs_built_rs = pytest.mark.skipif(
     not os.access(BUILT_RS, os.X_OK),
-    reason=f"secantusd-rs is not built here ({BUILT_RS}); `weft db build-fast` builds it in about 5 minutes",
+    reason=f"secantusd-rs is not built here ({BUILT_RS}); `weft db build-fast` builds it (5 to 10 minutes)",
 )
 
 
