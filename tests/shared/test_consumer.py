@@ -127,7 +127,10 @@ async def test_every_message_delivered_twice_has_one_effect(harness: Harness) ->
     await run_consumer(harness, factory, until=all_processed)
     counts = {d["_id"]: d["count"] async for d in effects.find({})}
     assert counts == {f"user{i}": 1 for i in range(5)}
-    assert sorted(calls) == sorted(e.id for e in envelopes)
+    # Concurrent deliveries of one message conflict on its processed record; the loser's
+    # transaction is retried (running the handler again) and then finds it handled. So a
+    # handler may run more than once, but only one run's effects ever commit.
+    assert set(calls) == {e.id for e in envelopes}
 
 
 async def test_a_failing_handler_is_retried_then_succeeds_once(
