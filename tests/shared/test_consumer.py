@@ -74,7 +74,7 @@ def joined(community_id: str, user_id: str) -> MemberJoined:
 
 
 async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver: int = 4) -> None:  # type: ignore[no-untyped-def]
-    """Start a real FastStream consumer, wait for `until()` to hold, stop it."""
+    """Start a real pull consumer, wait for `until()` to hold, stop it."""
     broker = create_broker(harness.platform, client_name="test-consumer")
     dispatcher = MessageDispatcher(
         broker,
@@ -85,8 +85,9 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
         base_delay=0.05,
     )
     dispatcher.on(MemberJoined)(handler_factory())
-    dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
+    consumer = dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
     await broker.start()
+    await consumer.start()
     try:
         deadline = time.monotonic() + 30
         while not await until():
@@ -94,6 +95,7 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # room for any (wrong) extra delivery to land
     finally:
+        await consumer.stop()
         await broker.stop()
 
 
