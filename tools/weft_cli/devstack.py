@@ -171,6 +171,7 @@ def _start_infrastructure(
         port=pick(DB_PORT),
         log=say,
         on_line=_prefixed("database", _COLORS[-1]),
+        sync_on_commit=True,  # the dev data is kept: acknowledged means on disk, as on mongod
     )
     cleanup.callback(database.stop)
     if database.process is not None:

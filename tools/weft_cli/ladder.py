@@ -328,12 +328,16 @@ def provide_database(
     log: Log = print,
     on_line: LineSink | None = None,
     timeout: float = 60.0,
+    sync_on_commit: bool = False,
 ) -> DatabaseHandle:
     """A running MongoDB-compatible server from the highest rung that works here.
 
     `data_dir` holds SecantusDB's files (kept between runs); `rung` skips the choice
     when the caller already made it (`choose_rung`); `port` is a wish for SecantusDB,
-    `on_line` receives the server's own log lines.
+    `on_line` receives the server's own log lines. `sync_on_commit` makes SecantusDB
+    flush each commit to disk, which is what mongod's `j: true` means (without it,
+    its acknowledged writes can be lost on kill -9): the dev stack asks for it, for
+    data kept between runs; tests and the bench, whose data is thrown away, do not.
     """
     rung = rung or choose_rung()
     if rung == "MONGODB_URL":
@@ -348,7 +352,9 @@ def provide_database(
     other: SecantusRung = "secantusd-py" if rung == "secantusd-rs" else "secantusd-rs"
     if (data_dir / other).is_dir():
         log(f"{rung} keeps its data in {data_dir / rung}; what {other} stored in {data_dir / other} is not used")
-    return start_secantus(data_dir, rung=rung, port=port, on_line=on_line, timeout=timeout)
+    return start_secantus(
+        data_dir, rung=rung, port=port, on_line=on_line, timeout=timeout, sync_on_commit=sync_on_commit
+    )
 
 
 def start_secantus(
@@ -358,6 +364,7 @@ def start_secantus(
     port: int | None = None,
     on_line: LineSink | None = None,
     timeout: float = 60.0,
+    sync_on_commit: bool = False,
 ) -> DatabaseHandle:
     """Start a SecantusDB server on 127.0.0.1, its data in `data_dir`, and wait until it answers.
 
@@ -378,6 +385,7 @@ def start_secantus(
         "--config",
         config,
         *_secantus_flags(rung, storage=storage, port=port),
+        *(["--sync-on-commit"] if sync_on_commit else []),
     ]
     process = ManagedProcess(rung, argv, cwd=data_dir, on_line=on_line)
     url = f"mongodb://{HOST}:{port}/"

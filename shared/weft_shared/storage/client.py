@@ -15,8 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 log = logging.getLogger("weft.storage")
 
-# Acknowledged means on a majority of the replica set and in its journal: the
-# embedded Rust server lost acknowledged w:1 inserts on kill -9, none with this.
+# Acknowledged means on a majority of the replica set and in its on-disk journal
+# (mongod's meaning of j:true). The embedded SecantusDB servers honour that only
+# with --sync-on-commit, which the dev stack passes (see docs/decisions/0001).
 DURABLE = WriteConcern(w="majority", j=True)
 
 
