@@ -11,7 +11,9 @@ from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from weft_membership.domain import JoinPolicy, MemberStatus, Role, Visibility
+from weft_membership.domain.access import Visibility
+from weft_membership.domain.membership import JoinPolicy, MemberStatus
+from weft_membership.domain.roles import Role
 from weft_shared.service.models import Strict
 
 T = TypeVar("T")
