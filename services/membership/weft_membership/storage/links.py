@@ -41,9 +41,11 @@ class Links:
         await self.collection.update_one({"_id": link_id}, {"$set": fields}, session=current_session())
 
     async def of_community(self, community_id: str, *, statuses: list[str], limit: int = 500) -> list[Doc]:
-        query: Doc = {
-            "$or": [{"from_community_id": community_id}, {"to_community_id": community_id}],
-            "status": {"$in": statuses},
-        }
-        cursor = self.collection.find(query, session=current_session())
-        return await cursor.sort("_id", ASCENDING).limit(limit).to_list()
+        """Links from or to the community: one index range each, merged by id."""
+        found: dict[str, Doc] = {}
+        for side in ("from_community_id", "to_community_id"):
+            query = {side: community_id, "status": {"$in": statuses}}
+            cursor = self.collection.find(query, session=current_session())
+            for link in await cursor.sort("_id", ASCENDING).limit(limit).to_list():
+                found[link["_id"]] = link
+        return [found[k] for k in sorted(found)][:limit]

@@ -33,7 +33,7 @@ class Memberships:
     async def create_indexes(self) -> None:
         await self.collection.create_index([("community_id", ASCENDING), ("status", ASCENDING), ("user_id", ASCENDING)])
         await self.collection.create_index([("user_id", ASCENDING), ("status", ASCENDING)])
-        await self.collection.create_index("request.id")
+        await self.collection.create_index([("community_id", ASCENDING), ("request.id", ASCENDING)])
         await self.counts.create_indexes()
 
     async def get(self, community_id: str, user_id: str) -> Doc | None:
@@ -73,18 +73,18 @@ class Memberships:
         after_user: str | None,
         limit: int,
     ) -> list[Doc]:
+        """Active members by user id after `after_user`: all of them, only the
+        `only` ones, or all but the `exclude` ones (both short lists: staff)."""
         query: Doc = {"community_id": community_id, "status": ACTIVE}
-        user_filter: Doc = {}
         if only is not None:
-            user_filter["$in"] = only
-        if exclude:
-            user_filter["$nin"] = exclude
-        if after_user is not None:
-            user_filter["$gt"] = after_user
-        if user_filter:
-            query["user_id"] = user_filter
+            query["user_id"] = {"$in": sorted(u for u in only if after_user is None or u > after_user)[:limit]}
+        elif after_user is not None:
+            query["user_id"] = {"$gt": after_user}
+        excluded = set(exclude)
+        # Reading as many more as could be excluded still fills the page.
         cursor = self.collection.find(query, session=current_session())
-        return await cursor.sort("user_id", ASCENDING).limit(limit).to_list()
+        docs = await cursor.sort("user_id", ASCENDING).limit(limit + len(excluded)).to_list()
+        return [d for d in docs if d["user_id"] not in excluded][:limit]
 
     async def pending_requests_page(self, community_id: str, *, after_user: str | None, limit: int) -> list[Doc]:
         query: Doc = {"community_id": community_id, "status": MemberStatus.PENDING.value}
@@ -98,8 +98,10 @@ class Memberships:
             {"community_id": community_id, "request.id": request_id}, session=current_session()
         )
 
-    async def active_member_ids(self, community_ids: list[str]) -> list[str]:
-        values = await self.collection.distinct(
-            "user_id", {"community_id": {"$in": community_ids}, "status": ACTIVE}, session=current_session()
+    async def active_member_ids(self, community_ids: list[str]) -> set[str]:
+        cursor = self.collection.find(
+            {"community_id": {"$in": community_ids}},
+            projection={"_id": 0, "user_id": 1, "status": 1},
+            session=current_session(),
         )
-        return [str(v) for v in values]
+        return {d["user_id"] for d in await cursor.to_list() if d["status"] == ACTIVE}

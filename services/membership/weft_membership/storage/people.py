@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from weft_membership.storage.documents import Database, Doc, aggregate
+from weft_membership.storage.documents import Database, Doc, aggregate, ensure_collection, first_matching
 from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import current_session
+
+# Profiles read at a time while the directory filters them.
+ID_BATCH = 200
 
 
 def _new_profile(name: str | None) -> Doc:
@@ -32,8 +37,8 @@ class People:
         return aggregate("users", user_id)
 
     async def create_indexes(self) -> None:
-        await self.collection.create_index("expertise_terms")
-        await self.collection.create_index("search_terms")
+        """Only `_id` is queried: the directory reads the people a caller may see by id."""
+        await ensure_collection(self.collection)
 
     async def ensure(self, user_id: str, email: str | None, name: str | None) -> None:
         update: Doc = {"$setOnInsert": _new_profile(name)}
@@ -70,13 +75,20 @@ class People:
         after_user: str | None,
         limit: int,
     ) -> list[Doc]:
-        id_filter: Doc = {"$in": ids}
-        if after_user is not None:
-            id_filter["$gt"] = after_user
-        query: Doc = {"_id": id_filter}
-        if expertise:
-            query["expertise_terms"] = expertise
-        if terms:
-            query["search_terms"] = {"$all": terms}
-        cursor = self.collection.find(query, projection={"email": 0}, session=current_session())
-        return await cursor.sort("_id", ASCENDING).limit(limit).to_list()
+        """Profiles of `ids` by id after `after_user`, with that expertise and every term."""
+
+        def keep(person: Doc) -> bool:
+            held = person.get("search_terms", [])
+            return (expertise is None or expertise in person.get("expertise_terms", [])) and all(
+                t in held for t in terms
+            )
+
+        candidates = sorted(i for i in ids if after_user is None or i > after_user)
+        return await first_matching(self._by_id_batches(candidates), keep, limit)
+
+    async def _by_id_batches(self, ids: list[str]) -> AsyncGenerator[list[Doc], None]:
+        for start in range(0, len(ids), ID_BATCH):
+            cursor = self.collection.find(
+                {"_id": {"$in": ids[start : start + ID_BATCH]}}, projection={"email": 0}, session=current_session()
+            )
+            yield await cursor.sort("_id", ASCENDING).to_list()

@@ -88,7 +88,7 @@ async def people(
     public = await ctx.store.communities.public_ids()
     mine = await ctx.store.memberships.active_community_ids(actor.id)
     visible_communities = sorted(set(public) | set(mine))
-    ids = set(await ctx.store.memberships.active_member_ids(visible_communities)) if visible_communities else set()
+    ids = await ctx.store.memberships.active_member_ids(visible_communities) if visible_communities else set()
     ids.add(actor.id)
     docs = await ctx.store.people.page(
         ids=sorted(ids),
