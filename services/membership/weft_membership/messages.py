@@ -7,11 +7,12 @@ subjects and payloads (CloudEvents envelope with the typed `data`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.nats import NatsBroker
 from pydantic import create_model
 
 from weft_membership.domain.roles import Role
-from weft_membership.storage.documents import Doc
 from weft_shared.contracts import membership as contracts
 from weft_shared.contracts.base import MESSAGE_TYPES
 from weft_shared.contracts.envelope import Envelope
@@ -33,7 +34,7 @@ def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
         )
 
 
-def community_snapshot(community: Doc) -> CommunitySnapshot:
+def community_snapshot(community: dict[str, Any]) -> CommunitySnapshot:
     coc = community.get("code_of_conduct")
     return CommunitySnapshot(
         id=community["_id"],
@@ -50,7 +51,7 @@ def community_snapshot(community: Doc) -> CommunitySnapshot:
 
 
 def member_joined(
-    community: Doc, user_id: str, display_name: str | None, *, via: JoinedVia, role: Role = Role.MEMBER
+    community: dict[str, Any], user_id: str, display_name: str | None, *, via: JoinedVia, role: Role = Role.MEMBER
 ) -> MemberJoined:
     return MemberJoined(
         community_id=community["_id"],
