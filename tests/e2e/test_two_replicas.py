@@ -223,9 +223,6 @@ async def test_leavers_seats_go_to_the_waitlist_once_each(replicas: Replicas) ->
     assert {a["user_id"] for a in view["attendees"]} == {p.user_id for p in waiting}
 
 
-@pytest.mark.xfail(
-    strict=True, reason="staff roles and membership are still two writes; the transaction rework fixes it"
-)
 async def test_a_community_always_keeps_an_active_owner_under_concurrent_promote_and_leave(
     replicas: Replicas,
 ) -> None:

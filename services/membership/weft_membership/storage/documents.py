@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable
-from contextlib import aclosing, suppress
+from contextlib import aclosing
 from typing import Any
 
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import CollectionInvalid, OperationFailure
 
 Doc = dict[str, Any]
 Database = AsyncDatabase[Doc]
@@ -18,13 +16,6 @@ def aggregate(collection: str, key: str) -> str:
     """The outbox name of what a message is about: messages about one aggregate go
     out in commit order, so a consumer never sees an older state after a newer one."""
     return f"{collection}/{key}"
-
-
-async def ensure_collection(collection: AsyncCollection[Doc]) -> None:
-    """Create a collection no index creates: transactions write only to existing ones."""
-    if collection.name not in await collection.database.list_collection_names():
-        with suppress(CollectionInvalid, OperationFailure):  # another replica created it just now
-            await collection.database.create_collection(collection.name)
 
 
 async def first_matching(batches: AsyncGenerator[list[Doc], None], keep: Callable[[Doc], bool], want: int) -> list[Doc]:

@@ -7,8 +7,9 @@ from collections.abc import AsyncGenerator
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
-from weft_membership.storage.documents import Database, Doc, aggregate, ensure_collection, first_matching
+from weft_membership.storage.documents import Database, Doc, aggregate, first_matching
 from weft_shared.service.clock import now
+from weft_shared.storage.client import ensure_collection
 from weft_shared.storage.unit_of_work import current_session
 
 # Profiles read at a time while the directory filters them.
