@@ -74,7 +74,7 @@ def joined(community_id: str, user_id: str) -> MemberJoined:
 
 
 async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver: int = 4) -> None:  # type: ignore[no-untyped-def]
-    """Start a real FastStream consumer, wait for `until()` to hold, stop it."""
+    """Start a real pull consumer, wait for `until()` to hold, stop it."""
     broker = create_broker(harness.platform, client_name="test-consumer")
     dispatcher = MessageDispatcher(
         broker,
@@ -85,8 +85,9 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
         base_delay=0.05,
     )
     dispatcher.on(MemberJoined)(handler_factory())
-    dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
+    consumer = dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
     await broker.start()
+    await consumer.start()
     try:
         deadline = time.monotonic() + 30
         while not await until():
@@ -94,6 +95,7 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # room for any (wrong) extra delivery to land
     finally:
+        await consumer.stop()
         await broker.stop()
 
 
@@ -127,7 +129,10 @@ async def test_every_message_delivered_twice_has_one_effect(harness: Harness) ->
     await run_consumer(harness, factory, until=all_processed)
     counts = {d["_id"]: d["count"] async for d in effects.find({})}
     assert counts == {f"user{i}": 1 for i in range(5)}
-    assert sorted(calls) == sorted(e.id for e in envelopes)
+    # Concurrent deliveries of one message conflict on its processed record; the loser's
+    # transaction is retried (running the handler again) and then finds it handled. So a
+    # handler may run more than once, but only one run's effects ever commit.
+    assert set(calls) == {e.id for e in envelopes}
 
 
 async def test_a_failing_handler_is_retried_then_succeeds_once(

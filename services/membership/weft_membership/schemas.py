@@ -7,14 +7,14 @@ body like `{"name": {"$ne": null}}` is a 422 naming `name`, never a query.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from weft_membership.domain import JoinPolicy, MemberStatus, Role, Visibility
+from weft_membership.domain.access import Visibility
+from weft_membership.domain.membership import JoinPolicy, MemberStatus
+from weft_membership.domain.roles import Role
 from weft_shared.service.models import Strict
-
-T = TypeVar("T")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]

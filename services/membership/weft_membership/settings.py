@@ -10,4 +10,3 @@ class MembershipSettings(DataServiceSettings):
 
     http_port: int = 8001
     database: str = "weft_membership"
-    invitation_max_days: int = 30

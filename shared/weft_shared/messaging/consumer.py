@@ -20,10 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import orjson
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage as IncomingMessage
-from faststream.nats.message import NatsMessage
+from faststream.nats import NatsBroker
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
@@ -32,6 +29,7 @@ from pymongo.errors import DuplicateKeyError
 from weft_shared.contracts.base import MESSAGE_TYPES, MessagePayload
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.messaging.broker import dead_letter_subject
+from weft_shared.messaging.subscription import PullConsumer, PulledMessage
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
@@ -109,7 +107,7 @@ class MessageDispatcher:
 
         return register
 
-    async def handle(self, body: bytes, msg: NatsMessage) -> None:
+    async def handle(self, body: bytes, msg: PulledMessage) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
@@ -142,7 +140,7 @@ class MessageDispatcher:
             return
         await msg.ack()
 
-    async def _fail(self, msg: NatsMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
+    async def _fail(self, msg: PulledMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
         if isinstance(exc, ValidationError) or attempt >= self.max_deliver:
             log.exception("giving up on message %s (%s) after %d attempt(s)", envelope.id, envelope.type, attempt)
             await self._dead_letter(msg, body, f"{type(exc).__name__}: {exc}")
@@ -150,7 +148,7 @@ class MessageDispatcher:
         log.warning("message %s failed (attempt %d), will retry: %s", envelope.id, attempt, exc)
         await msg.nack(delay=self._base_delay * 2 ** (attempt - 1))
 
-    async def _dead_letter(self, msg: NatsMessage, body: bytes, reason: str) -> None:
+    async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
         await self._broker.publish(
             body,
@@ -160,26 +158,25 @@ class MessageDispatcher:
         )
         await msg.ack()
 
-    def subscribe(self, *, durable: str, subject: str | None = None) -> None:
-        """Attach the dispatcher as this service's one durable pull consumer."""
-
-        async def on_message(msg: IncomingMessage) -> None:
-            await self.handle(msg.body, msg)
-
-        self._broker.subscriber(
-            subject or f"{self._platform.subject_prefix}.>",
-            stream=JStream(self._platform.stream_name, declare=False),
+    def subscribe(self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0) -> PullConsumer:
+        """This service's one durable pull consumer, feeding the dispatcher. The
+        caller starts it after the broker (`await consumer.start()`) and stops it
+        before (`await consumer.stop()`)."""
+        return PullConsumer(
+            self._broker,
+            stream=self._platform.stream_name,
             durable=durable,
-            pull_sub=PullSub(batch_size=16, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
             config=ConsumerConfig(
+                name=durable,
                 durable_name=durable,
+                filter_subject=subject or f"{self._platform.subject_prefix}.>",
                 deliver_policy=DeliverPolicy.ALL,
                 max_deliver=self.max_deliver + 1,
                 ack_wait=30,
             ),
-            title=f"{durable} consumer",
-        )(on_message)
+            handler=self.handle,
+            fetch_timeout=fetch_timeout,
+        )
 
 
 def envelope_bytes(envelope: Envelope) -> bytes:

@@ -38,13 +38,13 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import CONTENT_TYPE, wrap
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.periodic import Periodic
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage.client import ensure_collection
 
 log = logging.getLogger("weft.outbox")
 
@@ -102,11 +102,7 @@ class Outbox:
     async def create_indexes(self) -> None:
         await self.records.create_index([("aggregate", ASCENDING), ("version", ASCENDING)], unique=True)
         await self.records.create_index("created_at")
-        # Transactions write to existing collections only (no implicit creation inside one).
-        existing = set(await self.records.database.list_collection_names())
-        if VERSIONS not in existing:
-            with contextlib.suppress(PyMongoError):  # a replica starting at the same moment made it
-                await self.records.database.create_collection(VERSIONS)
+        await ensure_collection(self.versions)
 
     async def add(
         self, session: AsyncClientSession, announced: Sequence[tuple[str, Announcement]]

@@ -20,6 +20,7 @@ from weft_shared.http import backing_service_checks, create_service_app
 from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
+from weft_shared.messaging.subscription import PullConsumer
 from weft_shared.observability import configure_logging
 from weft_shared.settings import DataServiceSettings
 from weft_shared.storage import MongoLifecycle, UnitOfWork
@@ -56,6 +57,7 @@ class ServiceRuntime:
         self._storage_setups: list[StorageSetup] = []
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None
+        self.consumer: PullConsumer | None = None
 
     def on_storage_setup(self, setup: StorageSetup) -> None:
         """Run `setup` (index creation, idempotent) on every start, before anything else uses the database."""
@@ -66,7 +68,7 @@ class ServiceRuntime:
         processed = ProcessedMessages(self.db.processed_messages)
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow)
-        self.dispatcher.subscribe(durable=durable)
+        self.consumer = self.dispatcher.subscribe(durable=durable)
         return self.dispatcher
 
     def add_job(self, job: BackgroundJob) -> None:
@@ -78,10 +80,12 @@ class ServiceRuntime:
         await self.outbox.create_indexes()
         for setup in self._storage_setups:
             await setup(self.db)
-        # Streams before consuming: a consumer's stream must exist when the broker starts it.
+        # Streams before consuming: the consumer's stream must exist when it starts.
         await self.broker.connect()
         await ensure_streams(self.broker, self.platform)
         await self.broker.start()
+        if self.consumer is not None:
+            await self.consumer.start()
         self.relay.start()
         for job in self._jobs:
             job.start()
@@ -91,6 +95,8 @@ class ServiceRuntime:
             for job in reversed(self._jobs):
                 await job.stop()
             await self.relay.stop()
+            if self.consumer is not None:
+                await self.consumer.stop()
             await self.broker.stop()
             await self.mongo.close()
 

@@ -8,15 +8,19 @@ and journaled, set once here on the client.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 from typing import Any
 
 from pymongo import AsyncMongoClient, WriteConcern
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import CollectionInvalid, OperationFailure
 
 log = logging.getLogger("weft.storage")
 
-# Acknowledged means on a majority of the replica set and in its journal: the
-# embedded Rust server lost acknowledged w:1 inserts on kill -9, none with this.
+# Acknowledged means on a majority of the replica set and in its on-disk journal
+# (mongod's meaning of j:true). The embedded SecantusDB servers honour that only
+# with --sync-on-commit, which the dev stack passes (see docs/decisions/0001).
 DURABLE = WriteConcern(w="majority", j=True)
 
 
@@ -27,6 +31,14 @@ class TransactionsUnavailable(RuntimeError):
 def supports_transactions(hello: dict[str, Any]) -> bool:
     """A replica set member (`setName`) or a mongos router can run transactions."""
     return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+
+
+async def ensure_collection(collection: AsyncCollection[dict[str, Any]]) -> None:
+    """Create a collection that no index creates, at start-up: a transaction must not
+    create one (mongod refuses explicit creation under snapshot read concern)."""
+    if collection.name not in await collection.database.list_collection_names():
+        with suppress(CollectionInvalid, OperationFailure):  # another replica created it just now
+            await collection.database.create_collection(collection.name)
 
 
 class MongoLifecycle:
