@@ -8,10 +8,7 @@ transaction. Filters name only fields of the index they read through; a test run
 
 from __future__ import annotations
 
-import contextlib
-
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import PyMongoError
 
 from weft_events.domain.events import Doc
 from weft_events.storage.calendar_feeds import CalendarFeeds
@@ -19,6 +16,7 @@ from weft_events.storage.check_ins import CheckIns
 from weft_events.storage.events import Events, Series
 from weft_events.storage.membership_view import MembershipView
 from weft_events.storage.rsvps import Rsvps
+from weft_shared.storage.client import ensure_collection
 
 
 class EventsStorage:
@@ -39,8 +37,5 @@ class EventsStorage:
         await self.check_ins.create_indexes()
         await self.membership.create_indexes()
         await self.calendar_feeds.create_indexes()
-        existing = set(await self.db.list_collection_names())
-        for name in (self.series.collection.name, self.membership.communities.name):
-            if name not in existing:
-                with contextlib.suppress(PyMongoError):  # a replica starting at the same moment made it
-                    await self.db.create_collection(name)
+        await ensure_collection(self.series.collection)
+        await ensure_collection(self.membership.communities)
