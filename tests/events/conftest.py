@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +16,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.support.api import Person, create_community, join
 from tests.support.bus import BusMessage, stream_messages
 from tests.support.isolated import isolated
+from tests.support.waiting import eventually
 from weft_cli.testing import ServiceProcess
 from weft_events.settings import EventsSettings
 from weft_events.storage import EventsStorage
@@ -37,18 +37,6 @@ async def members(membership_service: ServiceProcess) -> AsyncIterator[httpx.Asy
 async def events(events_service: ServiceProcess) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=events_service.url, timeout=30) as http:
         yield http
-
-
-async def eventually(check: Callable[[], Awaitable[Any]], *, timeout: float = 20.0, what: str = "condition") -> Any:
-    """The events service learns about memberships from the bus, a moment later."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.2)
 
 
 def at(days: float = 7, hours: float = 0) -> str:

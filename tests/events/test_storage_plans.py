@@ -4,38 +4,20 @@ database, and no winning plan may contain a COLLSCAN."""
 
 from __future__ import annotations
 
-import copy
 import inspect
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from pymongo import AsyncMongoClient
-from pymongo.monitoring import CommandFailedEvent, CommandListener, CommandStartedEvent, CommandSucceededEvent
 
 from tests.events.conftest import Rig
+from tests.support.query_plans import Recorder, collection_scans
 from weft_events.domain.events import AttendanceMode
 from weft_events.storage import EventsStorage
 
 Doc = dict[str, Any]
-# Commands that read or match documents; inserts match nothing.
-QUERIES = {"find", "aggregate", "count", "distinct", "findAndModify", "update", "delete"}
-
-
-class Recorder(CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[Doc] = []
-
-    def started(self, event: CommandStartedEvent) -> None:
-        if event.command_name in QUERIES:
-            self.commands.append(copy.deepcopy(dict(event.command)))
-
-    def succeeded(self, event: CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: CommandFailedEvent) -> None:
-        pass
 
 
 class Calls:
@@ -57,53 +39,6 @@ class Calls:
             for name, member in inspect.getmembers(type(self._target), inspect.iscoroutinefunction)
             if not name.startswith("_") and name != "create_indexes"
         }
-
-
-def explainable(command: Doc) -> Iterator[Doc]:
-    """The read each recorded command does, as commands `explain` takes. An update's
-    or a delete's filter is explained as a find (SecantusDB explains those commands
-    without their filter)."""
-    name = next(iter(command))
-    collection = command[name]
-    if name in ("update", "delete"):
-        for statement in command["updates" if name == "update" else "deletes"]:
-            yield {"find": collection, "filter": statement["q"]}
-        return
-    keep = {
-        "find": ("filter", "sort", "projection", "limit"),
-        "aggregate": ("pipeline",),
-        "count": ("query",),
-        "distinct": ("key", "query"),
-        "findAndModify": ("query", "sort", "update", "fields", "upsert", "new"),
-    }[name]
-    explained = {name: collection, **{k: command[k] for k in keep if k in command}}
-    if name == "aggregate":
-        explained["cursor"] = {}
-    yield explained
-
-
-def stages(node: Any) -> Iterator[str]:
-    if isinstance(node, dict):
-        if isinstance(node.get("stage"), str):
-            yield node["stage"]
-        for value in node.values():
-            yield from stages(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from stages(value)
-
-
-def winning_plans(node: Any) -> Iterator[Doc]:
-    """Every `queryPlanner.winningPlan` in an explain result (an aggregate's is inside its first stage)."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "winningPlan":
-                yield value
-            else:
-                yield from winning_plans(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from winning_plans(value)
 
 
 @pytest.fixture
@@ -229,15 +164,6 @@ async def test_every_storage_query_reads_through_an_index(
     for store in stores:
         assert store.methods() <= store.called, f"not exercised: {store.methods() - store.called}"
 
-    explained = 0
-    scans = []
-    for command in recorder.commands:
-        for query in explainable(command):
-            result = await storage.db.command({"explain": query, "verbosity": "queryPlanner"})
-            plans = list(winning_plans(result))
-            assert plans, f"no winning plan in the explain of {query}"
-            explained += 1
-            if any(stage == "COLLSCAN" for plan in plans for stage in stages(plan)):
-                scans.append(query)
-    assert scans == [], "collection scans:\n" + "\n".join(map(str, scans))
+    explained, problems = await collection_scans(storage.db, recorder.commands)
+    assert problems == [], "\n".join(problems)
     assert explained >= len(recorder.commands) > 40
