@@ -73,6 +73,18 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--leave-samples", type=int, default=40, help="member-left -> seat-to-the-next-person samples (default 40)"
     )
     parser.add_argument(
+        "--rsvp-existing",
+        type=int,
+        default=5000,
+        help="rsvp_scale: RSVPs already on the large occurrence (default 5000; the small one has 50)",
+    )
+    parser.add_argument(
+        "--seed-budget",
+        type=float,
+        default=180.0,
+        help="rsvp_scale: seconds at most for putting the existing RSVPs in place (default 180; untimed)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="afterwards, run gateway and membership under cProfile and print where their time goes",
@@ -87,6 +99,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--max-requests and --request-timeout must be positive")
     if not 11 <= args.rsvp_members <= 20_000 or not 1 <= args.leave_samples <= 1_000:
         parser.error("--rsvp-members must be in [11, 20000] and --leave-samples in [1, 1000]")
+    if not 100 <= args.rsvp_existing <= 20_000:
+        parser.error("--rsvp-existing must be in [100, 20000]")
+    if not 10 <= args.seed_budget <= 3600:
+        parser.error("--seed-budget must be in [10, 3600] seconds")
     if args.client == "wrk" and loadgen.wrk_path() is None:
         parser.error("--client wrk: wrk is not installed (apt-get install wrk), use raw or aiohttp")
     try:
