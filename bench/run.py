@@ -85,6 +85,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="rsvp_scale: seconds at most for putting the existing RSVPs in place (default 180; untimed)",
     )
     parser.add_argument(
+        "--members-large",
+        type=int,
+        default=100_000,
+        help="members_scale: members of the large community (default 100000; the small one has 1000)",
+    )
+    parser.add_argument(
+        "--members-depth",
+        type=int,
+        default=500,
+        help="members_scale: the deeper page starts after this many members, in both communities (default 500)",
+    )
+    parser.add_argument(
+        "--members-concurrency",
+        type=int,
+        default=4,
+        help="members_scale: connections for its windows (default 4)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="afterwards, run gateway and membership under cProfile and print where their time goes",
@@ -103,6 +121,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--rsvp-existing must be in [100, 20000]")
     if not 10 <= args.seed_budget <= 3600:
         parser.error("--seed-budget must be in [10, 3600] seconds")
+    if not 2_000 <= args.members_large <= 1_000_000:
+        parser.error("--members-large must be in [2000, 1000000]")
+    if not 1 <= args.members_depth < 1_000 or not 1 <= args.members_concurrency <= 64:
+        parser.error("--members-depth must be in [1, 999] and --members-concurrency in [1, 64]")
     if args.client == "wrk" and loadgen.wrk_path() is None:
         parser.error("--client wrk: wrk is not installed (apt-get install wrk), use raw or aiohttp")
     try:
