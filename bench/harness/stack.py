@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from pymongo import MongoClient
 
@@ -54,15 +55,48 @@ class OutputLog:
         return write
 
 
+class Service(Protocol):
+    """A running service process as the scenarios see it (`ServiceProcess`, or `ProfiledService`)."""
+
+    port: int
+
+    @property
+    def url(self) -> str: ...
+
+    @property
+    def pid(self) -> int: ...
+
+    def stop(self, timeout: float = 10.0) -> int | None: ...
+
+
+@dataclass
+class ProfiledService:
+    """`weft <name>` under cProfile (harness/profiled_service.py), for the --profile pass."""
+
+    process: ManagedProcess
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self, timeout: float = 10.0) -> int | None:
+        return self.process.stop(timeout)
+
+
 @dataclass
 class Stack:
     tmp: Path
     database: ladder.DatabaseHandle
     database_pid: int | None  # for CPU accounting; None if it is not a local process we can see
     nats: NatsHandle
-    membership: ServiceProcess
-    events: ServiceProcess
-    gateway: ServiceProcess
+    membership: Service
+    events: Service
+    gateway: Service
     ping_port: int
     service_env: dict[str, str]
     membership_database: str
@@ -182,8 +216,9 @@ def start_service(exits: ExitStack, name: str, env: Mapping[str, str], output: O
 
 def start_profiled_service(
     exits: ExitStack, name: str, env: Mapping[str, str], out: Path, output: OutputLog
-) -> tuple[ManagedProcess, str]:
-    """`weft <name>` under cProfile (harness/profiled_service.py); stats land in `out` when it stops."""
+) -> ProfiledService:
+    """`weft <name>` under cProfile (harness/profiled_service.py); stats land in `out.<n>`, one per
+    window (SIGUSR1 starts one, SIGUSR2 writes it)."""
     port = free_port()
     process = ManagedProcess(
         f"{name} (profiled)",
@@ -192,9 +227,9 @@ def start_profiled_service(
         on_line=output.sink(f"{name}-profiled"),
     )
     exits.callback(process.stop)
-    url = f"http://127.0.0.1:{port}"
-    wait_for_http(f"{url}/healthz", process=process)
-    return process, url
+    service = ProfiledService(process, port)
+    wait_for_http(f"{service.url}/healthz", process=process)
+    return service
 
 
 def drop_databases(url: str, names: list[str]) -> None:

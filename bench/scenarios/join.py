@@ -44,20 +44,9 @@ async def run(h: Harness) -> Outcome:
     return outcome
 
 
-async def join_window(
-    h: Harness,
-    label: str,
-    tag: str,
-    port: int,
-    target: float | None,
-    *,
-    gateway_url: str | None = None,
-    membership_url: str | None = None,
-) -> tuple[Row, str]:
-    """Warm-up and window of joins to `port`, in a new community; the row and a check line.
-    The URLs default to the stack's (the profile pass passes its own processes')."""
-    gateway_url = gateway_url or h.stack.gateway.url
-    membership_url = membership_url or h.stack.membership.url
+async def join_window(h: Harness, label: str, tag: str, port: int, target: float | None) -> tuple[Row, str]:
+    """Warm-up and window of joins to `port`, in a new community; the row and a check line."""
+    gateway_url, membership_url = h.stack.gateway.url, h.stack.membership.url
     h.log(f"  {label} ...")
     owner = h.tokens.mint(f"bench-owner-join-{tag}")
     community_id = await h.api.create_community(gateway_url, owner, f"Bench join community {tag}")
