@@ -23,7 +23,7 @@ from harness.loadgen import HttpRequest, Result
 from harness.stack import Stack
 from harness.stats import percentile_ms
 
-JOIN_BUDGET = 300.0  # seconds at most for joining one batch of members (setup, untimed)
+JOIN_BUDGET = 150.0  # seconds at most for joining one batch of members (setup, untimed)
 LEARN_TIMEOUT = 90.0  # for the events service to take in their member.joined messages
 MAX_POOL = 200_000  # one-shot requests minted for one window, at most
 JSON = ("Content-Type", "application/json")
@@ -174,8 +174,9 @@ class Harness:
         on_answer: loadgen.OnAnswer | None = None,
         max_requests: int | None = None,
         concurrency: int | None = None,
+        request_timeout: float | None = None,
     ) -> tuple[Result, CpuWindow | None]:
-        """Closed-loop load; concurrency, warm-up and window default to the run's.
+        """Closed-loop load; concurrency, warm-up, window and request timeout default to the run's.
         `measure=False`: no CPU accounting (a setup or warm-up phase)."""
         meter = CpuMeter(self.stack.pids) if measure else None
         window = Windows(meter, *self.extra_windows) if meter else None
@@ -189,7 +190,7 @@ class Harness:
             duration=self.args.duration if duration is None else duration,
             max_requests=self.args.max_requests if max_requests is None else max_requests,
             client=client,
-            request_timeout=self.args.request_timeout,
+            request_timeout=request_timeout or self.args.request_timeout,
             window=window,
             on_answer=on_answer,
         )
@@ -204,6 +205,7 @@ class Harness:
         baseline_target: float | None = None,
         *,
         concurrency: int | None = None,
+        request_timeout: float | None = None,
     ) -> Row:
         """A GET window: connection i always sends the same request, as user i when tokens are given."""
         self.log(f"  {label} ...")
@@ -217,7 +219,7 @@ class Harness:
                 concurrency=concurrency,
                 warmup=self.args.warmup,
                 duration=self.args.duration,
-                request_timeout=self.args.request_timeout,
+                request_timeout=request_timeout or self.args.request_timeout,
                 window=Windows(meter, *self.extra_windows),
             )
             return Row(label, result, meter.window, baseline_target)
@@ -226,7 +228,11 @@ class Harness:
             for token in (tokens or [""] * concurrency)
         ]
         result, cpu = await self.closed_loop(
-            port, loadgen.cycle_per_worker(requests), frozenset({200}), concurrency=concurrency
+            port,
+            loadgen.cycle_per_worker(requests),
+            frozenset({200}),
+            concurrency=concurrency,
+            request_timeout=request_timeout,
         )
         return Row(label, result, cpu, baseline_target)
 

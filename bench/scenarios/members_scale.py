@@ -4,9 +4,9 @@
 Both communities are created through the API (their owner is the first member). Joining
 100,000 people through the API would take too long here, so the members are written straight
 into membership's database (`seed_memberships_directly`, bench only). Measured through the
-gateway with `--members-concurrency` connections (4: a page that is slow at scale is then
-measured, not queued behind 15 others past the request timeout), each as a different seeded
-member, two pages per community:
+gateway with `--members-concurrency` connections (4) and a request timeout of at least 30 s,
+so that a page that is slow at scale is measured rather than queued behind 15 others past
+the timeout; each connection is a different seeded member. Two pages per community:
 
 - the first page (no cursor);
 - the page after the first `--members-depth` members (500: the 11th page), the same position in
@@ -33,6 +33,7 @@ LIMIT = 50  # the page size measured
 WALK_LIMIT = 100  # the page size for walking to the deep cursor (the API's maximum)
 WALK_BUDGET = 60.0  # seconds at most for walking to one deeper cursor (setup, untimed)
 BATCH = 5_000  # documents per insert_many
+REQUEST_TIMEOUT = 30.0  # per request in these windows (at least): a slow page is measured, not dropped
 
 
 def seed_memberships_directly(
@@ -136,7 +137,11 @@ async def run(h: Harness) -> Outcome:
 
     depth = h.args.members_depth
     conc = h.args.members_concurrency
-    lines.append(f"windows with {conc} connections (--members-concurrency), each a different seeded member.")
+    timeout = max(h.args.request_timeout, REQUEST_TIMEOUT)
+    lines.append(
+        f"windows with {conc} connections (--members-concurrency), each a different seeded member, and a "
+        f"request timeout of {timeout:g} s."
+    )
     first_rows: list[Row] = []
     deep_rows: list[Row] = []
     for size, community_id, user_ids in cases:
@@ -151,7 +156,14 @@ async def run(h: Harness) -> Outcome:
         )
         readers = [h.tokens.mint(user_ids[i * (size // conc)]) for i in range(conc)]
         first_rows.append(
-            await h.get_row(f"member list, {size:,} members: first page", gateway.port, path, readers, concurrency=conc)
+            await h.get_row(
+                f"member list, {size:,} members: first page",
+                gateway.port,
+                path,
+                readers,
+                concurrency=conc,
+                request_timeout=timeout,
+            )
         )
         cursor, skipped, walked = await walk_to(h, community_id, owner, depth)
         lines.append(
@@ -165,6 +177,7 @@ async def run(h: Harness) -> Outcome:
                 f"{path}&cursor={cursor}",
                 readers,
                 concurrency=conc,
+                request_timeout=timeout,
             )
         )
     outcome.rows += [first_rows[0], first_rows[1], deep_rows[0], deep_rows[1]]
