@@ -16,7 +16,7 @@ Afterwards 5 members RSVP to each alone (one at a time): the service time withou
 from __future__ import annotations
 
 from harness import loadgen
-from harness.runner import PROBE, Comparison, Harness, Outcome, Row, cpu_us, pool_size
+from harness.runner import JOIN_BUDGET, PROBE, Comparison, Harness, Outcome, Row, cpu_us, pool_size
 
 NAME = "rsvp_scale"
 TITLE = "RSVP at scale: 5,000 existing vs 50"
@@ -121,9 +121,16 @@ async def run(h: Harness) -> Outcome:
             f"{cpu_us(small, 'database')} and {cpu_us(large, 'database')}."
         )
     if large_n < large_wanted:
+        short = (
+            f"only {len(seed.user_ids):,} members joined within the {JOIN_BUDGET:g} s join budget"
+            if len(seed.user_ids) < large_wanted
+            else ""
+        )
+        if len(sent.done) < len(existing):
+            short += ("; " if short else "") + f"the --seed-budget of {args.seed_budget:g} s ran out"
         lines.append(
-            f"note: {large_wanted:,} existing RSVPs were wanted; {large_n:,} were in place when the "
-            f"--seed-budget of {args.seed_budget:g} s ran out (the seeding's own rate is the figure above)."
+            f"note: {large_wanted:,} existing RSVPs were wanted and {large_n:,} were in place: {short} "
+            "(the rates are in the setup lines above)."
         )
     return outcome
 
