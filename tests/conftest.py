@@ -3,7 +3,7 @@ plus `weft <service>` processes started on demand.
 
 Fixtures:
   nats_server            NatsHandle (JetStream, own store dir, free port)
-  database               DatabaseHandle from the ladder (MONGODB_URL > Docker > FerretDB)
+  database               DatabaseHandle from the ladder (MONGODB_URL > Docker > secantusd-rs > secantusd-py)
   platform_env           env vars for service processes (unique database names per session)
   start_service          factory: start_service(name, env=None, port=None) -> ServiceProcess,
                          stopped at the end of the test
@@ -46,29 +46,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     choice = _ladder_choice()
     if isinstance(choice, ladder.DatabaseUnavailable):
         database = f"UNAVAILABLE - {choice}"
-    elif choice == "ferretdb":
-        binary = ladder.ferretdb_path()
-        state = "cached" if binary.is_file() else "to be built now"
-        database = f"ferretdb (FerretDB {ladder.FERRETDB_VERSION}, SQLite backend; binary {state}: {binary})"
-    elif choice == "testcontainers":
-        database = f"testcontainers ({ladder.MONGO_IMAGE} in Docker)"
     else:
-        database = "MONGODB_URL (from the environment)"
+        database = ladder.describe_choice(choice)
     try:
         nats = f"nats-server {nats_server_version()} ({locate_nats_server()})"
     except (OSError, RuntimeError) as exc:
         nats = f"UNAVAILABLE - {exc}"
     return [f"weft database ladder: {database}", f"weft nats: {nats}"]
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_sessionstart(session: pytest.Session) -> Iterator[None]:
-    yield  # after the header is printed
-    # Build FerretDB before any test runs, so a cold build (about a minute) is
-    # not counted against the first test's timeout.
-    if _ladder_choice() == "ferretdb" and not ladder.ferretdb_path().is_file():
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        ladder.ensure_ferretdb(log=reporter.write_line if reporter else print)
 
 
 def _echo_to_stderr(name: str) -> LineSink:

@@ -67,3 +67,19 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     platform: PlatformSettings = Field(default_factory=PlatformSettings)
+
+
+class DataServiceSettings(ServiceSettings):
+    """A service that owns a database and talks on the bus (all but the gateway)."""
+
+    database: str = "weft"
+    outbox_sweep_interval_seconds: float = 1.0
+    # Test hook for the crash-between-commit-and-publish tests; never set in production.
+    crash_before_publish: bool = False
+
+    @model_validator(mode="after")
+    def _crash_hook_only_in_dev(self) -> DataServiceSettings:
+        if self.crash_before_publish and self.platform.env != "dev":
+            prefix = str(self.model_config.get("env_prefix", "WEFT_"))
+            raise ValueError(f"{prefix}CRASH_BEFORE_PUBLISH is a test hook; it needs WEFT_ENV=dev")
+        return self

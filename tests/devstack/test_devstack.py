@@ -51,8 +51,10 @@ def test_dev_starts_infrastructure_and_ctrl_c_stops_everything(tmp_path: Path) -
     dev = start_dev(tmp_path / "data")
     try:
         dev.wait_for_output(RUNNING, timeout=90)
+        # The chosen rung and why, before the database starts (clean_base_env drops MONGODB_URL).
+        rung = dev.wait_for_output(r"database: (secantusd-rs|secantusd-py|testcontainers) \(").group(1)
         pids = started_pids(dev)
-        assert pids  # nats-server, and FerretDB unless a container or MONGODB_URL is used
+        assert len(pids) == (1 if rung == "testcontainers" else 2)  # nats-server, and the SecantusDB server
         assert all(pid_alive(pid) for pid in pids)
     finally:
         code = interrupt(dev)

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from faststream.nats import NatsBroker
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
 from tests.support.bus import BusMessage, stream_messages
@@ -25,9 +26,9 @@ from weft_events.reminders import ReminderScheduler, plan_reminders, reminder_me
 from weft_shared.contracts.events import ReminderDue
 from weft_shared.contracts.subjects import type_wildcard
 from weft_shared.messaging.broker import create_broker
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
+from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage import WriteGuard
+from weft_shared.storage import UnitOfWork
 
 Doc = dict[str, Any]
 SECRET_LINK = "https://meet.example/secret-room-4711"
@@ -88,20 +89,23 @@ def occurrence(
 @dataclass
 class Rig:
     platform: PlatformSettings
+    client: AsyncMongoClient[Doc]
+    outbox: Outbox
     events: AsyncCollection[Doc]
     broker: NatsBroker
-    guard: WriteGuard
 
     def relay(self, broker: NatsBroker | None = None) -> OutboxRelay:
-        return OutboxRelay(broker or self.broker, self.platform, [self.events], guard=self.guard)
+        # No grace: a test sweeps exactly when it means to.
+        return OutboxRelay(broker or self.broker, self.platform, self.outbox, grace=timedelta(0))
 
     def scheduler(self, relay: OutboxRelay | None = None, *, poll_interval: float = 5.0) -> ReminderScheduler:
-        """A fresh instance: what a restarted process or another replica would have.
-        The guard is shared: on FerretDB it is what makes two writers in one process safe."""
+        """A fresh instance: what a restarted process or another replica would have."""
         messages = MessageFactory(self.platform, "/weft/events")
-        return ReminderScheduler(
-            self.events, relay or self.relay(), messages, guard=self.guard, poll_interval=poll_interval
-        )
+        uow = UnitOfWork(self.client, self.outbox, messages, relay or self.relay())
+        return ReminderScheduler(self.events, uow, poll_interval=poll_interval)
+
+    async def pending(self) -> int:
+        return await self.outbox.pending_count()
 
     async def insert(self, *docs: Doc) -> None:
         await self.events.insert_many(list(docs))
@@ -124,13 +128,12 @@ class Rig:
 @pytest.fixture
 async def rig(nats_server, database) -> AsyncIterator[Rig]:  # type: ignore[no-untyped-def]
     async with isolated(nats_server.url, database.url, "reminders") as env:
-        guard = WriteGuard()
-        # As MongoLifecycle does: serialize per-document writes only where the server needs it.
-        guard.enabled = "ferretdbVersion" in await env.client.admin.command("buildInfo")
+        outbox = Outbox(env.db)
+        await outbox.create_indexes()
         broker = create_broker(env.platform, client_name="test-reminders")
         await broker.connect()
         try:
-            yield Rig(env.platform, env.db.events, broker, guard)
+            yield Rig(env.platform, env.client, outbox, env.db.events, broker)
         finally:
             await broker.stop()
 
@@ -166,7 +169,7 @@ async def test_due_reminders_go_out_once_and_a_restart_sends_nothing_more(rig: R
     assert stored["reminders"]["60"]["sent_at"] is not None and "skipped" not in stored["reminders"]["60"]
     assert stored["next_reminder_at"] is None
     assert stored["rev"] == 2
-    assert not stored.get("outbox")  # published by the fast path
+    assert await rig.pending() == 0  # published by the fast path
     assert (await rig.get(late["_id"]))["next_reminder_at"] == late["reminders"]["60"]["due_at"]
     for untouched in (not_yet, cancelled):
         assert (await rig.get(untouched["_id"]))["rev"] == 1
@@ -200,18 +203,17 @@ async def test_a_crash_between_claim_and_publish_still_sends_once(rig: Rig) -> N
     doc = occurrence(t + 30 * MINUTE, {"60": reminder(t - MINUTE)})
     await rig.insert(doc)
     # A broker that never connected: the publish fails as if the process died right
-    # after its write. The message waits in the document's outbox.
+    # after its commit. The message waits in the outbox.
     dead_broker = create_broker(rig.platform, client_name="never-connected")
     assert await rig.scheduler(rig.relay(dead_broker)).run_once() == 1
-    assert len((await rig.get(doc["_id"]))["outbox"]) == 1
+    assert await rig.pending() == 1
     assert await rig.sent() == {}
 
     restarted_relay = rig.relay()
     assert await rig.scheduler(restarted_relay).run_once() == 0  # already claimed: no second message
-    await asyncio.sleep(5.5)  # the fast-path lease runs out, then the sweeper may take it
     assert await restarted_relay.sweep() == 1
     assert await rig.sent() == {(doc["_id"], 60): 1}
-    assert not (await rig.get(doc["_id"])).get("outbox")
+    assert await rig.pending() == 0
 
 
 async def test_a_moved_event_is_reminded_at_its_new_time_not_before(rig: Rig) -> None:
@@ -264,7 +266,7 @@ async def test_a_reminder_that_comes_too_late_is_skipped_without_a_message(rig: 
     assert await rig.sent() == {(both_due["_id"], 60): 1}  # only the one closest to the start
     stored = await rig.get(started["_id"])
     assert stored["reminders"]["60"]["skipped"] is True and stored["reminders"]["60"]["sent_at"] is not None
-    assert stored["next_reminder_at"] is None and not stored.get("outbox")
+    assert stored["next_reminder_at"] is None and await rig.pending() == 0
     superseded = (await rig.get(both_due["_id"]))["reminders"]["1440"]
     assert superseded["skipped"] is True and superseded["sent_at"] is not None
     assert await rig.scheduler().run_once() == 0

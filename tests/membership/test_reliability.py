@@ -20,16 +20,17 @@ CREATED = ["org.weft.community.created.v1", "org.weft.member.joined.v1"]
 async def find_community_id(database_url: str, db_name: str, name: str) -> tuple[str, int]:
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(database_url)
     try:
-        doc = await client[db_name].communities.find_one({"name": name})
+        db = client[db_name]
+        doc = await db.communities.find_one({"name": name})
         assert doc is not None, "the write should have happened before the crash"
-        return str(doc["_id"]), len(doc.get("outbox") or [])  # type: ignore[arg-type]
+        return str(doc["_id"]), await db.outbox.count_documents({})
     finally:
         await client.close()
 
 
 def own_database() -> dict[str, str]:
     """A database of its own, so the session's membership process (whose sweeper
-    would publish our leftovers too) never sees this test's writes."""
+    would publish our leftovers too) never sees this test's outbox."""
     return {"WEFT_MEMBERSHIP_DATABASE": f"weft_membership_reliability_{secrets.token_hex(4)}"}
 
 

@@ -7,8 +7,10 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
+from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.bus import stream_messages
@@ -24,13 +26,20 @@ from weft_shared.messaging.consumer import (
     ProcessedMessages,
     envelope_bytes,
 )
+from weft_shared.messaging.outbox import MessageFactory, Outbox
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage.unit_of_work import Transaction, UnitOfWork, current_session
 
 
 @dataclass
 class Harness:
     platform: PlatformSettings
-    db: AsyncDatabase[dict[str, object]]
+    client: AsyncMongoClient[dict[str, Any]]
+    db: AsyncDatabase[dict[str, Any]]
+
+    @property
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.client, Outbox(self.db), MessageFactory(self.platform, "/test"))
 
     async def publish(self, envelope: Envelope, *, msg_id: str) -> None:
         broker = create_broker(self.platform, client_name="test-publisher")
@@ -50,7 +59,8 @@ class Harness:
 @pytest.fixture
 async def harness(nats_server, database) -> AsyncIterator[Harness]:  # type: ignore[no-untyped-def]
     async with isolated(nats_server.url, database.url, "consumer") as env:
-        yield Harness(env.platform, env.db)
+        await Outbox(env.db).create_indexes()
+        yield Harness(env.platform, env.client, env.db)
 
 
 def joined(community_id: str, user_id: str) -> MemberJoined:
@@ -64,18 +74,20 @@ def joined(community_id: str, user_id: str) -> MemberJoined:
 
 
 async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver: int = 4) -> None:  # type: ignore[no-untyped-def]
-    """Start a real FastStream consumer, wait for `until()` to hold, stop it."""
+    """Start a real pull consumer, wait for `until()` to hold, stop it."""
     broker = create_broker(harness.platform, client_name="test-consumer")
     dispatcher = MessageDispatcher(
         broker,
         harness.platform,
         ProcessedMessages(harness.db.processed_messages),
+        harness.uow,
         max_deliver=max_deliver,
         base_delay=0.05,
     )
     dispatcher.on(MemberJoined)(handler_factory())
-    dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
+    consumer = dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
     await broker.start()
+    await consumer.start()
     try:
         deadline = time.monotonic() + 30
         while not await until():
@@ -83,6 +95,7 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)  # room for any (wrong) extra delivery to land
     finally:
+        await consumer.stop()
         await broker.stop()
 
 
@@ -99,8 +112,14 @@ async def test_every_message_delivered_twice_has_one_effect(harness: Harness) ->
     def factory():  # type: ignore[no-untyped-def]
         async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
             calls.append(envelope.id)
-            # Deliberately not idempotent by itself: $inc counts every run.
-            await effects.update_one({"_id": payload.user_id}, {"$inc": {"count": 1}}, upsert=True)  # type: ignore[attr-defined]
+            # Deliberately not idempotent by itself: $inc counts every run. It joins the
+            # handler's transaction (as every use case called from a handler does).
+            await effects.update_one(
+                {"_id": payload.user_id},  # type: ignore[attr-defined]
+                {"$inc": {"count": 1}},
+                upsert=True,
+                session=current_session(),
+            )
 
         return handle
 
@@ -110,7 +129,10 @@ async def test_every_message_delivered_twice_has_one_effect(harness: Harness) ->
     await run_consumer(harness, factory, until=all_processed)
     counts = {d["_id"]: d["count"] async for d in effects.find({})}
     assert counts == {f"user{i}": 1 for i in range(5)}
-    assert sorted(calls) == sorted(e.id for e in envelopes)
+    # Concurrent deliveries of one message conflict on its processed record; the loser's
+    # transaction is retried (running the handler again) and then finds it handled. So a
+    # handler may run more than once, but only one run's effects ever commit.
+    assert set(calls) == {e.id for e in envelopes}
 
 
 async def test_a_failing_handler_is_retried_then_succeeds_once(
@@ -123,9 +145,9 @@ async def test_a_failing_handler_is_retried_then_succeeds_once(
     def factory():  # type: ignore[no-untyped-def]
         async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
             attempts.append(1)
+            await harness.db.effects.insert_one({"_id": f"{envelope.id}-{len(attempts)}"}, session=current_session())
             if len(attempts) < 3:
                 raise ConnectionError("database briefly unavailable")
-            await harness.db.effects.insert_one({"_id": envelope.id})
 
         return handle
 
@@ -134,6 +156,9 @@ async def test_a_failing_handler_is_retried_then_succeeds_once(
 
     await run_consumer(harness, factory, until=done)
     assert len(attempts) == 3
+    # The failed attempts' writes were rolled back with their transactions.
+    assert [d["_id"] async for d in harness.db.effects.find({})] == [f"{envelope.id}-3"]
+    assert await harness.db.processed_messages.count_documents({}) == 1
 
 
 async def test_a_message_that_keeps_failing_goes_to_the_dead_letter_stream(
@@ -171,19 +196,24 @@ async def test_a_message_that_keeps_failing_goes_to_the_dead_letter_stream(
     assert "cannot be handled" in dead.headers["Weft-Error"]
 
 
-async def test_handled_ids_expire_but_recent_ones_stay(harness: Harness) -> None:
-    from datetime import UTC, datetime, timedelta
-
+async def test_handled_ids_expire_by_a_ttl_index(harness: Harness) -> None:
     processed = ProcessedMessages(harness.db.processed_messages)
-    assert await processed.claim("old", "t") == "claimed"
-    await processed.complete("old")
-    assert await processed.claim("recent", "t") == "claimed"
-    await processed.complete("recent")
-    assert await processed.claim("running", "t") == "claimed"
-    await harness.db.processed_messages.update_one(
-        {"_id": "old"}, {"$set": {"at": datetime.now(UTC) - timedelta(days=8)}}
-    )
-    assert await processed.forget_older_than(timedelta(days=7)) == 1
-    assert await processed.claim("recent", "t") == "done"
-    assert await processed.claim("running", "t") == "busy"
-    assert await processed.claim("old", "t") == "claimed"  # forgotten: a replay would run again
+    await processed.create_indexes()
+    indexes = {i["name"]: i async for i in await harness.db.processed_messages.list_indexes()}
+    assert indexes["at_ttl"]["key"] == {"at": 1}
+    assert indexes["at_ttl"]["expireAfterSeconds"] == 7 * 86400
+
+
+async def test_an_effect_and_its_processed_record_commit_together(harness: Harness) -> None:
+    """A crash mid-handler (here: an exception after the effect) leaves neither."""
+    processed = ProcessedMessages(harness.db.processed_messages)
+
+    async def handle_then_fail(tx: Transaction) -> None:
+        await processed.record(tx, "m1", "t")
+        await harness.db.effects.insert_one({"_id": "effect"}, session=tx.session)
+        raise RuntimeError("the process dies here")
+
+    with pytest.raises(RuntimeError):
+        await harness.uow.run(handle_then_fail)
+    assert await harness.db.effects.count_documents({}) == 0
+    assert await harness.db.processed_messages.count_documents({}) == 0

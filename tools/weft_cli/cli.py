@@ -1,4 +1,4 @@
-"""The `weft` command: serve a service, run the dev stack, mint dev tokens, tail the bus."""
+"""The `weft` command: serve a service, run the dev stack, mint dev tokens, tail the bus, build the fast database."""
 
 # No `from __future__ import annotations`: typer evaluates the annotations at runtime,
 # and the per-service commands' help texts close over a loop variable.
@@ -87,6 +87,30 @@ def dev(
         random_ports=random_ports,
     )
     raise typer.Exit(code)
+
+
+db_app = typer.Typer(
+    name="db",
+    help="The development database: the ladder's SecantusDB servers.",
+    no_args_is_help=True,
+)
+app.add_typer(db_app)
+
+
+@db_app.command("build-fast")
+def db_build_fast() -> None:
+    """Build SecantusDB's Rust server (secantusd-rs) once into the cache with cargo; then the ladder uses it."""
+    from weft_cli import ladder
+
+    try:
+        binary = ladder.build_secantusd_rs(log=lambda line: typer.echo(f"weft db | {line}"))
+    except ladder.BuildFailed as exc:
+        typer.echo(f"weft db build-fast: {exc}", err=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        typer.echo("weft db build-fast: interrupted; nothing was installed", err=True)
+        raise typer.Exit(130) from None
+    typer.echo(f"the database ladder now starts {binary} (unless MONGODB_URL is set or Docker answers)")
 
 
 def _dev_settings() -> PlatformSettings:

@@ -162,12 +162,16 @@ def _start_infrastructure(
         env["WEFT_NATS_URL"] = handle.url
         say(f"nats-server ready at {handle.url} (pid {handle.pid}, monitor {handle.monitor_url})")
 
-    say("choosing a database (MONGODB_URL > Docker > FerretDB) ...")
+    say("choosing a database (MONGODB_URL > Docker > secantusd-rs > secantusd-py) ...")
+    rung = ladder.choose_rung()
+    say(f"database: {ladder.describe_choice(rung)}")
     database = ladder.provide_database(
         data_dir / "db",
+        rung=rung,
         port=pick(DB_PORT),
         log=say,
-        on_line=_prefixed("ferretdb", _COLORS[-1]),
+        on_line=_prefixed("database", _COLORS[-1]),
+        sync_on_commit=True,  # the dev data is kept: acknowledged means on disk, as on mongod
     )
     cleanup.callback(database.stop)
     if database.process is not None:

@@ -1,22 +1,28 @@
-"""The database ladder: which MongoDB-compatible server the dev stack and the tests use.
+"""The database ladder: which MongoDB-compatible server the dev stack, the tests and the bench use.
 
-1. ``MONGODB_URL`` is set              -> use it as is
-2. a Docker daemon answers             -> a real MongoDB through testcontainers
-3. a Go toolchain (or a cached build)  -> FerretDB v1.24.2 over SQLite, built once
-                                          into a cache outside the repo
-4. none of these                       -> an error that says what to install
+1. ``MONGODB_URL`` is set         -> use it as is
+2. a Docker daemon answers        -> MongoDB 7 as a single-node replica set, through testcontainers
+3. SecantusDB is installed        -> ``secantusd-rs`` when ``weft db build-fast`` has built it into
+                                     the cache, else ``secantusd-py`` from the dev dependencies
+4. none of these                  -> an error that says what to install
 
-``python -m weft_cli.ladder --prepare`` builds FerretDB ahead of time when rung 3
-is the one that will be used (CI runs it as its own, timed step).
+SecantusDB (GPL-2.0-only, beta) is a dev/test tool: the ladder runs it as a separate
+server process; no service imports it and it is not in the production image.
+
+``python -m weft_cli.ladder`` prints the rung that will be used; ``--prepare`` also
+checks that the chosen SecantusDB server is there and prints its version (CI runs it
+as its own, timed step).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import fcntl
-import json
+import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,17 +31,25 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from weft_cli.procs import LineSink, ManagedProcess, free_port, port_accepts, wait_until
+from weft_cli.procs import LineSink, ManagedProcess, ProcessDied, free_port, port_accepts, wait_until
 
-FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
-FERRETDB_VERSION = "v1.24.2"
+# SecantusDB's Rust server: crate, pinned version, and the binary `cargo install` leaves.
+SECANTUS_RS_CRATE = "secantus-mdb"
+SECANTUS_RS_VERSION = "0.5.3-beta.196"
+SECANTUS_RS_BINARY = "secantusd-rs"
+# SecantusDB's Python server: a console script of the `secantusdb` dev dependency.
+SECANTUS_PY_DISTRIBUTION = "secantusdb"
+SECANTUS_PY_BINARY = "secantusd-py"
+
 MONGO_IMAGE = "mongo:7.0"
+MONGO_REPLICA_SET = "rs0"
 HOST = "127.0.0.1"
 DOCKER_CHECK_SECONDS = 5.0
 
-Rung = Literal["MONGODB_URL", "testcontainers", "ferretdb"]
+Rung = Literal["MONGODB_URL", "testcontainers", "secantusd-rs", "secantusd-py"]
+SecantusRung = Literal["secantusd-rs", "secantusd-py"]
 Log = Callable[[str], None]
 
 
@@ -43,13 +57,19 @@ class DatabaseUnavailable(RuntimeError):
     """No rung of the ladder can provide a database on this machine."""
 
 
+class BuildFailed(RuntimeError):
+    """`weft db build-fast` could not build secantusd-rs."""
+
+
 @dataclass
 class DatabaseHandle:
     url: str
     kind: Rung
     description: str
+    # The server's own version when the ladder started it (SecantusDB's buildInfo.secantusVersion).
+    server_version: str | None = None
     _stop: Callable[[], object] | None = field(default=None, repr=False)
-    # The server process when the ladder started one itself (FerretDB), for supervision.
+    # The server process when the ladder started one itself (SecantusDB), for supervision.
     process: ManagedProcess | None = field(default=None, repr=False)
 
     def stop(self) -> None:
@@ -57,6 +77,64 @@ class DatabaseHandle:
         stop, self._stop = self._stop, None
         if stop is not None:
             stop()
+
+
+# --- where things are -----------------------------------------------------------
+
+
+def cache_dir() -> Path:
+    if os.environ.get("WEFT_CACHE_DIR"):
+        return Path(os.environ["WEFT_CACHE_DIR"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "weft"
+
+
+def secantusd_rs_root() -> Path:
+    """The `cargo install --root` of the pinned secantusd-rs build."""
+    return cache_dir() / f"{SECANTUS_RS_BINARY}-{SECANTUS_RS_VERSION}"
+
+
+def secantusd_rs_path() -> Path:
+    return secantusd_rs_root() / "bin" / SECANTUS_RS_BINARY
+
+
+def secantusd_py_path() -> Path | None:
+    """secantusd-py beside the running interpreter (the venv's), else on PATH."""
+    beside = Path(sys.executable).parent / SECANTUS_PY_BINARY
+    if _is_executable(beside):
+        return beside
+    found = shutil.which(SECANTUS_PY_BINARY)
+    return Path(found) if found else None
+
+
+def _is_executable(path: Path) -> bool:
+    return path.is_file() and os.access(path, os.X_OK)
+
+
+def secantus_executable(rung: SecantusRung) -> Path:
+    """The server binary of a SecantusDB rung; raises `DatabaseUnavailable` if it is missing."""
+    if rung == "secantusd-rs":
+        binary = secantusd_rs_path()
+        if not _is_executable(binary):
+            raise DatabaseUnavailable(f"{binary} is not built; run `weft db build-fast`")
+        return binary
+    found = secantusd_py_path()
+    if found is None:
+        raise DatabaseUnavailable(
+            f"{SECANTUS_PY_BINARY} is not installed; run `uv sync` (it comes with the dev dependencies)"
+        )
+    return found
+
+
+def secantus_version(rung: SecantusRung) -> str:
+    """The SecantusDB version of a rung's server, as far as it is known without starting it."""
+    if rung == "secantusd-rs":
+        return SECANTUS_RS_VERSION
+    found = secantusd_py_path()
+    if found is not None and found.parent == Path(sys.executable).parent:
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(SECANTUS_PY_DISTRIBUTION)
+    return "(version unknown: not this environment's)"
 
 
 # --- choosing a rung ------------------------------------------------------------
@@ -87,81 +165,93 @@ def docker_available(timeout: float = DOCKER_CHECK_SECONDS) -> bool:
     return True
 
 
-# Where the official Go tarball and `go install golang.org/dl/...` put go when PATH lacks it.
-GO_FALLBACK_PATHS = ("/usr/local/go/bin/go", str(Path.home() / "go" / "bin" / "go"))
-
-
-def go_binary() -> str | None:
-    found = shutil.which("go")
-    if found:
-        return found
-    for candidate in GO_FALLBACK_PATHS:
-        if os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 def choose_rung() -> Rung:
     """The rung `provide_database` will use; raises `DatabaseUnavailable` with advice."""
     if os.environ.get("MONGODB_URL"):
         return "MONGODB_URL"
     if docker_available():
         return "testcontainers"
-    if ferretdb_path().is_file() or go_binary() is not None:
-        return "ferretdb"
+    if _is_executable(secantusd_rs_path()):
+        return "secantusd-rs"
+    if secantusd_py_path() is not None:
+        return "secantusd-py"
     raise DatabaseUnavailable(
         "no MongoDB-compatible database available. Do one of:\n"
-        "  - install a Go toolchain >= 1.24 (https://go.dev/dl/) so Weft can build FerretDB "
-        f"{FERRETDB_VERSION} into {ferretdb_path().parent}, or\n"
-        "  - start a Docker daemon (a MongoDB container is then used through testcontainers), or\n"
-        "  - set MONGODB_URL to a MongoDB you run yourself (e.g. mongodb://127.0.0.1:27017)."
+        f"  - run `uv sync` (or `make sync`): the dev dependencies bring SecantusDB's Python server, "
+        f"{SECANTUS_PY_BINARY}, or\n"
+        f"  - run `weft db build-fast` to build SecantusDB's Rust server, {SECANTUS_RS_BINARY}, with cargo "
+        f"into {secantusd_rs_root()}, or\n"
+        "  - start a Docker daemon (a MongoDB replica set container is then used through testcontainers), or\n"
+        "  - set MONGODB_URL to a MongoDB replica set you run yourself (e.g. mongodb://127.0.0.1:27017)."
     )
 
 
-# --- FerretDB: build once into a cache ------------------------------------------
+def describe_choice(rung: Rung) -> str:
+    """One line: the rung, what it is and why it was chosen (for `make run`, `make test`, the bench)."""
+    if rung == "MONGODB_URL":
+        return f"MONGODB_URL (set in the environment: {_redact(os.environ.get('MONGODB_URL', ''))})"
+    if rung == "testcontainers":
+        return f"testcontainers ({MONGO_IMAGE}, single-node replica set in Docker; no MONGODB_URL, Docker answers)"
+    if rung == "secantusd-rs":
+        return (
+            f"secantusd-rs (SecantusDB {SECANTUS_RS_VERSION}, Rust server built by `weft db build-fast`: "
+            f"{secantusd_rs_path()}; no MONGODB_URL, no Docker)"
+        )
+    return (
+        f"secantusd-py (SecantusDB {secantus_version(rung)}, Python server; no MONGODB_URL, no Docker; "
+        "run `weft db build-fast` for the faster Rust server)"
+    )
 
 
-def cache_dir() -> Path:
-    if os.environ.get("WEFT_CACHE_DIR"):
-        return Path(os.environ["WEFT_CACHE_DIR"]).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "weft"
+# --- secantusd-rs: built once into the cache ------------------------------------
 
 
-def ferretdb_path() -> Path:
-    return cache_dir() / f"ferretdb-{FERRETDB_VERSION}" / "bin" / "ferretdb"
+def cargo_binary() -> str | None:
+    """cargo on PATH, else where rustup puts it."""
+    found = shutil.which("cargo")
+    if found:
+        return found
+    rustup_default = Path(os.environ.get("CARGO_HOME", Path.home() / ".cargo")) / "bin" / "cargo"
+    return str(rustup_default) if _is_executable(rustup_default) else None
 
 
-def ferretdb_version(binary: Path) -> str:
-    out = subprocess.run(  # noqa: S603 - fixed argv, no shell
-        [binary, "--version"], capture_output=True, text=True, timeout=30, check=True
-    ).stdout
-    for line in out.splitlines():
-        if line.startswith("version:"):
-            return line.split(":", 1)[1].strip()
-    raise RuntimeError(f"{binary} --version printed no version:\n{out}")
-
-
-def ensure_ferretdb(*, log: Log = print) -> Path:
-    """The cached FerretDB binary, built first if missing (one builder at a time)."""
-    target = ferretdb_path()
-    if target.is_file():
+def build_secantusd_rs(*, log: Log = print) -> Path:
+    """The cached secantusd-rs, built first with cargo if missing (one builder at a time)."""
+    target = secantusd_rs_path()
+    if _is_executable(target):
+        log(f"{SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} is already built: {target}")
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusive_lock(target.parent / ".build.lock", log=log):
-        if target.is_file():  # another process built it while we waited
+    root = secantusd_rs_root()
+    root.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(root / ".build.lock", what=SECANTUS_RS_BINARY, log=log):
+        if _is_executable(target):  # another process built it while we waited
+            log(f"{SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} was built meanwhile: {target}")
             return target
-        _build_ferretdb(target, log=log)
+        _cargo_install(root, log=log)
+    if not _is_executable(target):
+        raise BuildFailed(f"cargo reported success but {target} is missing")
+    built = secantusd_rs_version(target)
+    if built != SECANTUS_RS_VERSION:
+        raise BuildFailed(f"{target} reports version {built!r}, expected {SECANTUS_RS_VERSION}")
     return target
 
 
+def secantusd_rs_version(binary: Path) -> str:
+    """The version a secantusd-rs binary reports (`secantusd-rs 0.5.3-beta.196` on its first line)."""
+    out = subprocess.run(  # noqa: S603 - fixed argv, no shell
+        [binary, "--version"], capture_output=True, text=True, timeout=30, check=False
+    ).stdout
+    first = out.splitlines()[0] if out else ""
+    return first.removeprefix(f"{SECANTUS_RS_BINARY} ").strip()
+
+
 @contextlib.contextmanager
-def _exclusive_lock(path: Path, *, log: Log) -> Iterator[None]:
+def _exclusive_lock(path: Path, *, what: str, log: Log) -> Iterator[None]:
     with path.open("a") as lock_file:
         try:
             fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            log(f"waiting for another process that is building FerretDB ({path})")
+            log(f"waiting for another process that is building {what} ({path})")
             fcntl.flock(lock_file, fcntl.LOCK_EX)
         try:
             yield
@@ -169,55 +259,62 @@ def _exclusive_lock(path: Path, *, log: Log) -> Iterator[None]:
             fcntl.flock(lock_file, fcntl.LOCK_UN)
 
 
-def _build_ferretdb(target: Path, *, log: Log) -> None:
-    go = go_binary()
-    if go is None:
-        raise DatabaseUnavailable("building FerretDB needs a Go toolchain >= 1.24 (https://go.dev/dl/); none on PATH")
-    started = time.monotonic()
-    log(f"building FerretDB {FERRETDB_VERSION} with {go} into {target} (once; about a minute) ...")
-    env = {**os.environ, "CGO_ENABLED": "0", "GOFLAGS": "-mod=mod -buildvcs=false"}
-    download = _run_go(
-        [go, "mod", "download", "-json", f"{FERRETDB_MODULE}@{FERRETDB_VERSION}"],
-        env=env,
-    )
-    module_dir = Path(json.loads(download)["Dir"])
-    with tempfile.TemporaryDirectory(prefix="weft-ferretdb-build-") as tmp:
-        source = Path(tmp) / "src"
-        # The module cache is read-only and the published module lacks
-        # build/version/version.txt, without which the binary panics at start.
-        shutil.copytree(module_dir, source)
-        _make_writable(source)
-        (source / "build" / "version" / "version.txt").write_text(FERRETDB_VERSION + "\n")
-        partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-        try:
-            _run_go(
-                [go, "build", "-trimpath", "-o", str(partial), "./cmd/ferretdb"],
-                env=env,
-                cwd=source,
-            )
-            built_version = ferretdb_version(partial)
-            if built_version != FERRETDB_VERSION:
-                raise RuntimeError(f"built FerretDB reports version {built_version!r}, expected {FERRETDB_VERSION}")
-            os.replace(partial, target)  # atomic: readers see no binary or a whole one
-        finally:
-            partial.unlink(missing_ok=True)
-    log(f"built FerretDB {FERRETDB_VERSION} in {time.monotonic() - started:.0f}s")
-
-
-def _run_go(argv: list[str], *, env: dict[str, str], cwd: Path | None = None) -> str:
-    result = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)  # noqa: S603
-    if result.returncode != 0:
-        raise DatabaseUnavailable(
-            f"building FerretDB failed: `{' '.join(argv)}` exited {result.returncode}\n"
-            f"{(result.stderr or result.stdout).strip()[-4000:]}"
+def _cargo_install(root: Path, *, log: Log) -> None:
+    cargo = cargo_binary()
+    if cargo is None:
+        raise BuildFailed(
+            f"building {SECANTUS_RS_BINARY} needs Rust's cargo (install it with https://rustup.rs); "
+            "none on PATH or in ~/.cargo/bin. Without it the ladder uses secantusd-py, which is enough."
         )
-    return result.stdout
+    # --ignore-rust-version: the crate asks for a newer rustc than stable often is; it builds and runs fine.
+    argv = [
+        cargo,
+        "install",
+        SECANTUS_RS_CRATE,
+        "--version",
+        SECANTUS_RS_VERSION,
+        "--ignore-rust-version",
+        "--locked",
+        "--root",
+        str(root),
+    ]
+    log(f"building {SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} into {root} (once; 5 to 10 minutes):")
+    log("  " + " ".join(argv))
+    started = time.monotonic()
+    last_lines: collections.deque[str] = collections.deque(maxlen=40)
+    # cargo stays in our process group, so a Ctrl-C stops it too; `cargo install` puts the
+    # binary into bin/ only after the whole build succeeded.
+    process = subprocess.Popen(  # noqa: S603 - argv built above, no shell
+        argv,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+    )
+    try:
+        assert process.stdout is not None
+        for raw in process.stdout:
+            line = raw.strip()
+            if line:
+                last_lines.append(line)
+                if not line.startswith("warning: be sure to add"):  # to PATH: the ladder finds it without
+                    log(f"  cargo | {line}")
+        code = process.wait()
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait()
+    took = _duration(time.monotonic() - started)
+    if code != 0:
+        tail = "\n".join(last_lines)
+        raise BuildFailed(f"`{' '.join(argv)}` exited {code} after {took}:\n{tail}")
+    log(f"built {SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} in {took}: {secantusd_rs_path()}")
 
 
-def _make_writable(root: Path) -> None:
-    for path in [root, *root.rglob("*")]:
-        if not path.is_symlink():
-            path.chmod(path.stat().st_mode | 0o200)
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}m {secs:02d}s" if minutes else f"{secs}s"
 
 
 # --- providing a running database -----------------------------------------------
@@ -231,12 +328,16 @@ def provide_database(
     log: Log = print,
     on_line: LineSink | None = None,
     timeout: float = 60.0,
+    sync_on_commit: bool = False,
 ) -> DatabaseHandle:
     """A running MongoDB-compatible server from the highest rung that works here.
 
-    `data_dir` holds FerretDB's SQLite files and state (kept between runs);
-    `rung` skips the choice when the caller already made it (`choose_rung`);
-    `port` is a wish for rung 3, `on_line` receives the server's own log lines.
+    `data_dir` holds SecantusDB's files (kept between runs); `rung` skips the choice
+    when the caller already made it (`choose_rung`); `port` is a wish for SecantusDB,
+    `on_line` receives the server's own log lines. `sync_on_commit` makes SecantusDB
+    flush each commit to disk, which is what mongod's `j: true` means (without it,
+    its acknowledged writes can be lost on kill -9): the dev stack asks for it, for
+    data kept between runs; tests and the bench, whose data is thrown away, do not.
     """
     rung = rung or choose_rung()
     if rung == "MONGODB_URL":
@@ -247,90 +348,174 @@ def provide_database(
             description=f"MONGODB_URL from the environment ({_redact(url)})",
         )
     if rung == "testcontainers":
-        return _start_mongodb_container(log=log)
-    return start_ferretdb(data_dir, port=port, log=log, on_line=on_line, timeout=timeout)
+        return _start_mongodb_replica_set(log=log, timeout=timeout)
+    other: SecantusRung = "secantusd-py" if rung == "secantusd-rs" else "secantusd-rs"
+    if (data_dir / other).is_dir():
+        log(f"{rung} keeps its data in {data_dir / rung}; what {other} stored in {data_dir / other} is not used")
+    return start_secantus(
+        data_dir, rung=rung, port=port, on_line=on_line, timeout=timeout, sync_on_commit=sync_on_commit
+    )
 
 
-def start_ferretdb(
+def start_secantus(
     data_dir: Path,
     *,
+    rung: SecantusRung,
     port: int | None = None,
-    log: Log = print,
     on_line: LineSink | None = None,
     timeout: float = 60.0,
+    sync_on_commit: bool = False,
 ) -> DatabaseHandle:
-    binary = ensure_ferretdb(log=log)
-    sqlite_dir = data_dir / "sqlite"
-    state_dir = data_dir / "state"
-    sqlite_dir.mkdir(parents=True, exist_ok=True)
-    state_dir.mkdir(parents=True, exist_ok=True)
+    """Start a SecantusDB server on 127.0.0.1, its data in `data_dir`, and wait until it answers.
+
+    It advertises itself as the primary of a single-node replica set (its default),
+    which is what gives drivers transactions and change streams.
+    """
+    binary = secantus_executable(rung)
+    # One store per server: the two do not read each other's files reliably (secantusd-py finds
+    # no document by _id or index equality in a store secantusd-rs wrote, though it counts them).
+    storage = data_dir / rung
+    data_dir.mkdir(parents=True, exist_ok=True)
+    config = data_dir / "secantusd.toml"
+    if not config.is_file():
+        config.write_text(SECANTUS_CONFIG)
     port = port if port is not None else free_port(HOST)
     argv: list[str | os.PathLike[str]] = [
         binary,
-        "--handler=sqlite",
-        f"--sqlite-url=file:{sqlite_dir}/",
-        "--telemetry=disable",
-        f"--listen-addr={HOST}:{port}",
-        f"--debug-addr={HOST}:{free_port(HOST)}",
-        f"--state-dir={state_dir}",
-        "--log-level=error",  # warn logs every unsupported command (e.g. endSessions) in full
+        "--config",
+        config,
+        *_secantus_flags(rung, storage=storage, port=port),
+        *(["--sync-on-commit"] if sync_on_commit else []),
     ]
-    process = ManagedProcess("ferretdb", argv, on_line=on_line)
+    process = ManagedProcess(rung, argv, cwd=data_dir, on_line=on_line)
     url = f"mongodb://{HOST}:{port}/"
     try:
         wait_until(
             lambda: port_accepts(HOST, port),
             timeout=timeout,
-            what=f"FerretDB on {HOST}:{port}",
+            what=f"{rung} on {HOST}:{port}",
             process=process,
         )
         wait_until(
             lambda: _pings(url),
             timeout=timeout,
-            what=f"FerretDB at {url} to answer ping",
+            what=f"{rung} at {url} to answer ping",
             process=process,
         )
+        version = str(_command(url, "buildInfo").get("secantusVersion", "?"))
     except BaseException:
         process.stop()
         raise
+    kind = "Rust" if rung == "secantusd-rs" else "Python"
     return DatabaseHandle(
         url=url,
-        kind="ferretdb",
-        description=f"FerretDB {FERRETDB_VERSION} (SQLite in {sqlite_dir}), pid {process.pid}",
+        kind=rung,
+        description=f"SecantusDB {version} ({kind} server, data in {storage}), pid {process.pid}",
+        server_version=version,
         _stop=process.stop,
         process=process,
     )
 
 
-def _start_mongodb_container(*, log: Log) -> DatabaseHandle:
-    from testcontainers.mongodb import (
-        MongoDbContainer,
-    )  # lazy: a dev dependency, slow to import
+# An explicit --config stops the servers from reading ~/.secantus/ or /etc/secantus/ settings
+# (auth, standalone, ...) that would make the dev and test database differ from machine to machine.
+SECANTUS_CONFIG = """\
+# Written by weft (tools/weft_cli/ladder.py). The ladder passes every setting it needs as a flag;
+# this file exists so that no machine-wide secantusd.toml applies. Settings added here are read.
+"""
 
-    log(f"starting {MONGO_IMAGE} with testcontainers ...")
-    container = MongoDbContainer(MONGO_IMAGE)
+
+def _secantus_flags(rung: SecantusRung, *, storage: Path, port: int) -> list[str]:
+    """Bind to loopback only; INFO logs say little more than where it listens."""
+    # Never --standalone: the replica-set advertisement is what enables transactions.
+    return [
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--storage-path",
+        str(storage),
+        "--log-level",
+        "INFO",
+    ]
+
+
+def _start_mongodb_replica_set(*, log: Log, timeout: float) -> DatabaseHandle:
+    """mongo:7 started with --replSet, the set initiated with itself as the only member.
+
+    No auth: mongod refuses a replica set with authorization but no key file, and the
+    container listens only on a port Docker maps for this machine. The URL connects
+    directly (`directConnection=true`) because the member's name inside the container
+    is not an address this machine can reach.
+    """
+    # lazy: a dev dependency, slow to import
+    from testcontainers.core.container import DockerContainer
+    from testcontainers.core.wait_strategies import LogMessageWaitStrategy
+
+    log(f"starting {MONGO_IMAGE} (replica set {MONGO_REPLICA_SET}) with testcontainers ...")
+    container = (
+        DockerContainer(MONGO_IMAGE)
+        .with_exposed_ports(27017)
+        .with_command(["--replSet", MONGO_REPLICA_SET, "--bind_ip_all"])
+        .waiting_for(LogMessageWaitStrategy(re.compile(r"waiting for connections", re.IGNORECASE)))
+    )
     container.start()
-    url = container.get_connection_url()
+    try:
+        host = container.get_container_host_ip()
+        port = int(container.get_exposed_port(27017))
+        url = f"mongodb://{host}:{port}/?directConnection=true"
+        wait_until(lambda: _pings(url), timeout=timeout, what=f"{MONGO_IMAGE} at {url} to answer ping")
+        _initiate_replica_set(url)
+        wait_until(
+            lambda: bool(_command(url, "hello").get("isWritablePrimary")),
+            timeout=timeout,
+            what=f"replica set {MONGO_REPLICA_SET} at {url} to elect its primary",
+        )
+    except BaseException:
+        container.stop()
+        raise
     return DatabaseHandle(
         url=url,
         kind="testcontainers",
-        description=f"MongoDB container {MONGO_IMAGE} via testcontainers (data is not kept between runs)",
+        description=(
+            f"MongoDB container {MONGO_IMAGE}, single-node replica set {MONGO_REPLICA_SET}, "
+            "via testcontainers (data is not kept between runs)"
+        ),
         _stop=container.stop,
     )
 
 
-def _pings(url: str) -> bool:
+def _initiate_replica_set(url: str) -> None:
+    from pymongo import MongoClient
+    from pymongo.errors import OperationFailure
+
+    config = {"_id": MONGO_REPLICA_SET, "members": [{"_id": 0, "host": "localhost:27017"}]}
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000)
+    try:
+        client.admin.command("replSetInitiate", config)
+    except OperationFailure as exc:
+        if exc.code != 23:  # AlreadyInitialized
+            raise
+    finally:
+        client.close()
+
+
+def _command(url: str, name: str) -> dict[str, Any]:
+    """One admin command's reply; {} if the server does not answer."""
     from pymongo import MongoClient
     from pymongo.errors import PyMongoError
 
-    client: MongoClient[dict[str, object]] = MongoClient(url, serverSelectionTimeoutMS=1000, connectTimeoutMS=1000)
+    client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=2000, connectTimeoutMS=2000)
     try:
-        client.admin.command("ping")
+        return dict(client.admin.command(name))
     except PyMongoError:
-        return False
+        return {}
     finally:
         client.close()
-    return True
+
+
+def _pings(url: str) -> bool:
+    return _command(url, "ping").get("ok") == 1
 
 
 def _redact(url: str) -> str:
@@ -350,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--prepare",
         action="store_true",
-        help="build FerretDB now if it is the rung to be used",
+        help="for a SecantusDB rung: start its server once in a scratch folder and print its version",
     )
     args = parser.parse_args(argv)
     try:
@@ -359,13 +544,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"database ladder: rung = {rung}")
-    if args.prepare and rung == "ferretdb":
+    print(f"  {describe_choice(rung)}")
+    if args.prepare and (rung == "secantusd-rs" or rung == "secantusd-py"):
         try:
-            binary = ensure_ferretdb()
-        except DatabaseUnavailable as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            with tempfile.TemporaryDirectory(prefix="weft-ladder-prepare-") as scratch:
+                handle = start_secantus(Path(scratch), rung=rung)
+                handle.stop()
+        except (DatabaseUnavailable, ProcessDied, TimeoutError) as exc:
+            print(f"error: {rung} does not start: {exc}", file=sys.stderr)
             return 1
-        print(f"FerretDB {ferretdb_version(binary)} ready at {binary}")
+        print(f"SecantusDB {handle.server_version} ({rung}) starts and answers: {secantus_executable(rung)}")
     return 0
 
 

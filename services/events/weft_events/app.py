@@ -1,9 +1,7 @@
-"""The events process: HTTP API, the membership-message consumer, the outbox relay."""
+"""The events process: HTTP API, the membership-message consumer, the outbox relay
+and the reminder job, on the shared service runtime."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
@@ -19,73 +17,21 @@ from weft_events.settings import EventsSettings
 from weft_events.usecases import membership_facts
 from weft_events.usecases.calendar import CalendarQueries
 from weft_events.usecases.context import Context
-from weft_shared.http import backing_service_checks, create_service_app
-from weft_shared.messaging.broker import create_broker, ensure_streams
-from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
-from weft_shared.observability import configure_logging
-from weft_shared.storage import MongoLifecycle
-
-SOURCE = "/weft/events"
+from weft_shared.service.runtime import ServiceRuntime
 
 
 def create_app(settings: EventsSettings | None = None) -> FastAPI:
     settings = settings or EventsSettings()
-    platform = settings.platform
-    configure_logging("events", level=platform.log_level, json_logs=platform.log_json)
-    mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name="weft-events")
-    broker = create_broker(platform, client_name="weft-events")
-    document_messages(broker, platform)
-    repo = Repository(mongo.db, mongo.write_guard)
-    relay = OutboxRelay(
-        broker,
-        platform,
-        [repo.events],
-        sweep_interval=settings.outbox_sweep_interval_seconds,
-        guard=mongo.write_guard,
-    )
-    messages = MessageFactory(platform, SOURCE)
-    ctx = Context(repo, Facts(mongo.db, mongo.write_guard), relay, messages, settings)
-    feeds = CalendarFeeds(mongo.db.calendar_feeds)
-    reminders = ReminderScheduler(
-        repo.events, relay, messages, guard=mongo.write_guard, poll_interval=settings.reminder_poll_seconds
-    )
-    processed = ProcessedMessages(mongo.db.processed_messages)
-    dispatcher = MessageDispatcher(broker, platform, processed)
-    expiry = processed.expiry()
-    membership_facts.register(dispatcher, ctx)
-    dispatcher.subscribe(durable=settings.consumer_name, subject=f"{platform.subject_prefix}.>")
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await mongo.start(create_indexes)
-        await feeds.create_indexes()
-        # Streams first: the consumer's stream must exist before the broker starts consuming.
-        await broker.connect()
-        await ensure_streams(broker, platform)
-        await broker.start()
-        relay.start()
-        reminders.start()
-        expiry.start()
-        try:
-            yield
-        finally:
-            await expiry.stop()
-            await reminders.stop()
-            await relay.stop()
-            await broker.stop()
-            await mongo.close()
-
-    app = create_service_app(
-        title="Weft events",
-        platform=platform,
-        lifespan=lifespan,
-        readiness_checks=backing_service_checks(mongo, broker),
-    )
+    runtime = ServiceRuntime("events", settings)
+    document_messages(runtime.broker, runtime.platform)
+    repo = Repository(runtime.db, runtime.uow)
+    ctx = Context(repo, Facts(runtime.db), settings)
+    feeds = CalendarFeeds(runtime.db.calendar_feeds)
+    runtime.on_storage_setup(create_indexes)
+    runtime.on_storage_setup(lambda _db: feeds.create_indexes())
+    membership_facts.register(runtime.consume(durable=settings.consumer_name), ctx)
+    runtime.add_job(ReminderScheduler(repo.events, runtime.uow, poll_interval=settings.reminder_poll_seconds))
+    app = runtime.create_app(title="Weft events", routers=[router, api_calendar.router, api_attendance.router])
     app.state.ctx = ctx
-    app.state.broker = broker
     app.state.calendar_source = CalendarQueries(ctx, feeds)
-    app.include_router(router)
-    app.include_router(api_calendar.router)
-    app.include_router(api_attendance.router)
     return app

@@ -12,10 +12,9 @@ from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
 
 from weft_events.domain import Standing
-from weft_shared.storage import WriteGuard
+from weft_shared.storage.unit_of_work import current_session
 
 Doc = dict[str, Any]
 STAFF_ROLES = ("owner", "facilitator")
@@ -28,27 +27,24 @@ async def create_fact_indexes(db: AsyncDatabase[Doc]) -> None:
 
 
 class Facts:
-    def __init__(self, db: AsyncDatabase[Doc], guard: WriteGuard) -> None:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.communities = db.community_facts
         self.members = db.member_facts
         self.links = db.link_facts
-        self.guard = guard
 
     async def _apply(self, collection_name: str, key: str, state: Doc, sequence: int) -> bool:
         """Upsert `state` unless a newer fact is already held. True if this fact is
-        current (also when redelivered: the caller's follow-up effects are
-        idempotent and must run again if a crash interrupted them)."""
+        current (also when redelivered). Runs in the handler's transaction, so the
+        check and the write are one step."""
         collection = {"community_facts": self.communities, "member_facts": self.members, "link_facts": self.links}[
             collection_name
         ]
-        async with self.guard.hold(collection_name, key):
-            try:
-                result = await collection.update_one(
-                    {"_id": key, "seq": {"$lte": sequence}}, {"$set": {**state, "seq": sequence}}, upsert=True
-                )
-            except DuplicateKeyError:
-                return False  # the stored fact is newer
-            return result.matched_count > 0 or result.upserted_id is not None
+        session = current_session()
+        held = await collection.find_one({"_id": key}, projection={"seq": 1}, session=session)
+        if held is not None and held["seq"] > sequence:
+            return False  # the stored fact is newer
+        await collection.update_one({"_id": key}, {"$set": {**state, "seq": sequence}}, upsert=True, session=session)
+        return True
 
     async def community(self, community_id: str, state: Doc, sequence: int) -> bool:
         return await self._apply("community_facts", community_id, state, sequence)
@@ -65,27 +61,30 @@ class Facts:
     # -- questions the use cases ask -------------------------------------------
 
     async def get_community(self, community_id: str) -> Doc | None:
-        return await self.communities.find_one({"_id": community_id})
+        return await self.communities.find_one({"_id": community_id}, session=current_session())
 
     async def standing(self, user_id: str) -> Standing:
-        memberships = await self.members.find({"user_id": user_id, "active": True}).to_list()
+        session = current_session()
+        memberships = await self.members.find({"user_id": user_id, "active": True}, session=session).to_list()
         member_of = frozenset(m["community_id"] for m in memberships)
         staff_of = frozenset(m["community_id"] for m in memberships if m.get("role") in STAFF_ROLES)
         partner_of: set[str] = set()
         if member_of:
             links = await self.links.find(
-                {"communities": {"$in": sorted(member_of)}, "active": True, "share_events": True}
+                {"communities": {"$in": sorted(member_of)}, "active": True, "share_events": True}, session=session
             ).to_list()
             for link in links:
                 partner_of.update(link["communities"])
         return Standing(user_id=user_id, member_of=member_of, staff_of=staff_of, partner_of=frozenset(partner_of))
 
     async def linked_for_events(self, a: str, b: str) -> bool:
-        link = await self.links.find_one({"communities": {"$all": [a, b]}, "active": True, "share_events": True})
+        link = await self.links.find_one(
+            {"communities": {"$all": [a, b]}, "active": True, "share_events": True}, session=current_session()
+        )
         return link is not None
 
     async def active_staff(self, community_id: str, user_ids: list[str]) -> set[str]:
         docs = await self.members.find(
-            {"community_id": community_id, "user_id": {"$in": user_ids}, "active": True}
+            {"community_id": community_id, "user_id": {"$in": user_ids}, "active": True}, session=current_session()
         ).to_list()
         return {d["user_id"] for d in docs if d.get("role") in STAFF_ROLES}

@@ -3,9 +3,9 @@
 No in-memory timers. Each occurrence stores its reminders
 (`reminders.<offset>.due_at/sent_at`) and `next_reminder_at` (DOCUMENTS.md). Every
 replica polls for due occurrences and claims a reminder with ONE conditional update
-that marks it sent and puts the message in the document's outbox. Only one write can
+that marks it sent, in one transaction with its message. Only one write can
 match `sent_at: None`, so neither a restart nor a second replica sends it again; the
-outbox relay then publishes it (and the sweeper does, if this process dies first).
+outbox relay then publishes it (and its sweeper does, if this process dies first).
 
 Rescheduling replaces `reminders` and `next_reminder_at` (domain.reminder_schedule),
 so a moved reminder's new `due_at` lies ahead and it fires at the new time.
@@ -25,9 +25,8 @@ from pymongo.asynchronous.collection import AsyncCollection
 from weft_events.domain import EventStatus, next_reminder
 from weft_events.snapshots import event_snapshot
 from weft_shared.contracts.events import ReminderDue
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay, with_outbox
 from weft_shared.periodic import Periodic
-from weft_shared.storage import WriteGuard
+from weft_shared.storage.unit_of_work import Outgoing, Transaction, UnitOfWork
 
 Doc = dict[str, Any]
 log = logging.getLogger("weft.events.reminders")
@@ -77,20 +76,17 @@ def reminder_message_id(event_id: str, offset: str, due_at: datetime) -> str:
     return f"reminder-{event_id}-{offset}-{millis}"
 
 
-def reminder_entry(messages: MessageFactory, event: Mapping[str, Any], offset: str) -> dict[str, Any]:
+def reminder_message(event: Mapping[str, Any], offset: str) -> Outgoing:
     payload = ReminderDue(
         event=event_snapshot(event),  # never carries the joining link
         offset_minutes=int(offset),
         confirmed_user_ids=[a["user_id"] for a in event.get("attendees", []) if a["status"] == "confirmed"],
     )
-    entry = messages.entry(payload, community_id=event["community_id"])
     message_id = reminder_message_id(str(event["_id"]), offset, event["reminders"][offset]["due_at"])
-    return {**entry, "id": message_id, "body": {**entry["body"], "id": message_id}}
+    return Outgoing(payload, event["community_id"], message_id=message_id)
 
 
-def reminder_write(
-    event: Mapping[str, Any], plan: ReminderPlan, now: datetime, entries: list[dict[str, Any]]
-) -> tuple[Doc, Doc]:
+def reminder_write(event: Mapping[str, Any], plan: ReminderPlan, now: datetime) -> tuple[Doc, Doc]:
     """The filter and update that claim the planned reminders in one single-document write.
 
     The per-reminder conditions are what make a reminder go out once; `rev` makes the
@@ -107,30 +103,23 @@ def reminder_write(
     for offset in plan.skip:
         fields[f"reminders.{offset}.skipped"] = True
     fields["next_reminder_at"] = next_reminder(reminders)
-    return query, with_outbox({"$set": fields, "$inc": {"rev": 1}}, entries)
+    return query, {"$set": fields, "$inc": {"rev": 1}}
 
 
 class ReminderScheduler:
-    """Polls `collection` (the events service's occurrences) for due reminders.
-
-    Give it the service's WriteGuard: on FerretDB that guard is what keeps two writers in
-    this process from both winning the conditional write (see WriteGuard).
-    """
+    """Polls `collection` (the events service's occurrences) for due reminders; the
+    conditional write that marks a reminder sent commits with its message."""
 
     def __init__(
         self,
         collection: AsyncCollection[Doc],
-        relay: OutboxRelay,
-        messages: MessageFactory,
+        uow: UnitOfWork,
         *,
-        guard: WriteGuard,
         poll_interval: float = 5.0,
         batch_size: int = 200,
     ) -> None:
         self._collection = collection
-        self._relay = relay
-        self._messages = messages
-        self._guard = guard
+        self._uow = uow
         self._batch_size = batch_size
         self._poller = Periodic("reminder scheduler", self.run_once, poll_interval, report="sent %d reminder(s)")
 
@@ -152,7 +141,7 @@ class ReminderScheduler:
 
     async def _claim(self, event_id: str) -> int:
         for _ in range(MAX_ATTEMPTS):
-            event = await self._collection.find_one({"_id": event_id}, projection={"outbox": 0})
+            event = await self._collection.find_one({"_id": event_id})
             if event is None or event["status"] != EventStatus.SCHEDULED.value:
                 return 0
             now = datetime.now(UTC)
@@ -160,17 +149,19 @@ class ReminderScheduler:
             if not plan.offsets and event.get("next_reminder_at") == next_reminder(event.get("reminders", {})):
                 return 0  # another replica got there first
             # With nothing due, the write below only corrects a stale `next_reminder_at`.
-            entries = [reminder_entry(self._messages, event, offset) for offset in plan.fire]
-            query, update = reminder_write(event, plan, now, entries)
-            async with self._guard.hold(self._collection.name, event_id):
-                written = await self._collection.find_one_and_update(
-                    query, update, return_document=ReturnDocument.AFTER
+            entries = [reminder_message(event, offset) for offset in plan.fire]
+            query, update = reminder_write(event, plan, now)
+
+            async def write(tx: Transaction, query: Doc = query, update: Doc = update) -> Doc | None:
+                return await self._collection.find_one_and_update(
+                    query, update, return_document=ReturnDocument.AFTER, session=tx.session
                 )
+
+            written = await self._uow.write_announcing(f"events/{event_id}", write, entries)
             if written is None:
                 continue  # the occurrence changed meanwhile: look again
             for offset in plan.skip:
                 log.info("reminder skipped as too late", extra={"fields": {"event_id": event_id, "offset": offset}})
-            await self._relay.flush(self._collection, written)
             return len(entries)
         log.warning("reminders of %s left for the next poll: it kept changing", event_id)
         return 0

@@ -1,13 +1,13 @@
 """Every query of the events service's own collections (occurrences, series).
 
-Writes to an existing occurrence hold the WriteGuard for it (FerretDB does not
-isolate concurrent updates; MongoDB does, and there the guard is off).
+Each query runs in the current transaction when there is one (a message handler's),
+so a handler's reads and writes commit together with its processed-message record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -16,16 +16,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_events.domain import EventStatus
 from weft_events.facts import create_fact_indexes
-from weft_shared.messaging.outbox import create_outbox_indexes, new_document_outbox, with_outbox
-from weft_shared.storage import WriteGuard
+from weft_shared.service.clock import now
+from weft_shared.storage.unit_of_work import Outgoing, Transaction, UnitOfWork, current_session
 
 Doc = dict[str, Any]
-Entries = Sequence[dict[str, Any]]
-OUTBOX_COLLECTIONS = ("events",)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+Entries = Sequence[Outgoing]
 
 
 async def create_indexes(db: AsyncDatabase[Doc]) -> None:
@@ -34,38 +29,46 @@ async def create_indexes(db: AsyncDatabase[Doc]) -> None:
     await db.events.create_index("attendees.user_id")
     await db.events.create_index([("status", ASCENDING), ("next_reminder_at", ASCENDING)])
     await create_fact_indexes(db)
-    for name in OUTBOX_COLLECTIONS:
-        await create_outbox_indexes(db[name])
 
 
 class Repository:
-    def __init__(self, db: AsyncDatabase[Doc], guard: WriteGuard) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], uow: UnitOfWork) -> None:
         self.db = db
-        self.guard = guard
+        self.uow = uow
         self.events: AsyncCollection[Doc] = db.events
         self.series: AsyncCollection[Doc] = db.series
 
     async def insert_occurrences(self, docs: Sequence[tuple[Doc, Entries]]) -> list[Doc]:
-        full = [{**doc, "rev": 1, **new_document_outbox(entries)} for doc, entries in docs]
-        await self.events.insert_many(full, ordered=True)
-        return full
+        full = [{**doc, "rev": 1} for doc, _ in docs]
+
+        async def insert(tx: Transaction) -> list[Doc]:
+            await self.events.insert_many(full, ordered=True, session=tx.session)
+            for doc, entries in docs:
+                tx.announce_all(entries, aggregate=f"events/{doc['_id']}")
+            return full
+
+        return await self.uow.run(insert)
 
     async def insert_series(self, doc: Doc) -> None:
-        await self.series.insert_one(doc)
+        await self.series.insert_one(doc, session=current_session())
 
     async def get(self, event_id: str) -> Doc | None:
-        return await self.events.find_one({"_id": event_id}, projection={"outbox": 0})
+        return await self.events.find_one({"_id": event_id}, session=current_session())
 
     async def update(self, event: Doc, update: Doc, entries: Entries) -> Doc | None:
         """Optimistic concurrency on `rev`; None if the occurrence changed meanwhile."""
         update = dict(update)
         update["$inc"] = {**update.get("$inc", {}), "rev": 1}
-        async with self.guard.hold("events", event["_id"]):
+
+        async def write(tx: Transaction) -> Doc | None:
             return await self.events.find_one_and_update(
                 {"_id": event["_id"], "rev": event["rev"]},
-                with_outbox(update, entries),
+                update,
                 return_document=ReturnDocument.AFTER,
+                session=tx.session,
             )
+
+        return await self.uow.write_announcing(f"events/{event['_id']}", write, entries)
 
     async def take_seat(self, event_id: str, entry: Doc, cap: int | None, messages: Entries) -> Doc | None:
         """The atomic conditional update that makes the last seat go to exactly one
@@ -79,18 +82,20 @@ class Repository:
         if cap is not None:
             query[f"confirmed.{mode}"] = {"$lt": cap}
         update = {"$inc": {f"confirmed.{mode}": 1, "rev": 1}, "$push": {"attendees": entry}}
-        async with self.guard.hold("events", event_id):
-            return await self.events.find_one_and_update(
-                query, with_outbox(update, messages), return_document=ReturnDocument.AFTER
-            )
+        return await self._conditional(event_id, query, update, messages)
 
     async def join_waitlist(self, event_id: str, entry: Doc, messages: Entries) -> Doc | None:
         query = {"_id": event_id, "status": EventStatus.SCHEDULED.value, "attendees.user_id": {"$ne": entry["user_id"]}}
         update = {"$inc": {"rev": 1}, "$push": {"attendees": entry}}
-        async with self.guard.hold("events", event_id):
+        return await self._conditional(event_id, query, update, messages)
+
+    async def _conditional(self, event_id: str, query: Doc, update: Doc, messages: Entries) -> Doc | None:
+        async def write(tx: Transaction) -> Doc | None:
             return await self.events.find_one_and_update(
-                query, with_outbox(update, messages), return_document=ReturnDocument.AFTER
+                query, update, return_document=ReturnDocument.AFTER, session=tx.session
             )
+
+        return await self.uow.write_announcing(f"events/{event_id}", write, messages)
 
     async def community_page(
         self,
@@ -112,12 +117,12 @@ class Repository:
                     {"$or": [{"starts_at": {"$gt": after[0]}}, {"starts_at": after[0], "_id": {"$gt": after[1]}}]},
                 ]
             }
-        cursor = self.events.find(query, projection={"outbox": 0})
+        cursor = self.events.find(query, session=current_session())
         return await cursor.sort([("starts_at", ASCENDING), ("_id", ASCENDING)]).limit(limit).to_list()
 
     async def series_from(self, series_id: str, starts_at: datetime) -> list[Doc]:
         """This occurrence and the later ones of its series (series edits change the future only)."""
-        cursor = self.events.find({"series_id": series_id, "starts_at": {"$gte": starts_at}}, projection={"outbox": 0})
+        cursor = self.events.find({"series_id": series_id, "starts_at": {"$gte": starts_at}}, session=current_session())
         return await cursor.sort("starts_at", ASCENDING).to_list()
 
     async def upcoming_with_attendee(self, community_id: str, user_id: str) -> list[Doc]:
@@ -128,13 +133,13 @@ class Repository:
                 "starts_at": {"$gt": now()},
                 "attendees.user_id": user_id,
             },
-            projection={"outbox": 0},
+            session=current_session(),
         ).to_list()
 
     async def upcoming_of_community(self, community_id: str) -> list[Doc]:
         return await self.events.find(
             {"community_id": community_id, "status": EventStatus.SCHEDULED.value, "starts_at": {"$gt": now()}},
-            projection={"outbox": 0},
+            session=current_session(),
         ).to_list()
 
     async def calendar_of_community(
@@ -145,12 +150,12 @@ class Repository:
             "$or": [{"community_id": community_id}, {"cohost_community_ids": community_id}],
             "starts_at": {"$gte": start, "$lt": end},
         }
-        cursor = self.events.find(query, projection={"outbox": 0})
+        cursor = self.events.find(query, session=current_session())
         return await cursor.sort("starts_at", ASCENDING).limit(limit).to_list()
 
     async def with_attendee(self, user_id: str, *, start: datetime, end: datetime) -> list[Doc]:
         cursor = self.events.find(
-            {"attendees.user_id": user_id, "starts_at": {"$gte": start, "$lt": end}}, projection={"outbox": 0}
+            {"attendees.user_id": user_id, "starts_at": {"$gte": start, "$lt": end}}, session=current_session()
         )
         return await cursor.sort("starts_at", ASCENDING).to_list()
 
@@ -181,5 +186,5 @@ class Repository:
                     {"$or": [{"starts_at": {"$lt": before[0]}}, {"starts_at": before[0], "_id": {"$lt": before[1]}}]},
                 ]
             }
-        cursor = self.events.find(query, projection={"outbox": 0})
+        cursor = self.events.find(query, session=current_session())
         return await cursor.sort([("starts_at", DESCENDING), ("_id", DESCENDING)]).limit(limit).to_list()

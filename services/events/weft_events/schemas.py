@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
 from weft_events.domain import Attendance, EventFormat, EventVisibility
+from weft_shared.service.models import Strict
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
@@ -18,10 +19,6 @@ Link = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Seats = Annotated[int, Field(ge=0, le=100_000)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CapacityIn(Strict):

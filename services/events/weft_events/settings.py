@@ -3,15 +3,14 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from weft_shared.settings import ServiceSettings
+from weft_shared.settings import DataServiceSettings
 
 
-class EventsSettings(ServiceSettings):
+class EventsSettings(DataServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WEFT_EVENTS_", extra="ignore")
 
     http_port: int = 8002
     database: str = "weft_events"
-    outbox_sweep_interval_seconds: float = 1.0
     # Reminder offsets before each occurrence starts, in minutes (24 h and 1 h).
     reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 60])
     reminder_poll_seconds: float = 5.0

@@ -1,64 +1,24 @@
-"""The membership process: HTTP API + outbox relay, one lifespan."""
+"""The membership process: HTTP API and outbox relay on the shared service runtime."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
-from weft_membership.api import router
+from weft_membership.api import ROUTERS
+from weft_membership.api.deps import KnownPeople
 from weft_membership.messages import document_messages
-from weft_membership.repository import Repository, create_indexes
 from weft_membership.settings import MembershipSettings
+from weft_membership.storage import Storage
 from weft_membership.usecases.context import Context
-from weft_shared.http import backing_service_checks, create_service_app
-from weft_shared.messaging.broker import create_broker, ensure_streams
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
-from weft_shared.observability import configure_logging
-from weft_shared.storage import MongoLifecycle
-
-SOURCE = "/weft/membership"
+from weft_shared.service.runtime import ServiceRuntime
 
 
 def create_app(settings: MembershipSettings | None = None) -> FastAPI:
-    settings = settings or MembershipSettings()
-    platform = settings.platform
-    configure_logging("membership", level=platform.log_level, json_logs=platform.log_json)
-    mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name="weft-membership")
-    broker = create_broker(platform, client_name="weft-membership")
-    document_messages(broker, platform)
-    repo = Repository(mongo.db, mongo.write_guard)
-    relay = OutboxRelay(
-        broker,
-        platform,
-        repo.outbox_collections(),
-        sweep_interval=settings.outbox_sweep_interval_seconds,
-        crash_before_publish=settings.crash_before_publish,
-        guard=mongo.write_guard,
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await mongo.start(create_indexes)
-        await broker.start()
-        await ensure_streams(broker, platform)
-        relay.start()  # publishes whatever a previous run left in the outbox
-        try:
-            yield
-        finally:
-            await relay.stop()
-            await broker.stop()
-            await mongo.close()
-
-    app = create_service_app(
-        title="Weft membership",
-        platform=platform,
-        lifespan=lifespan,
-        readiness_checks=backing_service_checks(mongo, broker),
-    )
-    app.state.ctx = Context(repo, relay, MessageFactory(platform, SOURCE))
-    app.state.seen_users = {}
-    app.state.broker = broker
-    app.include_router(router)
+    runtime = ServiceRuntime("membership", settings or MembershipSettings())
+    document_messages(runtime.broker, runtime.platform)
+    store = Storage.on(runtime.db)
+    runtime.on_storage_setup(lambda _db: store.create_indexes())
+    app = runtime.create_app(title="Weft membership", routers=ROUTERS)
+    app.state.ctx = Context(runtime.uow, store)
+    app.state.known_people = KnownPeople()
     return app

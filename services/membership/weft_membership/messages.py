@@ -1,17 +1,22 @@
-"""The messages membership publishes, declared on the broker for the AsyncAPI document.
+"""What membership publishes: the payloads it builds, and their declarations on
+the broker for the AsyncAPI document.
 
-Publishing itself goes through the outbox relay; these declarations only describe
+Publishing itself goes through the outbox relay; the declarations only describe
 subjects and payloads (CloudEvents envelope with the typed `data`).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.nats import NatsBroker
 from pydantic import create_model
 
+from weft_membership.domain.roles import Role
 from weft_shared.contracts import membership as contracts
 from weft_shared.contracts.base import MESSAGE_TYPES
 from weft_shared.contracts.envelope import Envelope
+from weft_shared.contracts.membership import CommunitySnapshot, JoinedVia, MemberJoined
 from weft_shared.settings import PlatformSettings
 
 PUBLISHED = [t for name, t in sorted(MESSAGE_TYPES.items()) if t.__module__ == contracts.__name__]
@@ -27,3 +32,32 @@ def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
             description=payload_type.description,
             schema=message_model,
         )
+
+
+def community_snapshot(community: dict[str, Any]) -> CommunitySnapshot:
+    coc = community.get("code_of_conduct")
+    return CommunitySnapshot(
+        id=community["_id"],
+        slug=community["slug"],
+        name=community["name"],
+        purpose=community["purpose"],
+        description=community.get("description", ""),
+        tags=community.get("tags", []),
+        visibility=community["visibility"],
+        join_policy=community["join_policy"],
+        archived=community.get("archived", False),
+        code_of_conduct_version=coc["version"] if coc else None,
+    )
+
+
+def member_joined(
+    community: dict[str, Any], user_id: str, display_name: str | None, *, via: JoinedVia, role: Role = Role.MEMBER
+) -> MemberJoined:
+    return MemberJoined(
+        community_id=community["_id"],
+        user_id=user_id,
+        role=role.value,
+        via=via,
+        display_name=display_name,
+        community_visibility=community["visibility"],
+    )

@@ -7,13 +7,14 @@ body like `{"name": {"$ne": null}}` is a 422 naming `name`, never a query.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from weft_membership.domain import JoinPolicy, MemberStatus, Role, Visibility
-
-T = TypeVar("T")
+from weft_membership.domain.access import Visibility
+from weft_membership.domain.membership import JoinPolicy, MemberStatus
+from weft_membership.domain.roles import Role
+from weft_shared.service.models import Strict
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]
@@ -28,11 +29,6 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1
 Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
 UserId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
-
-
-class Strict(BaseModel):
-    # Lax mode still refuses objects where strings are expected; forbid unknown fields.
-    model_config = ConfigDict(extra="forbid")
 
 
 class CommunityCreate(Strict):
@@ -88,11 +84,6 @@ class CommunityView(BaseModel):
     my_role: Role | None = None
     my_status: MemberStatus | None = None
     my_code_of_conduct_version: int | None = None
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None
 
 
 class JoinBody(Strict):

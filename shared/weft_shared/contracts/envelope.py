@@ -15,7 +15,8 @@ CONTENT_TYPE = "application/cloudevents+json"
 
 class Envelope(BaseModel):
     """A CloudEvent. `communityid` is a CloudEvents extension attribute (lowercase
-    alphanumerics only, per the spec) so routers can filter without parsing data."""
+    alphanumerics only, per the spec) so routers can filter without parsing data.
+    `aggregate` and `aggregateversion` are set by the outbox when the message commits."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -27,6 +28,10 @@ class Envelope(BaseModel):
     subject: str | None = None
     datacontenttype: str = "application/json"
     communityid: str | None = None
+    # Extension attributes: what the message is about and that thing's message
+    # version (1, 2, ... in commit order), so a consumer can drop a stale one.
+    aggregate: str | None = None
+    aggregateversion: int | None = None
     data: dict[str, Any] = Field(default_factory=dict)
 
 

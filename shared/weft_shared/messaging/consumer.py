@@ -1,12 +1,11 @@
 """Idempotent, retrying consumption of bus messages for services that consume.
 
-One durable pull consumer per service (replicas share it). Each message's
-envelope id is claimed in the service's `processed_messages` collection before
-its handler runs and marked done after, so a redelivery (JetStream's dedupe
-window is only two minutes), even one arriving concurrently, is acknowledged
-without running the handler again. Handlers should still key their effects by
-natural keys (upserts, `$addToSet`): a crash between the effect and the "done"
-mark re-runs the handler once, after the claim's lease expires.
+One durable pull consumer per service (replicas share it). A message's handler
+runs inside one transaction with the record that its envelope id was handled
+(`processed_messages`), so its effects and that record commit together: a
+redelivery (JetStream's dedupe window is only two minutes), even one arriving
+concurrently, finds the record and is acknowledged without running the handler
+again, and a crash mid-handler leaves neither. Handled ids expire by a TTL index.
 
 Failures are NAKed with a growing delay; after `max_deliver` attempts the message
 goes to the dead-letter stream with the error, and is acknowledged.
@@ -18,13 +17,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import orjson
-from faststream import AckPolicy
-from faststream.nats import JStream, NatsBroker, PullSub
-from faststream.nats.annotations import NatsMessage as IncomingMessage
-from faststream.nats.message import NatsMessage
+from faststream.nats import NatsBroker
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
@@ -33,8 +29,9 @@ from pymongo.errors import DuplicateKeyError
 from weft_shared.contracts.base import MESSAGE_TYPES, MessagePayload
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.messaging.broker import dead_letter_subject
-from weft_shared.periodic import Periodic
+from weft_shared.messaging.subscription import PullConsumer, PulledMessage
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 log = logging.getLogger("weft.consumer")
 
@@ -53,60 +50,27 @@ Handler = Callable[[Envelope, Any, Delivery], Awaitable[None]]
 P = TypeVar("P", bound=MessagePayload)
 
 
-Claim = Literal["claimed", "done", "busy"]
-# How long one delivery may own a message before another may take it over.
-CLAIM_LEASE = timedelta(seconds=60)
-
-
 class ProcessedMessages:
-    """Which message ids this service has handled, or is handling right now.
+    """Which message ids this service has handled; written in the handler's transaction."""
 
-    Claim-first: the unique `_id` makes exactly one concurrent delivery of a
-    message the owner; the others see `busy` (retry later) or `done` (ack).
-    A claim whose owner died expires and can be taken over.
-    """
-
-    def __init__(self, collection: AsyncCollection[dict[str, Any]]) -> None:
+    def __init__(self, collection: AsyncCollection[dict[str, Any]], *, keep: timedelta = timedelta(days=7)) -> None:
         self._collection = collection
+        # Far beyond JetStream's redelivery horizon; a full replay after that is
+        # absorbed by the handlers' own guards (sequence-checked facts, state transitions).
+        self.keep = keep
 
-    async def claim(self, message_id: str, message_type: str) -> Claim:
-        now = datetime.now(UTC)
-        try:
-            await self._collection.insert_one(
-                {"_id": message_id, "type": message_type, "state": "started", "until": now + CLAIM_LEASE, "at": now}
-            )
-            return "claimed"
-        except DuplicateKeyError:
-            pass
-        taken_over = await self._collection.find_one_and_update(
-            {"_id": message_id, "state": "started", "until": {"$lt": now}},
-            {"$set": {"until": now + CLAIM_LEASE}},
+    async def create_indexes(self) -> None:
+        await self._collection.create_index("at", expireAfterSeconds=int(self.keep.total_seconds()), name="at_ttl")
+
+    async def seen(self, tx: Transaction, message_id: str) -> bool:
+        return (
+            await self._collection.find_one({"_id": message_id}, projection={"_id": 1}, session=tx.session) is not None
         )
-        if taken_over is not None:
-            return "claimed"
-        existing = await self._collection.find_one({"_id": message_id}, projection={"state": 1})
-        return "done" if existing and existing.get("state") == "done" else "busy"
 
-    async def complete(self, message_id: str) -> None:
-        await self._collection.update_one({"_id": message_id}, {"$set": {"state": "done", "at": datetime.now(UTC)}})
-
-    async def release(self, message_id: str) -> None:
-        """The handler failed: let the next delivery try again."""
-        await self._collection.delete_one({"_id": message_id, "state": "started"})
-
-    async def forget_older_than(self, age: timedelta) -> int:
-        """Expiry by sweep, because FerretDB has no TTL indexes."""
-        result = await self._collection.delete_many({"state": "done", "at": {"$lt": datetime.now(UTC) - age}})
-        return result.deleted_count
-
-    def expiry(self, *, keep: timedelta = timedelta(days=7), every: float = 3600.0) -> Periodic:
-        """A background job forgetting handled ids after `keep` (far beyond JetStream's
-        redelivery horizon; a full replay after that is absorbed by idempotent handlers)."""
-
-        async def forget() -> int:
-            return await self.forget_older_than(keep)
-
-        return Periodic("processed-message expiry", forget, every, report="forgot %d handled message id(s)")
+    async def record(self, tx: Transaction, message_id: str, message_type: str) -> None:
+        await self._collection.insert_one(
+            {"_id": message_id, "type": message_type, "at": datetime.now(UTC)}, session=tx.session
+        )
 
 
 class MessageDispatcher:
@@ -117,6 +81,7 @@ class MessageDispatcher:
         broker: NatsBroker,
         platform: PlatformSettings,
         processed: ProcessedMessages,
+        uow: UnitOfWork,
         *,
         max_deliver: int = 6,
         base_delay: float = 0.5,
@@ -124,6 +89,7 @@ class MessageDispatcher:
         self._broker = broker
         self._platform = platform
         self._processed = processed
+        self._uow = uow
         self._handlers: dict[str, Handler] = {}
         self.max_deliver = max_deliver
         self._base_delay = base_delay
@@ -141,7 +107,7 @@ class MessageDispatcher:
 
         return register
 
-    async def handle(self, body: bytes, msg: NatsMessage) -> None:
+    async def handle(self, body: bytes, msg: PulledMessage) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
@@ -151,31 +117,38 @@ class MessageDispatcher:
         if handler is None:
             await msg.ack()
             return
-        claim = await self._processed.claim(envelope.id, envelope.type)
-        if claim == "done":
-            await msg.ack()
-            return
         attempt = msg.raw_message.metadata.num_delivered
-        if claim == "busy":  # another delivery of the same message is being handled
-            await msg.nack(delay=self._base_delay * 2 ** min(attempt, 6))
-            return
         try:
             payload = MESSAGE_TYPES[envelope.type].model_validate(envelope.data)
             meta = msg.raw_message.metadata
-            await handler(envelope, payload, Delivery(meta.sequence.stream, msg.raw_message.subject, attempt))
-        except Exception as exc:
-            await self._processed.release(envelope.id)
-            if isinstance(exc, ValidationError) or attempt >= self.max_deliver:
-                log.exception("giving up on message %s (%s) after %d attempt(s)", envelope.id, envelope.type, attempt)
-                await self._dead_letter(msg, body, f"{type(exc).__name__}: {exc}")
+            delivery = Delivery(meta.sequence.stream, msg.raw_message.subject, attempt)
+
+            async def handle_once(tx: Transaction) -> None:
+                if await self._processed.seen(tx, envelope.id):
+                    return  # a redelivery of a message already handled
+                await self._processed.record(tx, envelope.id, envelope.type)
+                await handler(envelope, payload, delivery)
+
+            await self._uow.run(handle_once)
+        except DuplicateKeyError as exc:
+            if "processed_messages" not in str(exc):
+                await self._fail(msg, body, envelope, attempt, exc)
                 return
-            log.warning("message %s failed (attempt %d), will retry: %s", envelope.id, attempt, exc)
-            await msg.nack(delay=self._base_delay * 2 ** (attempt - 1))
+            # a concurrent delivery of the same message committed first
+        except Exception as exc:
+            await self._fail(msg, body, envelope, attempt, exc)
             return
-        await self._processed.complete(envelope.id)
         await msg.ack()
 
-    async def _dead_letter(self, msg: NatsMessage, body: bytes, reason: str) -> None:
+    async def _fail(self, msg: PulledMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
+        if isinstance(exc, ValidationError) or attempt >= self.max_deliver:
+            log.exception("giving up on message %s (%s) after %d attempt(s)", envelope.id, envelope.type, attempt)
+            await self._dead_letter(msg, body, f"{type(exc).__name__}: {exc}")
+            return
+        log.warning("message %s failed (attempt %d), will retry: %s", envelope.id, attempt, exc)
+        await msg.nack(delay=self._base_delay * 2 ** (attempt - 1))
+
+    async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
         await self._broker.publish(
             body,
@@ -185,26 +158,25 @@ class MessageDispatcher:
         )
         await msg.ack()
 
-    def subscribe(self, *, durable: str, subject: str | None = None) -> None:
-        """Attach the dispatcher as this service's one durable pull consumer."""
-
-        async def on_message(msg: IncomingMessage) -> None:
-            await self.handle(msg.body, msg)
-
-        self._broker.subscriber(
-            subject or f"{self._platform.subject_prefix}.>",
-            stream=JStream(self._platform.stream_name, declare=False),
+    def subscribe(self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0) -> PullConsumer:
+        """This service's one durable pull consumer, feeding the dispatcher. The
+        caller starts it after the broker (`await consumer.start()`) and stops it
+        before (`await consumer.stop()`)."""
+        return PullConsumer(
+            self._broker,
+            stream=self._platform.stream_name,
             durable=durable,
-            pull_sub=PullSub(batch_size=16, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
             config=ConsumerConfig(
+                name=durable,
                 durable_name=durable,
+                filter_subject=subject or f"{self._platform.subject_prefix}.>",
                 deliver_policy=DeliverPolicy.ALL,
                 max_deliver=self.max_deliver + 1,
                 ack_wait=30,
             ),
-            title=f"{durable} consumer",
-        )(on_message)
+            handler=self.handle,
+            fetch_timeout=fetch_timeout,
+        )
 
 
 def envelope_bytes(envelope: Envelope) -> bytes:

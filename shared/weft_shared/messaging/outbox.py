@@ -1,81 +1,168 @@
-"""Transactional outbox without multi-document transactions.
+"""Transactional outbox: messages commit with the state change, then get published.
 
-A state change and the messages announcing it are ONE single-document write:
-the messages ride in the changed document's `outbox` array, which MongoDB (and
-FerretDB) apply atomically. The relay then publishes each pending message with
-`Nats-Msg-Id` = message id (JetStream drops duplicates inside its window),
-waits for the PubAck and only then removes it from the document.
+A use case's writes and the records of the messages announcing them are ONE
+MongoDB transaction (see `weft_shared.storage.unit_of_work`); the records live
+in the service's own `outbox` collection. After the commit the relay publishes
+them with `Nats-Msg-Id` = message id (JetStream drops duplicates inside its
+window), waits for the PubAck and only then deletes each record.
 
-- fast path: the service calls `relay.flush(collection, doc)` right after its write;
-- crash path: `sweep()` finds documents whose messages are still pending once
-  their lease has run out (the lease stops replicas and the fast path from
-  publishing the same document at the same moment).
+Order: every record names its aggregate (`communities/<id>`) and carries the
+aggregate's message version, taken from a per-aggregate counter in the same
+transaction — so concurrent writers about one aggregate conflict and retry, and
+versions follow commit order. The relay publishes an aggregate's records in
+version order: a record with an older one still pending is left to whoever
+publishes that older one, who continues with the later ones.
+
+- fast path: the unit of work hands the committed records to `publish_committed`;
+- crash path: `sweep()` publishes records older than a grace period (after a
+  crash or a NATS outage), on a timer, and sooner when a change stream on the
+  outbox says another process committed something (where the server has change
+  streams).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
-from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
 
 import orjson
 from faststream.nats import NatsBroker
 from pymongo import ASCENDING, ReturnDocument
+from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import CONTENT_TYPE, wrap
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.periodic import Periodic
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage import WriteGuard
+from weft_shared.storage.client import ensure_collection
 
 log = logging.getLogger("weft.outbox")
 
-Doc = Mapping[str, Any]
+Doc = dict[str, Any]
 OUTBOX = "outbox"
-PENDING = "outbox_pending"
-LEASE = "outbox_lease_until"
-# How long the fast path owns a fresh write before the sweeper may take over.
-FAST_PATH_LEASE = timedelta(seconds=5)
-SWEEP_LEASE = timedelta(seconds=10)
-# Ids of recently acknowledged messages kept in memory, to avoid publishing them twice.
-ACKNOWLEDGED_MEMORY = 10_000
+VERSIONS = "outbox_versions"
+
+
+@dataclass(frozen=True, slots=True)
+class Announcement:
+    """A message a use case wants sent, before it has a version."""
+
+    id: str
+    subject: str
+    body: Doc
 
 
 class MessageFactory:
-    """Builds outbox entries (CloudEvents envelopes) for one service."""
+    """Builds announcements (CloudEvents envelopes) for one service."""
 
     def __init__(self, platform: PlatformSettings, source: str) -> None:
         self.prefix = platform.subject_prefix
         self.source = source
 
-    def entry(self, payload: MessagePayload, *, community_id: str | None) -> dict[str, Any]:
+    def announcement(
+        self, payload: MessagePayload, *, community_id: str | None, message_id: str | None = None
+    ) -> Announcement:
         subject = subject_for(self.prefix, type(payload), community_id)
-        envelope = wrap(payload, source=self.source, subject=community_id, community_id=community_id)
-        return {"id": envelope.id, "subject": subject, "body": envelope.model_dump(mode="json")}
+        envelope = wrap(
+            payload, source=self.source, subject=community_id, community_id=community_id, message_id=message_id
+        )
+        return Announcement(envelope.id, subject, envelope.model_dump(mode="json"))
 
 
-def with_outbox(update: dict[str, Any], entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Add pending messages to a MongoDB update document (same write, same atomicity)."""
-    if not entries:
-        return update
-    merged = {op: dict(fields) for op, fields in update.items()}
-    merged.setdefault("$push", {})[OUTBOX] = {"$each": list(entries)}
-    merged.setdefault("$set", {}).update({PENDING: True, LEASE: datetime.now(UTC) + FAST_PATH_LEASE})
-    return merged
+@dataclass(frozen=True, slots=True)
+class OutboxRecord:
+    id: str
+    aggregate: str
+    version: int
+    subject: str
+    body: Doc
+
+    @classmethod
+    def from_doc(cls, doc: Doc) -> OutboxRecord:
+        return cls(doc["_id"], doc["aggregate"], doc["version"], doc["subject"], doc["body"])
 
 
-def new_document_outbox(entries: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Outbox fields for a document being inserted with its messages."""
-    return {OUTBOX: list(entries), PENDING: True, LEASE: datetime.now(UTC) + FAST_PATH_LEASE}
+class Outbox:
+    """The service's `outbox` collection and its per-aggregate version counters."""
 
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.records: AsyncCollection[Doc] = db[OUTBOX]
+        self.versions: AsyncCollection[Doc] = db[VERSIONS]
 
-async def create_outbox_indexes(collection: AsyncCollection[dict[str, Any]]) -> None:
-    await collection.create_index([(PENDING, ASCENDING), (LEASE, ASCENDING)], name="outbox_pending_lease")
+    async def create_indexes(self) -> None:
+        await self.records.create_index([("aggregate", ASCENDING), ("version", ASCENDING)], unique=True)
+        await self.records.create_index("created_at")
+        await ensure_collection(self.versions)
+
+    async def add(
+        self, session: AsyncClientSession, announced: Sequence[tuple[str, Announcement]]
+    ) -> list[OutboxRecord]:
+        """Write the records of one transaction, numbering each aggregate's messages."""
+        records: list[OutboxRecord] = []
+        now = datetime.now(UTC)
+        ordered = sorted(enumerate(announced), key=lambda item: (item[1][0], item[0]))  # stable per aggregate
+        for aggregate, group in groupby(ordered, key=lambda item: item[1][0]):
+            items = [a for _, (_, a) in group]
+            counter = await self.versions.find_one_and_update(
+                {"_id": aggregate},
+                {"$inc": {"version": len(items)}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+                session=session,
+            )
+            first = int(counter["version"]) - len(items) + 1 if counter else 1
+            for offset, item in enumerate(items):
+                version = first + offset
+                body = {**item.body, "aggregate": aggregate, "aggregateversion": version}
+                records.append(OutboxRecord(item.id, aggregate, version, item.subject, body))
+        if records:
+            await self.records.insert_many(
+                [
+                    {
+                        "_id": r.id,
+                        "aggregate": r.aggregate,
+                        "version": r.version,
+                        "subject": r.subject,
+                        "body": r.body,
+                        "created_at": now,
+                    }
+                    for r in records
+                ],
+                ordered=True,
+                session=session,
+            )
+        return records
+
+    async def has_earlier(self, aggregate: str, version: int) -> bool:
+        found = await self.records.find_one(
+            {"aggregate": aggregate, "version": {"$lt": version}}, projection={"_id": 1}
+        )
+        return found is not None
+
+    async def later(self, aggregate: str, version: int, *, limit: int = 100) -> list[OutboxRecord]:
+        cursor = self.records.find({"aggregate": aggregate, "version": {"$gt": version}})
+        return [OutboxRecord.from_doc(d) for d in await cursor.sort("version", ASCENDING).limit(limit).to_list()]
+
+    async def stale(self, older_than: datetime, *, limit: int = 500) -> list[OutboxRecord]:
+        cursor = self.records.find({"created_at": {"$lt": older_than}})
+        docs = await cursor.sort("created_at", ASCENDING).limit(limit).to_list()
+        return [OutboxRecord.from_doc(d) for d in docs]
+
+    async def remove(self, record_id: str) -> None:
+        await self.records.delete_one({"_id": record_id})
+
+    async def pending_count(self) -> int:
+        return await self.records.count_documents({})
 
 
 class OutboxRelay:
@@ -83,108 +170,111 @@ class OutboxRelay:
         self,
         broker: NatsBroker,
         platform: PlatformSettings,
-        collections: Sequence[AsyncCollection[dict[str, Any]]],
+        outbox: Outbox,
         *,
         sweep_interval: float = 1.0,
+        grace: timedelta = timedelta(seconds=2),
         publish_timeout: float = 5.0,
         crash_before_publish: bool = False,
-        guard: WriteGuard | None = None,
     ) -> None:
         self._broker = broker
         self._stream = platform.stream_name
-        self._collections = list(collections)
+        self._outbox = outbox
         self._publish_timeout = publish_timeout
-        # Test hook: die between the database write and the publish, like a crash would.
+        self._grace = grace
+        # Test hook: die between the commit and the publish, like a crash would.
         self._crash_before_publish = crash_before_publish
         self._sweeper = Periodic(
             "outbox sweeper", self.sweep, sweep_interval, report="published %d leftover message(s)"
         )
-        # The relay writes the services' documents too, so it takes the same per-document guard.
-        self._guard = guard or WriteGuard()
-        self._in_flight: set[str] = set()
-        self._acknowledged: OrderedDict[str, None] = OrderedDict()
+        self._watcher: asyncio.Task[None] | None = None
+        self._early_sweep: asyncio.Task[None] | None = None
 
-    async def flush(self, collection: AsyncCollection[dict[str, Any]], doc: Doc | None) -> None:
-        """Fast path: publish what `doc` (as just written) carries. Never raises:
-        whatever fails stays pending for the sweeper."""
-        if not doc or not doc.get(OUTBOX):
+    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
+        """Fast path, right after the commit. Never raises: whatever fails stays
+        in the outbox for the sweeper."""
+        if not records:
             return
         if self._crash_before_publish:
-            log.critical("crash hook: exiting between write and publish")
+            log.critical("crash hook: exiting between commit and publish")
             os._exit(70)
-        try:
-            await self._publish_and_clear(collection, doc)
-        except Exception as exc:  # NATS down, timeouts: the sweeper retries
-            log.warning("outbox publish deferred: %s", exc, extra={"fields": {"doc_id": str(doc.get("_id"))}})
-
-    async def _publish_and_clear(self, collection: AsyncCollection[dict[str, Any]], doc: Doc) -> None:
-        """Publish the document's pending entries, then remove those known published.
-
-        Concurrent writes to one document each see the others' entries; without
-        care every request would publish all of them (JetStream would drop the
-        copies, but each costs a round trip). So an entry another task of this
-        process is publishing right now is left to that task, and one already
-        acknowledged is only removed.
-        """
-        published: list[dict[str, Any]] = []
-        for entry in list(doc.get(OUTBOX) or []):
-            entry_id = entry["id"]
-            if entry_id in self._acknowledged:
-                published.append(entry)
-                continue
-            if entry_id in self._in_flight:
-                continue  # its publisher removes it once acknowledged
-            self._in_flight.add(entry_id)
+        for aggregate, group in groupby(sorted(records, key=lambda r: (r.aggregate, r.version)), lambda r: r.aggregate):
             try:
-                await self._broker.publish(
-                    orjson.dumps(entry["body"]),
-                    entry["subject"],
-                    headers={"Nats-Msg-Id": entry_id, "content-type": CONTENT_TYPE},
-                    stream=self._stream,
-                    timeout=self._publish_timeout,
-                )
-            finally:
-                self._in_flight.discard(entry_id)
-            self._remember_acknowledged(entry_id)
-            published.append(entry)
-        if not published:
-            return
-        # Remove exactly the published entries (whole-element match: FerretDB ignores
-        # query conditions inside $pull); entries appended meanwhile stay.
-        async with self._guard.hold(collection.name, doc["_id"]):
-            await collection.update_one({"_id": doc["_id"]}, {"$pullAll": {OUTBOX: published}})
-            await collection.update_one({"_id": doc["_id"], OUTBOX: {"$size": 0}}, {"$unset": {PENDING: "", LEASE: ""}})
+                await self._publish_in_order(aggregate, list(group))
+            except Exception as exc:  # NATS down, timeouts: the sweeper retries
+                log.warning("outbox publish deferred: %s", exc, extra={"fields": {"aggregate": aggregate}})
 
-    def _remember_acknowledged(self, entry_id: str) -> None:
-        self._acknowledged[entry_id] = None
-        if len(self._acknowledged) > ACKNOWLEDGED_MEMORY:
-            self._acknowledged.popitem(last=False)  # oldest first: long since removed
-
-    async def sweep(self) -> int:
-        """Publish leftovers whose lease ran out (after a crash or a NATS outage)."""
+    async def _publish_in_order(self, aggregate: str, records: list[OutboxRecord]) -> int:
+        """Publish `records` (one aggregate, ascending versions) and then any later
+        ones of the aggregate — unless an older record is still pending, whose
+        publisher will carry on with these."""
+        if await self._outbox.has_earlier(aggregate, records[0].version):
+            return 0
         published = 0
-        for collection in self._collections:
-            now = datetime.now(UTC)
-            candidates = await collection.find({PENDING: True, LEASE: {"$lt": now}}, projection={"_id": 1}).to_list()
-            for candidate in candidates:
-                doc = await self._claim(collection, candidate["_id"])
-                if doc is None:  # the fast path or another replica got there first
-                    continue
-                await self._publish_and_clear(collection, doc)
-                published += len(doc.get(OUTBOX) or [])
+        while records:
+            for record in records:
+                await self._publish(record)
+                await self._outbox.remove(record.id)
+                published += 1
+            records = await self._outbox.later(aggregate, records[-1].version)
         return published
 
-    async def _claim(self, collection: AsyncCollection[dict[str, Any]], doc_id: Any) -> Doc | None:
-        now = datetime.now(UTC)
-        async with self._guard.hold(collection.name, doc_id):
-            return await collection.find_one_and_update(
-                {"_id": doc_id, PENDING: True, LEASE: {"$lt": now}},
-                {"$set": {LEASE: now + SWEEP_LEASE}},
-                return_document=ReturnDocument.AFTER,
-            )
+    async def _publish(self, record: OutboxRecord) -> None:
+        await self._broker.publish(
+            orjson.dumps(record.body),
+            record.subject,
+            headers={"Nats-Msg-Id": record.id, "content-type": CONTENT_TYPE},
+            stream=self._stream,
+            timeout=self._publish_timeout,
+        )
+
+    async def sweep(self) -> int:
+        """Publish records the fast path did not (a crash, NATS away), oldest aggregate first."""
+        stale = await self._outbox.stale(datetime.now(UTC) - self._grace)
+        published = 0
+        for aggregate in dict.fromkeys(r.aggregate for r in stale):
+            lowest = min((r for r in stale if r.aggregate == aggregate), key=lambda r: r.version)
+            published += await self._publish_in_order(aggregate, [lowest])
+        return published
 
     def start(self) -> None:
         self._sweeper.start()
+        self._watcher = asyncio.create_task(self._watch_outbox(), name="outbox watcher")
 
     async def stop(self) -> None:
+        for task in (self._watcher, self._early_sweep):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._watcher = self._early_sweep = None
         await self._sweeper.stop()
+
+    async def _watch_outbox(self) -> None:
+        """Sweep soon after another process commits records, instead of waiting for
+        the timer: a change stream of outbox inserts. Without change streams (or
+        if it breaks), the timer alone does the work."""
+        while True:
+            try:
+                stream = await self._outbox.records.watch([{"$match": {"operationType": "insert"}}])
+                async with stream:
+                    async for _change in stream:
+                        self._sweep_after_grace()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.info("outbox change stream unavailable (%s); relying on the timer", exc)
+                await asyncio.sleep(30)
+
+    def _sweep_after_grace(self) -> None:
+        if self._early_sweep is not None and not self._early_sweep.done():
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(self._grace.total_seconds() + 0.1)
+            try:
+                await self.sweep()
+            except Exception as exc:
+                log.warning("outbox sweep failed, the timer retries: %s", exc)
+
+        self._early_sweep = asyncio.create_task(later(), name="outbox early sweep")

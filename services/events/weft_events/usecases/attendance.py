@@ -10,7 +10,7 @@ from weft_events.domain import Doc
 from weft_events.schemas import AttendancePage, AttendanceRecord
 from weft_events.usecases.context import Context
 from weft_shared.errors import BadRequest
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.service.cursors import decode_cursor, encode_cursor
 
 # Occurrences read per query: the person's RSVPs without a check-in (no-shows,
 # upcoming events) are skipped in Python, so read more than one page's worth.

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from weft_events.attendance import (
     check_in_refusal,
     duration_minutes,
@@ -13,13 +11,14 @@ from weft_events.attendance import (
     walk_in_mode,
 )
 from weft_events.domain import Doc
-from weft_events.repository import now
 from weft_events.schemas import CheckInView
 from weft_events.snapshots import rsvp_facts
 from weft_events.usecases.context import Context
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import CheckInRecorded
 from weft_shared.errors import Conflict, NotFound, Problem
+from weft_shared.service.clock import now
+from weft_shared.storage.unit_of_work import Outgoing
 
 
 def _user_problem(status: int, message: str) -> Problem:
@@ -46,7 +45,7 @@ async def check_in(ctx: Context, host: Principal, event_id: str, user_id: str) -
     await ctx.managed_event(event_id, host.sub)
     created = False
 
-    async def plan(event: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(event: Doc) -> tuple[Doc, list[Outgoing]] | None:
         nonlocal created
         created = False
         entry = entry_of(event, user_id)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
-
-from bson import ObjectId
 
 from weft_events.domain import Doc, Standing, can_manage, can_see, seats_left, waitlist_position
 from weft_events.facts import Facts
@@ -14,31 +11,21 @@ from weft_events.schemas import EventView, MyRsvp, SeatsView
 from weft_events.settings import EventsSettings
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.errors import Conflict, Forbidden, NotFound
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
+from weft_shared.storage.unit_of_work import Outgoing
 
 MAX_ATTEMPTS = 8
-Plan = Callable[[Doc], Awaitable[tuple[Doc, list[dict[str, Any]]] | None]]
-
-
-def new_id() -> str:
-    return str(ObjectId())
+Plan = Callable[[Doc], Awaitable[tuple[Doc, list[Outgoing]] | None]]
 
 
 class Context:
-    def __init__(
-        self, repo: Repository, facts: Facts, relay: OutboxRelay, messages: MessageFactory, settings: EventsSettings
-    ) -> None:
+    def __init__(self, repo: Repository, facts: Facts, settings: EventsSettings) -> None:
         self.repo = repo
         self.facts = facts
-        self.relay = relay
-        self.messages = messages
         self.settings = settings
 
-    def message(self, payload: MessagePayload, event: Doc) -> dict[str, Any]:
-        return self.messages.entry(payload, community_id=event["community_id"])
-
-    async def announce(self, doc: Doc | None) -> None:
-        await self.relay.flush(self.repo.events, doc)
+    @staticmethod
+    def message(payload: MessagePayload, event: Doc) -> Outgoing:
+        return Outgoing(payload, event["community_id"])
 
     async def community_hidden(self, community_id: str) -> bool:
         fact = await self.facts.get_community(community_id)
@@ -71,7 +58,6 @@ class Context:
             update, entries = planned
             written = await self.repo.update(event, update, entries)
             if written is not None:
-                await self.announce(written)
                 return written
         raise Conflict("the event changed while this request ran; try again")
 

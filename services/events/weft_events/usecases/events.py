@@ -15,15 +15,17 @@ from weft_events.domain import (
     next_reminder,
     reminder_schedule,
 )
-from weft_events.repository import now
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
 from weft_events.snapshots import event_snapshot
-from weft_events.usecases.context import Context, event_view, new_id
+from weft_events.usecases.context import Context, event_view
 from weft_events.usecases.rsvps import rebalance
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import EventCancelled, EventScheduled, EventUpdated
 from weft_shared.errors import Forbidden, NotFound, Problem
-from weft_shared.pagination import decode_cursor, encode_cursor
+from weft_shared.service.clock import now
+from weft_shared.service.cursors import decode_cursor, encode_cursor
+from weft_shared.service.ids import new_id
+from weft_shared.storage.unit_of_work import Outgoing
 
 # Changes a calendar shows: they bump the iCalendar SEQUENCE.
 CALENDAR_FIELDS = {"title", "description", "starts_at", "ends_at", "venue", "timezone", "status", "format"}
@@ -140,8 +142,6 @@ async def create_event(ctx: Context, user: Principal, community_id: str, body: E
         message = ctx.message(EventScheduled(event=event_snapshot(occurrence), scheduled_by=user.sub), occurrence)
         docs.append((occurrence, [message]))
     written = await ctx.repo.insert_occurrences(docs)
-    for doc in written:
-        await ctx.announce(doc)
     first = event_view(written[0], standing)
     return CreatedEvents(**first.model_dump(), occurrence_ids=[d["_id"] for d in written])
 
@@ -219,7 +219,7 @@ async def update_event(ctx: Context, user: Principal, event_id: str, body: Event
 async def _update_one(
     ctx: Context, user: Principal, event_id: str, changes: Doc, shift: timedelta, duration: timedelta
 ) -> Doc:
-    async def plan(current: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(current: Doc) -> tuple[Doc, list[Outgoing]] | None:
         if current["status"] != EventStatus.SCHEDULED.value:
             raise Problem("a cancelled event cannot be changed", status=409)
         new = {**current, **changes}
@@ -271,7 +271,7 @@ async def cancel_event(
     result = event
     for target in targets:
 
-        async def plan(current: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
+        async def plan(current: Doc) -> tuple[Doc, list[Outgoing]] | None:
             if current["status"] == EventStatus.CANCELLED.value:
                 return None  # cancelling twice is a no-op
             new = {**current, "status": EventStatus.CANCELLED.value}

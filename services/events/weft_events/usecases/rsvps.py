@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from weft_events.domain import Doc, EventStatus, can_manage, first_waitlisted, modes_of, waitlist_position
-from weft_events.repository import now
 from weft_events.schemas import AttendeesView, AttendeeView, RsvpView
 from weft_events.snapshots import rsvp_facts
 from weft_events.usecases.context import Context, counts
 from weft_shared.auth import Principal
 from weft_shared.contracts.events import RsvpCancelled, RsvpConfirmed, RsvpPromoted, RsvpWaitlisted
 from weft_shared.errors import Forbidden, NotFound, Problem
+from weft_shared.service.clock import now
+from weft_shared.storage.unit_of_work import Outgoing
 
 Reason = Literal["cancelled", "left_community", "removed_from_community"]
 
@@ -69,7 +70,6 @@ async def rsvp(ctx: Context, user: Principal, event_id: str, mode: str) -> tuple
         [ctx.message(RsvpConfirmed(rsvp=facts), event)],
     )
     if seated is not None:
-        await ctx.announce(seated)
         return _result(seated, user.sub), True
     # No seat: the waitlist. Its position is the order of entries in the document.
     position = waitlist_position([*event["attendees"], {**entry, "status": "waitlisted"}], user.sub, mode) or 1
@@ -81,7 +81,6 @@ async def rsvp(ctx: Context, user: Principal, event_id: str, mode: str) -> tuple
         if current is not None and _entry_of(current, user.sub) is not None:
             return _result(current, user.sub), False  # a concurrent identical RSVP won
         raise Problem("this event is no longer open for RSVPs", status=409)
-    await ctx.announce(waiting)
     # A seat may have freed between the two writes: let the waitlist move up.
     waiting = await rebalance(ctx, waiting)
     return _result(waiting, user.sub), True
@@ -91,7 +90,7 @@ async def cancel_rsvp(ctx: Context, user_id: str, event_id: str, *, reason: Reas
     """Drop the person's place; the first waitlisted person for that mode takes
     a freed seat in the same write, and is told (rsvp.promoted)."""
 
-    async def plan(event: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(event: Doc) -> tuple[Doc, list[Outgoing]] | None:
         entry = _entry_of(event, user_id)
         if entry is None or entry.get("checked_in_at"):
             return None  # attendance already recorded is evidence (CPD), not a booking to drop
@@ -140,7 +139,7 @@ async def rebalance(ctx: Context, event: Doc) -> Doc:
     """Promote waitlisted people into any free seats (after a capacity increase,
     or a seat freed between a failed seat claim and joining the waitlist)."""
 
-    async def plan(current: Doc) -> tuple[Doc, list[dict[str, Any]]] | None:
+    async def plan(current: Doc) -> tuple[Doc, list[Outgoing]] | None:
         if current["status"] != EventStatus.SCHEDULED.value:
             return None
         attendees, confirmed, messages = current["attendees"], dict(current["confirmed"]), []

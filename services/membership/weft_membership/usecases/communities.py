@@ -2,38 +2,47 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
-from weft_membership.domain import (
-    MemberStatus,
-    Role,
+from pymongo.errors import DuplicateKeyError
+
+from weft_membership.domain.access import (
     Viewer,
     can_see_details,
-    query_terms,
-    role_in,
-    search_terms,
-    slugify,
+    member_viewer,
+    require_open,
+    require_owner,
+    require_staff,
 )
-from weft_membership.repository import Doc, now
+from weft_membership.domain.membership import MemberStatus
+from weft_membership.domain.roles import Role
+from weft_membership.domain.search import query_terms, search_terms, slugify
+from weft_membership.messages import community_snapshot, member_joined
 from weft_membership.schemas import (
     CodeOfConductPublish,
     CodeOfConductView,
     CommunityCreate,
     CommunityUpdate,
     CommunityView,
-    Page,
 )
-from weft_membership.usecases.context import Context, new_id, snapshot
-from weft_shared.auth import Principal
+from weft_membership.storage.communities import Communities
+from weft_membership.storage.documents import Doc
+from weft_membership.usecases.context import Context, announce_membership
+from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import (
     CodeOfConductPublished,
     CommunityArchived,
     CommunityCreated,
     CommunityUpdated,
-    MemberJoined,
 )
 from weft_shared.errors import Conflict
-from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.service.actor import Person
+from weft_shared.service.clock import now
+from weft_shared.service.cursors import decode_cursor, split_page
+from weft_shared.service.ids import new_id
+from weft_shared.service.models import Page
+from weft_shared.storage.unit_of_work import Transaction
 
 SLUG_ATTEMPTS = 5
 
@@ -52,6 +61,7 @@ def community_view(community: Doc, viewer: Viewer | None, member_count: int | No
     if viewer is not None:
         view.my_status = viewer.status
         view.my_role = viewer.role
+        view.my_code_of_conduct_version = viewer.conduct_version_accepted
     if viewer is not None and can_see_details(community, viewer):
         coc = community.get("code_of_conduct")
         view.description = community.get("description", "")
@@ -65,83 +75,76 @@ def _terms(name: str, purpose: str, tags: list[str]) -> list[str]:
     return search_terms(name, purpose, *tags)
 
 
-async def create_community(ctx: Context, user: Principal, body: CommunityCreate) -> CommunityView:
-    community_id = new_id()
-    created = now()
-    base: Doc = {
-        "_id": community_id,
-        "name": body.name,
-        "purpose": body.purpose,
-        "description": body.description,
-        "tags": sorted(set(body.tags)),
-        "visibility": body.visibility.value,
-        "join_policy": body.join_policy.value,
-        "archived": False,
-        "owners": [user.sub],
-        "facilitators": [],
-        "code_of_conduct": (
-            {"version": 1, "text": body.code_of_conduct, "published_at": created, "published_by": user.sub}
-            if body.code_of_conduct
-            else None
-        ),
-        "search_terms": _terms(body.name, body.purpose, body.tags),
-        "created_by": user.sub,
-        "created_at": created,
-        "updated_at": created,
-    }
-    # The creator's membership first: if we crash before the community exists,
-    # an orphan membership of a non-existent community is harmless.
-    accepted = {"coc_version_accepted": 1} if body.code_of_conduct else {}
-    await ctx.repo.ensure_active_membership(community_id, user.sub, via="creation", extra=accepted)
+def _announce_community(tx: Transaction, payload: MessagePayload, community_id: str) -> None:
+    tx.announce(payload, aggregate=Communities.aggregate(community_id), community_id=community_id)
+
+
+async def create_community(ctx: Context, actor: Person, body: CommunityCreate) -> CommunityView:
+    """The community and its creator's membership as owner, in one transaction."""
     wanted = body.slug or slugify(body.name)
+
+    async def create(tx: Transaction, slug: str) -> Doc:
+        community_id, created = new_id(), now()
+        coc = body.code_of_conduct
+        community: Doc = {
+            "_id": community_id,
+            "slug": slug,
+            "name": body.name,
+            "purpose": body.purpose,
+            "description": body.description,
+            "tags": sorted(set(body.tags)),
+            "visibility": body.visibility.value,
+            "join_policy": body.join_policy.value,
+            "archived": False,
+            "owners": [actor.id],
+            "facilitators": [],
+            "code_of_conduct": (
+                {"version": 1, "text": coc, "published_at": created, "published_by": actor.id} if coc else None
+            ),
+            "search_terms": _terms(body.name, body.purpose, body.tags),
+            "created_by": actor.id,
+            "created_at": created,
+            "updated_at": created,
+        }
+        await ctx.store.communities.insert(community)
+        accepted = {"coc_version_accepted": 1} if coc else {}
+        fields = {"status": MemberStatus.ACTIVE.value, "via": "creation", "joined_at": created, **accepted}
+        await ctx.store.memberships.put(community_id, actor.id, fields, before=None)
+        _announce_community(
+            tx, CommunityCreated(community=community_snapshot(community), created_by=actor.id), community_id
+        )
+        joined = member_joined(community, actor.id, actor.principal.name, via="creation", role=Role.OWNER)
+        announce_membership(tx, joined, community_id, actor.id)
+        return community
+
     for attempt in range(SLUG_ATTEMPTS):
         slug = wanted if attempt == 0 else f"{wanted}-{new_id()[-6:]}"
-        doc = {**base, "slug": slug}
-        entries = [
-            ctx.message(CommunityCreated(community=snapshot(doc), created_by=user.sub), community_id),
-            ctx.message(
-                MemberJoined(
-                    community_id=community_id,
-                    user_id=user.sub,
-                    role=Role.OWNER.value,
-                    via="creation",
-                    display_name=user.name,
-                    community_visibility=body.visibility.value,
-                ),
-                community_id,
-            ),
-        ]
-        inserted = await ctx.repo.insert_community(doc, entries)
-        if inserted is not None:
-            await ctx.announce(ctx.repo.communities, inserted)
-            return _creator_view(inserted, user)
-        if body.slug:  # the caller chose it: tell them, don't invent another
-            raise Conflict(f"the slug '{body.slug}' is taken")
+        try:
+            community = await ctx.uow.run(partial(create, slug=slug))
+        except DuplicateKeyError:  # the slug is taken
+            if body.slug:  # the caller chose it: tell them, don't invent another
+                raise Conflict(f"the slug '{body.slug}' is taken") from None
+            continue
+        viewer = member_viewer(community, actor.id)
+        view = community_view(community, viewer, member_count=1)
+        view.my_code_of_conduct_version = 1 if body.code_of_conduct else None
+        return view
     raise Conflict("could not find a free slug; give one explicitly")
 
 
-def _creator_view(community: Doc, user: Principal) -> CommunityView:
-    viewer = Viewer(user_id=user.sub, status=MemberStatus.ACTIVE, role=Role.OWNER)
-    view = community_view(community, viewer, member_count=1)
-    coc = community.get("code_of_conduct")
-    view.my_code_of_conduct_version = coc["version"] if coc else None
-    return view
-
-
-async def get_community(ctx: Context, user: Principal, community_id: str) -> CommunityView:
-    community, viewer = await ctx.community_for(community_id, user.sub)
-    count = await ctx.member_counts.get(community_id) if can_see_details(community, viewer) else None
-    view = community_view(community, viewer, count)
-    view.my_code_of_conduct_version = viewer.conduct_version_accepted
-    return view
+async def get_community(ctx: Context, actor: Person, community_id: str) -> CommunityView:
+    access = await ctx.access(community_id, actor)
+    details = can_see_details(access.community, access.viewer)
+    count = await ctx.store.memberships.active_count(community_id) if details else None
+    return community_view(access.community, access.viewer, count)
 
 
 async def directory(
-    ctx: Context, user: Principal, *, q: str | None, tag: str | None, cursor: str | None, limit: int
+    ctx: Context, actor: Person, *, q: str | None, tag: str | None, cursor: str | None, limit: int
 ) -> Page[CommunityView]:
     after = decode_cursor(cursor, {"slug": str})
-    mine = await ctx.repo.active_community_ids(user.sub)
-    docs = await ctx.repo.directory_page(
+    mine = await ctx.store.memberships.active_community_ids(actor.id)
+    docs = await ctx.store.communities.directory_page(
         my_community_ids=mine,
         terms=query_terms(q or ""),
         tag=tag.strip().lower() if tag else None,
@@ -150,22 +153,17 @@ async def directory(
     )
     docs, next_cursor = split_page(docs, limit, lambda d: {"slug": d["slug"]})
     mine_set = set(mine)
-    items = []
-    for doc in docs:
-        member = doc["_id"] in mine_set
-        viewer = Viewer(
-            user_id=user.sub,
-            status=MemberStatus.ACTIVE if member else None,
-            role=role_in(doc, user.sub) if member else None,
-        )
-        items.append(community_view(doc, viewer))
+    outsider = Viewer(user_id=actor.id, status=None, role=None)
+    items = [community_view(d, member_viewer(d, actor.id) if d["_id"] in mine_set else outsider) for d in docs]
     return Page[CommunityView](items=items, next_cursor=next_cursor)
 
 
-async def update_community(ctx: Context, user: Principal, community_id: str, body: CommunityUpdate) -> CommunityView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
-        ctx.require_staff(viewer)
-        ctx.require_open(community)
+async def update_community(ctx: Context, actor: Person, community_id: str, body: CommunityUpdate) -> CommunityView:
+    async def work(tx: Transaction) -> None:
+        access = await ctx.access(community_id, actor)
+        require_staff(access.viewer)
+        community = access.community
+        require_open(community)
         changes: Doc = {}
         for field in body.model_fields_set:
             value: Any = getattr(body, field)
@@ -175,53 +173,52 @@ async def update_community(ctx: Context, user: Principal, community_id: str, bod
             if community.get(field) != value:
                 changes[field] = value
         if not changes:
-            return None
+            return
+        changed = sorted(changes)
         merged = {**community, **changes}
         changes["search_terms"] = _terms(merged["name"], merged["purpose"], merged.get("tags", []))
         changes["updated_at"] = now()
-        changed = sorted(k for k in changes if k not in {"search_terms", "updated_at"})
-        entry = ctx.message(
-            CommunityUpdated(community=snapshot(merged), changed=changed, updated_by=user.sub), community_id
+        await ctx.store.communities.set_fields(community_id, changes)
+        payload = CommunityUpdated(community=community_snapshot(merged), changed=changed, updated_by=actor.id)
+        _announce_community(tx, payload, community_id)
+
+    await ctx.uow.run(work)
+    return await get_community(ctx, actor, community_id)
+
+
+async def archive_community(ctx: Context, actor: Person, community_id: str) -> CommunityView:
+    async def work(tx: Transaction) -> None:
+        access = await ctx.access(community_id, actor)
+        require_owner(access.viewer)
+        if access.community.get("archived"):
+            return  # archiving twice is a no-op, not an error
+        await ctx.store.communities.set_fields(
+            community_id, {"archived": True, "archived_at": now(), "updated_at": now()}
         )
-        return {"$set": changes}, [entry]
+        archived = community_snapshot({**access.community, "archived": True})
+        _announce_community(tx, CommunityArchived(community=archived, archived_by=actor.id), community_id)
 
-    written = await ctx.mutate_community(community_id, user.sub, plan)
-    return await _view_after(ctx, written, user)
-
-
-async def archive_community(ctx: Context, user: Principal, community_id: str) -> CommunityView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
-        ctx.require_owner(viewer)
-        if community.get("archived"):
-            return None  # archiving twice is a no-op, not an error
-        merged = {**community, "archived": True}
-        entry = ctx.message(CommunityArchived(community=snapshot(merged), archived_by=user.sub), community_id)
-        return {"$set": {"archived": True, "archived_at": now(), "updated_at": now()}}, [entry]
-
-    written = await ctx.mutate_community(community_id, user.sub, plan)
-    return await _view_after(ctx, written, user)
+    await ctx.uow.run(work)
+    return await get_community(ctx, actor, community_id)
 
 
 async def publish_code_of_conduct(
-    ctx: Context, user: Principal, community_id: str, body: CodeOfConductPublish
+    ctx: Context, actor: Person, community_id: str, body: CodeOfConductPublish
 ) -> CodeOfConductView:
-    async def plan(community: Doc, viewer: Viewer) -> tuple[Doc, list[dict[str, Any]]] | None:
-        ctx.require_staff(viewer)
-        ctx.require_open(community)
-        current = community.get("code_of_conduct")
+    async def work(tx: Transaction) -> Doc:
+        access = await ctx.access(community_id, actor)
+        require_staff(access.viewer)
+        require_open(access.community)
+        current: Doc | None = access.community.get("code_of_conduct")
         if current and current["text"] == body.text:
-            return None
+            return current
         version = (current["version"] if current else 0) + 1
-        coc = {"version": version, "text": body.text, "published_at": now(), "published_by": user.sub}
-        entry = ctx.message(
-            CodeOfConductPublished(community_id=community_id, version=version, text=body.text, published_by=user.sub),
-            community_id,
+        coc = {"version": version, "text": body.text, "published_at": now(), "published_by": actor.id}
+        await ctx.store.communities.set_fields(community_id, {"code_of_conduct": coc, "updated_at": now()})
+        published = CodeOfConductPublished(
+            community_id=community_id, version=version, text=body.text, published_by=actor.id
         )
-        return {"$set": {"code_of_conduct": coc, "updated_at": now()}}, [entry]
+        _announce_community(tx, published, community_id)
+        return coc
 
-    written = await ctx.mutate_community(community_id, user.sub, plan)
-    return CodeOfConductView(**written["code_of_conduct"])
-
-
-async def _view_after(ctx: Context, community: Doc, user: Principal) -> CommunityView:
-    return await get_community(ctx, user, community["_id"])
+    return CodeOfConductView(**await ctx.uow.run(work))

@@ -1,107 +1,46 @@
-"""What every membership use case needs: the repository, the outbox relay,
-message building, and the access checks that decide 404 vs 403."""
+"""What every membership use case needs: the unit of work, the storage, and the
+read that decides whether a caller may know of a community at all (404)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
 
-from bson import ObjectId
-from pymongo.asynchronous.collection import AsyncCollection
-
-from weft_membership.domain import Viewer, can_know_exists, can_see_details, viewer_of
-from weft_membership.repository import Doc, Repository
-from weft_membership.usecases.counts import MemberCounts
+from weft_membership.domain.access import Viewer, can_know_exists, viewer_of
+from weft_membership.storage import Storage
+from weft_membership.storage.documents import Doc
+from weft_membership.storage.memberships import Memberships
 from weft_shared.contracts.base import MessagePayload
-from weft_shared.contracts.membership import CommunitySnapshot
-from weft_shared.errors import Conflict, Forbidden, NotFound
-from weft_shared.messaging.outbox import MessageFactory, OutboxRelay
-
-# Optimistic-concurrency retries before telling the caller to try again.
-MAX_ATTEMPTS = 5
-
-Mutation = Callable[[Doc, Viewer], Awaitable[tuple[Doc, list[dict[str, Any]]] | None]]
+from weft_shared.errors import NotFound
+from weft_shared.service.actor import Person
+from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 
-def new_id() -> str:
-    return str(ObjectId())
+@dataclass(frozen=True, slots=True)
+class Access:
+    """A community as one person may know it, with their membership of it."""
+
+    community: Doc
+    membership: Doc | None
+    viewer: Viewer
 
 
-def snapshot(community: Doc) -> CommunitySnapshot:
-    coc = community.get("code_of_conduct")
-    return CommunitySnapshot(
-        id=community["_id"],
-        slug=community["slug"],
-        name=community["name"],
-        purpose=community["purpose"],
-        description=community.get("description", ""),
-        tags=community.get("tags", []),
-        visibility=community["visibility"],
-        join_policy=community["join_policy"],
-        archived=community.get("archived", False),
-        code_of_conduct_version=coc["version"] if coc else None,
-    )
-
-
+@dataclass(frozen=True, slots=True)
 class Context:
-    def __init__(self, repo: Repository, relay: OutboxRelay, messages: MessageFactory) -> None:
-        self.repo = repo
-        self.relay = relay
-        self.messages = messages
-        self.member_counts = MemberCounts(repo)
+    uow: UnitOfWork
+    store: Storage
 
-    def message(self, payload: MessagePayload, community_id: str | None) -> dict[str, Any]:
-        return self.messages.entry(payload, community_id=community_id)
-
-    async def announce(self, collection: AsyncCollection[Doc], doc: Doc | None) -> None:
-        """Publish what a write carries; every membership change passes here, so
-        it is also where the cached member count is dropped."""
-        if doc is not None and collection.name == self.repo.memberships.name:
-            self.member_counts.invalidate(doc["community_id"])
-        await self.relay.flush(collection, doc)
-
-    async def community_for(self, community_id: str, user_id: str) -> tuple[Doc, Viewer]:
-        """The community as this caller may know it; 404 if it doesn't exist for them."""
-        community = await self.repo.get_community(community_id)
+    async def access(self, community_id: str, person: Person) -> Access:
+        """404 if the community does not exist for this person (hidden and not a member)."""
+        community = await self.store.communities.get(community_id)
         if community is None:
             raise NotFound("no such community")
-        membership = await self.repo.get_membership(community_id, user_id)
-        viewer = viewer_of(community, user_id, membership)
+        membership = await self.store.memberships.get(community_id, person.id)
+        viewer = viewer_of(community, person.id, membership)
         if not can_know_exists(community, viewer):
             raise NotFound("no such community")
-        return community, viewer
+        return Access(community, membership, viewer)
 
-    @staticmethod
-    def require_details(community: Doc, viewer: Viewer) -> None:
-        if not can_see_details(community, viewer):
-            raise Forbidden("only members can see this community's details")
 
-    @staticmethod
-    def require_staff(viewer: Viewer) -> None:
-        if not viewer.is_staff:
-            raise Forbidden("only the community's owners and facilitators can do this")
-
-    @staticmethod
-    def require_owner(viewer: Viewer) -> None:
-        if not viewer.is_owner:
-            raise Forbidden("only the community's owners can do this")
-
-    @staticmethod
-    def require_open(community: Doc) -> None:
-        if community.get("archived"):
-            raise Conflict("the community is archived and read-only")
-
-    async def mutate_community(self, community_id: str, user_id: str, mutation: Mutation) -> Doc:
-        """Read-check-write on the community document with optimistic concurrency:
-        the write applies only if nobody changed the document since it was read."""
-        for _ in range(MAX_ATTEMPTS):
-            community, viewer = await self.community_for(community_id, user_id)
-            planned = await mutation(community, viewer)
-            if planned is None:  # nothing to change
-                return community
-            update, entries = planned
-            written = await self.repo.update_community(community, update, entries)
-            if written is not None:
-                await self.announce(self.repo.communities, written)
-                return written
-        raise Conflict("the community changed while this request ran; try again")
+def announce_membership(tx: Transaction, payload: MessagePayload, community_id: str, user_id: str) -> None:
+    """Announce something about one person's membership (see `Memberships.aggregate`)."""
+    tx.announce(payload, aggregate=Memberships.aggregate(community_id, user_id), community_id=community_id)

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from weft_membership.domain import Visibility
-from weft_membership.repository import Doc, now
+from pymongo.errors import DuplicateKeyError
+
+from weft_membership.domain.access import Visibility, require_details, require_open, require_owner
+from weft_membership.domain.membership import MemberStatus, status_of
 from weft_membership.schemas import LinkPropose, LinkView
-from weft_membership.usecases.context import Context, new_id
-from weft_shared.auth import Principal
+from weft_membership.storage.documents import Doc
+from weft_membership.storage.links import Links, pair_key
+from weft_membership.usecases.context import Context
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import LinkAccepted, LinkFacts, LinkProposed, LinkRemoved
 from weft_shared.errors import BadRequest, Conflict, Forbidden, NotFound
+from weft_shared.service.actor import Person
+from weft_shared.service.clock import now
+from weft_shared.service.ids import new_id
+from weft_shared.storage.unit_of_work import Transaction
 
 LIVE = ["proposed", "active"]
+ALREADY_LINKED = "these communities are already linked or a link is proposed"
 
 
-def pair_key(a: str, b: str) -> str:
-    return ":".join(sorted((a, b)))
-
-
-def facts(link: Doc) -> LinkFacts:
+def link_facts(link: Doc) -> LinkFacts:
     return LinkFacts(
         link_id=link["_id"],
         from_community_id=link["from_community_id"],
@@ -32,50 +36,60 @@ def link_view(link: Doc) -> LinkView:
     return LinkView(id=link["_id"], **{k: link.get(k) for k in LinkView.model_fields if k != "id"})
 
 
-def to_both(ctx: Context, link: Doc, payload: MessagePayload) -> list[dict[str, object]]:
+def announce_to_both(tx: Transaction, link: Doc, payload: MessagePayload) -> None:
     """One message per community, so each community's subscribers see it."""
-    return [ctx.message(payload, link["from_community_id"]), ctx.message(payload, link["to_community_id"])]
+    for community_id in (link["from_community_id"], link["to_community_id"]):
+        tx.announce(payload, aggregate=Links.aggregate(link), community_id=community_id)
 
 
-async def propose_link(ctx: Context, user: Principal, community_id: str, body: LinkPropose) -> LinkView:
-    community, viewer = await ctx.community_for(community_id, user.sub)
-    ctx.require_owner(viewer)
-    ctx.require_open(community)
-    if body.to_community_id == community_id:
-        raise BadRequest("a community cannot link to itself", field="to_community_id")
-    other = await ctx.repo.get_community(body.to_community_id)
-    other_member = (
-        other is not None and (await ctx.repo.get_membership(other["_id"], user.sub) or {}).get("status") == "active"
-    )
-    if other is None or (other["visibility"] == Visibility.HIDDEN and not other_member):
-        raise BadRequest("no such community to link to", field="to_community_id")
-    if other.get("archived"):
-        raise Conflict("the other community is archived")
-    link_id = new_id()
-    fields: Doc = {
-        "from_community_id": community_id,
-        "to_community_id": other["_id"],
-        "share_events": body.share_events,
-        "share_resources": body.share_resources,
-        "status": "proposed",
-        "proposed_by": user.sub,
-        "created_at": now(),
-        "accepted_at": None,
-        "accepted_by": None,
-    }
-    key = pair_key(community_id, other["_id"])
-    draft = {"_id": link_id, **fields}
-    written = await ctx.repo.propose_link(
-        link_id, key, fields, to_both(ctx, draft, LinkProposed(link=facts(draft), proposed_by=user.sub))
-    )
-    if written is None:
-        raise Conflict("these communities are already linked or a link is proposed")
-    await ctx.announce(ctx.repo.links, written)
-    return link_view(written)
+async def propose_link(ctx: Context, actor: Person, community_id: str, body: LinkPropose) -> LinkView:
+    async def work(tx: Transaction) -> Doc:
+        access = await ctx.access(community_id, actor)
+        require_owner(access.viewer)
+        require_open(access.community)
+        if body.to_community_id == community_id:
+            raise BadRequest("a community cannot link to itself", field="to_community_id")
+        other = await ctx.store.communities.get(body.to_community_id)
+        if other is not None and other["visibility"] == Visibility.HIDDEN:
+            membership = await ctx.store.memberships.get(other["_id"], actor.id)
+            if status_of(membership) is not MemberStatus.ACTIVE:
+                other = None  # a hidden community does not exist for outsiders
+        if other is None:
+            raise BadRequest("no such community to link to", field="to_community_id")
+        if other.get("archived"):
+            raise Conflict("the other community is archived")
+        key = pair_key(community_id, other["_id"])
+        existing = await ctx.store.links.by_pair(key)
+        if existing is not None and existing["status"] in LIVE:
+            raise Conflict(ALREADY_LINKED)
+        fields: Doc = {
+            "from_community_id": community_id,
+            "to_community_id": other["_id"],
+            "share_events": body.share_events,
+            "share_resources": body.share_resources,
+            "status": "proposed",
+            "proposed_by": actor.id,
+            "created_at": now(),
+            "accepted_at": None,
+            "accepted_by": None,
+        }
+        if existing is not None:  # a removed link between the same pair comes back
+            link = {**existing, **fields}
+            await ctx.store.links.set_fields(existing["_id"], fields)
+        else:
+            link = {"_id": new_id(), "pair_key": key, **fields}
+            await ctx.store.links.insert(link)
+        announce_to_both(tx, link, LinkProposed(link=link_facts(link), proposed_by=actor.id))
+        return link
+
+    try:
+        return link_view(await ctx.uow.run(work))
+    except DuplicateKeyError:  # another proposal for the pair committed first
+        raise Conflict(ALREADY_LINKED) from None
 
 
-async def _link_of(ctx: Context, community_id: str, link_id: str) -> Doc:
-    link = await ctx.repo.get_link(link_id)
+async def _live_link(ctx: Context, community_id: str, link_id: str) -> Doc:
+    link = await ctx.store.links.get(link_id)
     if (
         link is None
         or link["status"] not in LIVE
@@ -85,42 +99,37 @@ async def _link_of(ctx: Context, community_id: str, link_id: str) -> Doc:
     return link
 
 
-async def accept_link(ctx: Context, user: Principal, community_id: str, link_id: str) -> LinkView:
-    community, viewer = await ctx.community_for(community_id, user.sub)
-    link = await _link_of(ctx, community_id, link_id)
-    if link["to_community_id"] != community_id:
-        raise Forbidden("the link must be accepted by the community it was proposed to")
-    ctx.require_owner(viewer)
-    ctx.require_open(community)
-    if link["status"] == "active":
-        return link_view(link)
-    written = await ctx.repo.transition_link(
-        link,
-        "proposed",
-        {"status": "active", "accepted_by": user.sub, "accepted_at": now()},
-        to_both(ctx, link, LinkAccepted(link=facts(link), accepted_by=user.sub)),
-    )
-    if written is None:
-        raise Conflict("the link changed meanwhile; try again")
-    await ctx.announce(ctx.repo.links, written)
-    return link_view(written)
+async def accept_link(ctx: Context, actor: Person, community_id: str, link_id: str) -> LinkView:
+    async def work(tx: Transaction) -> Doc:
+        access = await ctx.access(community_id, actor)
+        link = await _live_link(ctx, community_id, link_id)
+        if link["to_community_id"] != community_id:
+            raise Forbidden("the link must be accepted by the community it was proposed to")
+        require_owner(access.viewer)
+        require_open(access.community)
+        if link["status"] == "active":
+            return link
+        fields = {"status": "active", "accepted_by": actor.id, "accepted_at": now()}
+        await ctx.store.links.set_fields(link_id, fields)
+        announce_to_both(tx, link, LinkAccepted(link=link_facts(link), accepted_by=actor.id))
+        return {**link, **fields}
+
+    return link_view(await ctx.uow.run(work))
 
 
-async def remove_link(ctx: Context, user: Principal, community_id: str, link_id: str) -> None:
-    _, viewer = await ctx.community_for(community_id, user.sub)
-    link = await _link_of(ctx, community_id, link_id)
-    ctx.require_owner(viewer)
-    written = await ctx.repo.transition_link(
-        link,
-        link["status"],
-        {"status": "removed", "removed_by": user.sub, "removed_at": now()},
-        to_both(ctx, link, LinkRemoved(link=facts(link), removed_by=user.sub)),
-    )
-    await ctx.announce(ctx.repo.links, written)
+async def remove_link(ctx: Context, actor: Person, community_id: str, link_id: str) -> None:
+    async def work(tx: Transaction) -> None:
+        access = await ctx.access(community_id, actor)
+        link = await _live_link(ctx, community_id, link_id)
+        require_owner(access.viewer)
+        await ctx.store.links.set_fields(link_id, {"status": "removed", "removed_by": actor.id, "removed_at": now()})
+        announce_to_both(tx, link, LinkRemoved(link=link_facts(link), removed_by=actor.id))
+
+    await ctx.uow.run(work)
 
 
-async def list_links(ctx: Context, user: Principal, community_id: str) -> list[LinkView]:
-    community, viewer = await ctx.community_for(community_id, user.sub)
-    ctx.require_details(community, viewer)
-    statuses = LIVE if viewer.is_owner else ["active"]
-    return [link_view(link) for link in await ctx.repo.links_of(community_id, statuses=statuses)]
+async def list_links(ctx: Context, actor: Person, community_id: str) -> list[LinkView]:
+    access = await ctx.access(community_id, actor)
+    require_details(access.community, access.viewer)
+    statuses = LIVE if access.viewer.is_owner else ["active"]
+    return [link_view(link) for link in await ctx.store.links.of_community(community_id, statuses=statuses)]

@@ -1,14 +1,18 @@
-"""Profiles and the expertise directory."""
+"""People: their record on first sight, profiles and the expertise directory."""
 
 from __future__ import annotations
 
-from weft_membership.domain import query_terms, role_in, search_terms
-from weft_membership.repository import Doc
-from weft_membership.schemas import Me, MyCommunity, Page, Profile, ProfileUpdate
+from weft_membership.domain.roles import Staff
+from weft_membership.domain.search import query_terms, search_terms
+from weft_membership.schemas import Me, MyCommunity, Profile, ProfileUpdate
+from weft_membership.storage.documents import Doc
+from weft_membership.storage.people import People
 from weft_membership.usecases.context import Context
-from weft_shared.auth import Principal
 from weft_shared.contracts.membership import ProfileUpdated
-from weft_shared.pagination import decode_cursor, split_page
+from weft_shared.service.actor import Person
+from weft_shared.service.cursors import decode_cursor, split_page
+from weft_shared.service.models import Page
+from weft_shared.storage.unit_of_work import Transaction
 
 
 def profile_of(doc: Doc, *, with_email: bool) -> Profile:
@@ -23,54 +27,70 @@ def profile_of(doc: Doc, *, with_email: bool) -> Profile:
     )
 
 
-async def me(ctx: Context, user: Principal) -> Me:
-    doc = await ctx.repo.get_user(user.sub) or {"_id": user.sub, "email": user.email, "display_name": user.name}
-    community_ids = await ctx.repo.active_community_ids(user.sub)
-    communities = await ctx.repo.communities_by_ids(community_ids)
+async def register(ctx: Context, actor: Person) -> None:
+    """Create the person's record from their token's claims (or refresh their email)."""
+    claims = actor.principal
+
+    async def work(tx: Transaction) -> None:
+        await ctx.store.people.ensure(actor.id, claims.email, claims.name)
+
+    await ctx.uow.run(work)
+
+
+async def me(ctx: Context, actor: Person) -> Me:
+    claims = actor.principal
+    doc = await ctx.store.people.get(actor.id) or {"_id": actor.id, "email": claims.email, "display_name": claims.name}
+    community_ids = await ctx.store.memberships.active_community_ids(actor.id)
+    communities = await ctx.store.communities.by_ids(community_ids)
     mine = [
-        MyCommunity(id=c["_id"], name=c["name"], slug=c["slug"], role=role_in(c, user.sub))
+        MyCommunity(id=c["_id"], name=c["name"], slug=c["slug"], role=Staff.of(c).role_of(actor.id))
         for c in sorted(communities, key=lambda c: c["slug"])
     ]
     return Me(**profile_of(doc, with_email=True).model_dump(), communities=mine)
 
 
-async def update_profile(ctx: Context, user: Principal, body: ProfileUpdate) -> Profile:
+async def update_profile(ctx: Context, actor: Person, body: ProfileUpdate) -> Profile:
+    display_name = body.display_name or actor.principal.name
     expertise = list(dict.fromkeys(body.expertise))
     interests = list(dict.fromkeys(body.interests))
     fields: Doc = {
-        "display_name": body.display_name or user.name,
+        "display_name": display_name,
         "bio": body.bio,
         "organisation": body.organisation,
         "expertise": expertise,
         "interests": interests,
         "expertise_terms": sorted({e.lower() for e in expertise}),
-        "search_terms": search_terms(body.display_name or user.name or "", body.organisation, *expertise, *interests),
+        "search_terms": search_terms(display_name or "", body.organisation, *expertise, *interests),
     }
-    message = ProfileUpdated(
-        user_id=user.sub,
-        display_name=fields["display_name"],
-        bio=body.bio,
-        organisation=body.organisation,
-        expertise=expertise,
-        interests=interests,
-    )
-    written = await ctx.repo.update_profile(user.sub, fields, [ctx.message(message, None)])
-    await ctx.announce(ctx.repo.users, written)
-    return profile_of(written or {"_id": user.sub, **fields}, with_email=True)
+
+    async def work(tx: Transaction) -> Doc:
+        saved = await ctx.store.people.save_profile(actor.id, fields)
+        updated = ProfileUpdated(
+            user_id=actor.id,
+            display_name=display_name,
+            bio=body.bio,
+            organisation=body.organisation,
+            expertise=expertise,
+            interests=interests,
+        )
+        tx.announce(updated, aggregate=People.aggregate(actor.id), community_id=None)
+        return saved
+
+    return profile_of(await ctx.uow.run(work), with_email=True)
 
 
 async def people(
-    ctx: Context, user: Principal, *, expertise: str | None, q: str | None, cursor: str | None, limit: int
+    ctx: Context, actor: Person, *, expertise: str | None, q: str | None, cursor: str | None, limit: int
 ) -> Page[Profile]:
     """People the caller may see: members of public communities and of the
     caller's own communities (member lists follow community visibility)."""
     after = decode_cursor(cursor, {"user_id": str})
-    visible_communities = sorted(
-        set(await ctx.repo.public_community_ids()) | set(await ctx.repo.active_community_ids(user.sub))
-    )
-    ids = set(await ctx.repo.visible_people_ids(visible_communities)) if visible_communities else set()
-    ids.add(user.sub)
-    docs = await ctx.repo.people_page(
+    public = await ctx.store.communities.public_ids()
+    mine = await ctx.store.memberships.active_community_ids(actor.id)
+    visible_communities = sorted(set(public) | set(mine))
+    ids = await ctx.store.memberships.active_member_ids(visible_communities) if visible_communities else set()
+    ids.add(actor.id)
+    docs = await ctx.store.people.page(
         ids=sorted(ids),
         expertise=expertise.strip().lower() if expertise else None,
         terms=query_terms(q or ""),
@@ -78,5 +98,4 @@ async def people(
         limit=limit + 1,
     )
     docs, next_cursor = split_page(docs, limit, lambda d: {"user_id": d["_id"]})
-    items = [profile_of(d, with_email=False) for d in docs]
-    return Page[Profile](items=items, next_cursor=next_cursor)
+    return Page[Profile](items=[profile_of(d, with_email=False) for d in docs], next_cursor=next_cursor)

@@ -1,4 +1,5 @@
-"""Opaque keyset cursors: base64url JSON of the last item's sort key."""
+"""Opaque keyset cursors: base64url JSON of the last item's sort key. One
+implementation and one error (400 naming `cursor`) for every list of every service."""
 
 from __future__ import annotations
 

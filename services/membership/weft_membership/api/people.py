@@ -1,0 +1,38 @@
+"""Routes: the caller's own profile, and the people directory."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from weft_membership.api.deps import Ctx, CurrentPerson, Cursor, Limit
+from weft_membership.schemas import Me, Profile, ProfileUpdate
+from weft_membership.usecases import people
+from weft_shared.service.models import Page
+
+router = APIRouter(prefix="/v1")
+
+
+@router.get("/me", tags=["people"])
+async def get_me(ctx: Ctx, user: CurrentPerson) -> Me:
+    """Your profile and your communities."""
+    return await people.me(ctx, user)
+
+
+@router.put("/me/profile", tags=["people"])
+async def put_profile(ctx: Ctx, user: CurrentPerson, body: ProfileUpdate) -> Profile:
+    return await people.update_profile(ctx, user, body)
+
+
+@router.get("/people", tags=["people"])
+async def list_people(
+    ctx: Ctx,
+    user: CurrentPerson,
+    expertise: Annotated[str | None, Query(max_length=60)] = None,
+    q: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Cursor = None,
+    limit: Limit = 20,
+) -> Page[Profile]:
+    """The expertise directory: people the caller may see across communities."""
+    return await people.people(ctx, user, expertise=expertise, q=q, cursor=cursor, limit=limit)

@@ -1,0 +1,1 @@
+"""Membership rules and guarded state transitions: pure functions, no I/O."""

@@ -1,0 +1,112 @@
+"""The service runtime: what every database-and-bus service process is made of,
+started and stopped in one order.
+
+Start: logging → database (transactions required, indexes) → NATS and the
+streams → consumers → outbox relay (publishes what a previous run left) →
+background jobs. Stop: the reverse. A service's `app.py` builds one runtime,
+adds its own indexes, handlers and jobs, and hands it its routers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from fastapi import APIRouter, FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
+
+from weft_shared.http import backing_service_checks, create_service_app
+from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
+from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
+from weft_shared.messaging.subscription import PullConsumer
+from weft_shared.observability import configure_logging
+from weft_shared.settings import DataServiceSettings
+from weft_shared.storage import MongoLifecycle, UnitOfWork
+
+Database = AsyncDatabase[dict[str, Any]]
+StorageSetup = Callable[[Database], Awaitable[None]]
+
+
+class BackgroundJob(Protocol):
+    def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+class ServiceRuntime:
+    def __init__(self, name: str, settings: DataServiceSettings) -> None:
+        platform = settings.platform
+        configure_logging(name, level=platform.log_level, json_logs=platform.log_json)
+        self.name = name
+        self.settings = settings
+        self.platform = platform
+        self.mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name=f"weft-{name}")
+        self.db: Database = self.mongo.db
+        self.broker = create_broker(platform, client_name=f"weft-{name}")
+        self.outbox = Outbox(self.db)
+        self.relay = OutboxRelay(
+            self.broker,
+            platform,
+            self.outbox,
+            sweep_interval=settings.outbox_sweep_interval_seconds,
+            crash_before_publish=settings.crash_before_publish,
+        )
+        self.uow = UnitOfWork(self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay)
+        self._storage_setups: list[StorageSetup] = []
+        self._jobs: list[BackgroundJob] = []
+        self.dispatcher: MessageDispatcher | None = None
+        self.consumer: PullConsumer | None = None
+
+    def on_storage_setup(self, setup: StorageSetup) -> None:
+        """Run `setup` (index creation, idempotent) on every start, before anything else uses the database."""
+        self._storage_setups.append(setup)
+
+    def consume(self, *, durable: str) -> MessageDispatcher:
+        """This service's one durable consumer of the stream; register handlers on it."""
+        processed = ProcessedMessages(self.db.processed_messages)
+        self.on_storage_setup(lambda _db: processed.create_indexes())
+        self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow)
+        self.consumer = self.dispatcher.subscribe(durable=durable)
+        return self.dispatcher
+
+    def add_job(self, job: BackgroundJob) -> None:
+        self._jobs.append(job)
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.mongo.require_transactions()
+        await self.outbox.create_indexes()
+        for setup in self._storage_setups:
+            await setup(self.db)
+        # Streams before consuming: the consumer's stream must exist when it starts.
+        await self.broker.connect()
+        await ensure_streams(self.broker, self.platform)
+        await self.broker.start()
+        if self.consumer is not None:
+            await self.consumer.start()
+        self.relay.start()
+        for job in self._jobs:
+            job.start()
+        try:
+            yield
+        finally:
+            for job in reversed(self._jobs):
+                await job.stop()
+            await self.relay.stop()
+            if self.consumer is not None:
+                await self.consumer.stop()
+            await self.broker.stop()
+            await self.mongo.close()
+
+    def create_app(self, *, title: str, routers: Sequence[APIRouter]) -> FastAPI:
+        app = create_service_app(
+            title=title,
+            platform=self.platform,
+            lifespan=self.lifespan,
+            readiness_checks=backing_service_checks(self.mongo, self.broker),
+        )
+        for router in routers:
+            app.include_router(router)
+        return app

@@ -1,0 +1,131 @@
+"""The unit of work: the only code that opens sessions and transactions.
+
+A use case hands `UnitOfWork.run` a function that does its reads and writes
+with `tx.session` and says what to announce with `tx.announce(...)`. The
+function runs in one MongoDB transaction together with the outbox records of
+those announcements; transient errors (write conflicts, an unknown commit
+result) re-run it from the start, so it must only read and write through the
+transaction and keep no state outside it. After the commit the records go to
+the relay.
+
+A `run` inside another `run` (a message handler calling a use case) joins the
+outer transaction: the handler's effect, its processed-message record and its
+announcements commit together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.client_session import AsyncClientSession
+from pymongo.read_concern import ReadConcern
+
+from weft_shared.contracts.base import MessagePayload
+from weft_shared.messaging.outbox import Announcement, MessageFactory, Outbox, OutboxRecord
+from weft_shared.storage.client import DURABLE
+
+T = TypeVar("T")
+
+
+class CommittedRecords(Protocol):
+    async def publish_committed(self, records: Sequence[OutboxRecord]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message a use case plans to send if its write happens."""
+
+    payload: MessagePayload
+    community_id: str | None
+    # Set when the id must be the same however often the message is built (reminders).
+    message_id: str | None = None
+
+
+class Transaction:
+    """One attempt of a unit of work: its session and what it announces."""
+
+    def __init__(self, session: AsyncClientSession, messages: MessageFactory) -> None:
+        self.session = session
+        self._messages = messages
+        self.announced: list[tuple[str, Announcement]] = []
+
+    def announce(
+        self, payload: MessagePayload, *, aggregate: str, community_id: str | None, message_id: str | None = None
+    ) -> None:
+        """Send `payload` once this transaction commits. `aggregate` names what it is
+        about (`collection/id`); messages about one aggregate go out in commit order."""
+        announcement = self._messages.announcement(payload, community_id=community_id, message_id=message_id)
+        self.announced.append((aggregate, announcement))
+
+    def announce_all(self, messages: Iterable[Outgoing], *, aggregate: str) -> None:
+        for m in messages:
+            self.announce(m.payload, aggregate=aggregate, community_id=m.community_id, message_id=m.message_id)
+
+
+_current: ContextVar[Transaction | None] = ContextVar("weft_transaction", default=None)
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        client: AsyncMongoClient[dict[str, Any]],
+        outbox: Outbox,
+        messages: MessageFactory,
+        relay: CommittedRecords | None = None,
+    ) -> None:
+        self._client = client
+        self._outbox = outbox
+        self._messages = messages
+        self.relay = relay
+
+    async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+        active = _current.get()
+        if active is not None:
+            return await work(active)
+        committed: list[OutboxRecord] = []
+
+        async def attempt(session: AsyncClientSession) -> T:
+            tx = Transaction(session, self._messages)
+            token = _current.set(tx)
+            try:
+                result = await work(tx)
+            finally:
+                _current.reset(token)
+            committed[:] = await self._outbox.add(session, tx.announced)
+            return result
+
+        async with self._client.start_session() as session:
+            # with_transaction retries TransientTransactionError (with back-off) and
+            # UnknownTransactionCommitResult, for up to two minutes.
+            result = await session.with_transaction(
+                attempt, read_concern=ReadConcern("snapshot"), write_concern=DURABLE
+            )
+        if committed and self.relay is not None:
+            await self.relay.publish_committed(committed)
+        return result
+
+    async def write_announcing(
+        self, aggregate: str, write: Callable[[Transaction], Awaitable[T | None]], messages: Iterable[Outgoing]
+    ) -> T | None:
+        """Run `write` in one transaction with `messages`, which are sent only if it
+        wrote something (returned a value other than None)."""
+
+        async def work(tx: Transaction) -> T | None:
+            written = await write(tx)
+            if written is not None:
+                tx.announce_all(messages, aggregate=aggregate)
+            return written
+
+        return await self.run(work)
+
+
+def current_session() -> AsyncClientSession | None:
+    """The session of the transaction this code runs in, if any: repositories pass it
+    to every query so that code called from a message handler reads and writes
+    inside the handler's transaction."""
+    active = _current.get()
+    return active.session if active is not None else None
