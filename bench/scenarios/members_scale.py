@@ -40,16 +40,17 @@ def seed_memberships_directly(
     url: str, database: str, community_id: str, user_ids: list[str], batch: int = BATCH
 ) -> float:
     """BENCH ONLY: write active memberships (and their users) straight into membership's database,
-    bypassing the API, its outbox and its messages; returns the seconds it took.
+    bypassing the API, its transactions, its outbox and its messages; returns the seconds it took.
 
     This couples the bench to membership's storage shape, as written by
-    services/membership/weft_membership/repository.py (`_enter`, `ensure_user`) and
-    usecases/members.py (`join`): collection `memberships`, `_id` = "<community_id>:<user_id>",
-    `community_id`, `user_id`, `status` "active", `via` "open", `joined_at`; collection `users`,
-    `_id` = user id, `display_name` (which the member list shows) and the profile fields of a
-    first sight. No outbox fields: these documents carry no pending message. If that shape
-    changes, change this function with it. Nobody else consumes these members (no member.joined
-    is published), which the member list does not need.
+    services/membership/weft_membership/storage/ (`memberships.py`, `people.py`,
+    `member_counts.py`) for an open join (usecases/members.py): collection `memberships`,
+    `_id` = "<community_id>:<user_id>", `community_id`, `user_id`, `status` "active", `via`
+    "open", `joined_at`; collection `users`, `_id` = user id, `display_name` (which the member
+    list shows) and the other fields of a first sight; and the active-member counter in
+    `member_counts` (`{community_id, n}` documents summed per community), raised by the number
+    written. No message is published, so no other service hears of these members (the member
+    list does not need them to). If that shape changes, change this function with it.
     """
     client: MongoClient[dict[str, Any]] = MongoClient(url, serverSelectionTimeoutMS=5000, tz_aware=True)
     started = time.perf_counter()
@@ -90,6 +91,11 @@ def seed_memberships_directly(
                 ],
                 ordered=False,
             )
+            db.member_counts.update_one(
+                {"_id": f"{community_id}:bench-seed"},
+                {"$inc": {"n": len(chunk)}, "$setOnInsert": {"community_id": community_id}},
+                upsert=True,
+            )
     finally:
         client.close()
     return time.perf_counter() - started
@@ -117,14 +123,14 @@ async def run(h: Harness) -> Outcome:
     services = h.stack
     gateway = services.gateway
     large = h.args.members_large
-    outcome = Outcome(NAME, TITLE)
+    outcome = Outcome(NAME, f"member list at {large:,} members vs {SMALL:,}")
     lines = outcome.details
     owner = h.tokens.mint("bench-owner-members")
     cases: list[tuple[int, str, list[str]]] = []
     for size in (SMALL, large):
         community_id = await h.api.create_community(gateway.url, owner, f"Bench members community {size}")
         user_ids = [f"bench-m{size}-{i:06d}" for i in range(size)]
-        h.log(f"  {TITLE}: writing {size:,} memberships straight into membership's database ...")
+        h.log(f"  {outcome.title}: writing {size:,} memberships straight into membership's database ...")
         seconds = await asyncio.to_thread(
             seed_memberships_directly, services.database.url, services.membership_database, community_id, user_ids
         )

@@ -36,10 +36,10 @@ async def run(h: Harness) -> Outcome:
     small_id = await h.api.schedule(gateway.url, community_id, owner, title, SEATS)
     large_id = await h.api.schedule(gateway.url, community_id, owner, title, SEATS)
     warm_id = await h.api.schedule(gateway.url, community_id, owner, title, SEATS)
-    outcome = Outcome(NAME, TITLE)
+    outcome = Outcome(NAME, f"RSVP at scale: {large_wanted:,} existing vs {SMALL}")
     lines = outcome.details
 
-    h.log(f"  {TITLE}: joining {large_wanted:,} members for the existing RSVPs (untimed) ...")
+    h.log(f"  {outcome.title}: joining {large_wanted:,} members for the existing RSVPs (untimed) ...")
     seed = await h.join_members(community_id, "bench-scale-seed", large_wanted)
     lines.append(f"setup (untimed): {seed.line('for the existing RSVPs')}.")
     existing = h.rsvp_requests(events.port, small_id, seed.user_ids[:SMALL]) + h.rsvp_requests(
