@@ -116,10 +116,11 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Log) -> Sta
     database = ladder.provide_database(tmp / "database", log=log, on_line=output.sink("database"))
     exits.callback(database.stop)
     database_pid = _database_pid(database)
-    log(
-        f"database rung: {database.kind} - {database.description}"
-        + (f" (pid {database_pid}, counted in the CPU table)" if database_pid else "")
-    )
+    counted = ""
+    if database_pid is not None:
+        counted = " (its CPU is counted)" if f"pid {database_pid}" in database.description else ""
+        counted = counted or f" (pid {database_pid}: its CPU is counted)"
+    log(f"database rung: {database.kind} - {database.description}{counted}")
 
     suffix = secrets.token_hex(4)
     membership_database = f"weft_membership_bench_{suffix}"
