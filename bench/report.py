@@ -14,8 +14,10 @@ It only prints: whatever the figures, nothing here changes the exit status.
 
 from __future__ import annotations
 
+import json
 import math
 import os
+from collections import Counter
 from collections.abc import Sequence
 
 from harness.runner import Comparison, Outcome, Row
@@ -148,6 +150,22 @@ def bottlenecks(rows: Sequence[Row]) -> list[str]:
     return lines
 
 
+def log_summary(line: str) -> str:
+    """One service log line, short: its level, message and the last line of its traceback."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return line[:300]
+    if not isinstance(record, dict):
+        return line[:300]
+    message = " ".join(str(record.get("msg", "")).split())
+    summary = f"{record.get('level', '?')}: {message[:160]}"
+    exc = str(record.get("exc") or "").strip()
+    if exc:
+        summary += f" | {exc.splitlines()[-1][:200]}"
+    return summary
+
+
 def render(
     header: Sequence[str],
     database_line: str,
@@ -179,7 +197,9 @@ def render(
         "JetStream messages at the end: " + (", ".join(f"{name} {n:,}" for name, n in streams.items()) or "none"),
     ]
     for name, lines in notable.items():
-        out.append(f"{name} logged {len(lines)} warning/error line(s); the first: {lines[0][:300]}")
+        kinds = Counter(log_summary(line) for line in lines)
+        out.append(f"{name} logged {len(lines)} warning/error line(s):")
+        out += [f"  {n} x {kind}" for kind, n in kinds.most_common(5)]
     took = ", ".join(f"{o.name} {o.seconds:.0f} s" for o in outcomes)
     out.append(f"the run took {total_seconds:.0f} s ({took}, the rest starting and stopping the stack)")
     return out
