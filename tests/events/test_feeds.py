@@ -1,71 +1,78 @@
-"""Personal calendar feed tokens on a real database."""
+"""Personal calendar feed tokens, through the use cases on a real database."""
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from weft_events.feeds import CalendarFeeds, token_hash
+from tests.events.conftest import Rig
+from weft_events.domain.calendar_feeds import token_hash
+from weft_events.usecases.calendars import create_feed, feed_calendar, revoke_feed
+from weft_events.usecases.context import EventsContext
+from weft_shared.auth import Principal
+from weft_shared.errors import NotFound
+from weft_shared.service.actor import Person
 
 
-@pytest.fixture
-async def feeds(database) -> AsyncIterator[CalendarFeeds]:  # type: ignore[no-untyped-def]
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(database.url, tz_aware=True)
-    db = client[f"feeds_{secrets.token_hex(4)}"]
-    store = CalendarFeeds(db.calendar_feeds)
-    await store.create_indexes()
+def person(user_id: str) -> Person:
+    return Person(Principal(sub=user_id, email=None, name=None, expires_at=0.0))
+
+
+async def owner_of(ctx: EventsContext, token: str) -> str | None:
+    """Whose feed the token opens (None: it opens none), as the feed route asks."""
     try:
-        yield store
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
+        await feed_calendar(ctx, token)
+    except NotFound:
+        return None
+    return await ctx.storage.calendar_feeds.owner_of(token_hash(token))
 
 
-async def test_a_new_token_resolves_to_its_owner_and_only_its_hash_is_stored(feeds: CalendarFeeds) -> None:
-    token = await feeds.create("ana")
+async def test_a_new_token_opens_its_owners_feed_and_only_its_hash_is_stored(rig: Rig) -> None:
+    ctx = rig.context()
+    token = await create_feed(ctx, person("ana"))
     assert len(token) == 43
-    assert await feeds.resolve(token) == "ana"
-    stored = await feeds.collection.find_one({"user_id": "ana"})
-    assert stored is not None
-    assert stored["_id"] == token_hash(token)
-    assert stored["revoked_at"] is None
+    assert await owner_of(ctx, token) == "ana"
+    stored = await rig.db.calendar_feeds.find_one({"_id": "ana"})
+    assert stored is not None and stored["token_hash"] == token_hash(token)
     assert token not in str(stored)
 
 
-async def test_unknown_and_malformed_tokens_resolve_to_nobody(feeds: CalendarFeeds) -> None:
-    await feeds.create("ana")
-    assert await feeds.resolve(secrets.token_urlsafe(32)) is None
-    assert await feeds.resolve("") is None
-    assert await feeds.resolve("not/a token") is None
-    assert await feeds.resolve("x" * 500) is None
+@pytest.mark.parametrize("token", ["", "not/a token", "x" * 500])
+async def test_malformed_tokens_open_nothing(rig: Rig, token: str) -> None:
+    ctx = rig.context()
+    await create_feed(ctx, person("ana"))
+    assert await owner_of(ctx, token) is None
 
 
-async def test_a_revoked_token_stops_resolving(feeds: CalendarFeeds) -> None:
-    token = await feeds.create("ana")
-    other = await feeds.create("ben")
-    assert await feeds.revoke("ana") == 1
-    assert await feeds.resolve(token) is None
-    assert await feeds.resolve(other) == "ben"  # someone else's feed is untouched
-    assert await feeds.revoke("ana") == 0  # revoking again is fine and changes nothing
+async def test_an_unknown_token_opens_nothing(rig: Rig) -> None:
+    ctx = rig.context()
+    await create_feed(ctx, person("ana"))
+    assert await owner_of(ctx, secrets.token_urlsafe(32)) is None
 
 
-async def test_a_new_feed_revokes_the_previous_ones(feeds: CalendarFeeds) -> None:
-    first = await feeds.create("ana")
-    second = await feeds.create("ana")
-    third = await feeds.create("ana")
-    assert await feeds.resolve(first) is None
-    assert await feeds.resolve(second) is None
-    assert await feeds.resolve(third) == "ana"
-    assert await feeds.collection.count_documents({"user_id": "ana", "revoked_at": None}) == 1
+async def test_a_revoked_token_stops_working(rig: Rig) -> None:
+    ctx = rig.context()
+    token = await create_feed(ctx, person("ana"))
+    other = await create_feed(ctx, person("ben"))
+    assert await revoke_feed(ctx, person("ana")) is True
+    assert await owner_of(ctx, token) is None
+    assert await owner_of(ctx, other) == "ben"  # someone else's feed is untouched
+    assert await revoke_feed(ctx, person("ana")) is False  # revoking again is fine and changes nothing
+    assert await revoke_feed(ctx, person("cai")) is False  # as is revoking a feed never made
 
 
-async def test_racing_creates_leave_a_live_feed(feeds: CalendarFeeds) -> None:
-    tokens = await asyncio.gather(*(feeds.create("ana") for _ in range(10)))
-    live = [t for t in tokens if await feeds.resolve(t) == "ana"]
-    assert live  # never all revoked by each other
-    assert await feeds.collection.count_documents({"user_id": "ana"}) == 10
+async def test_a_new_feed_replaces_the_previous_one(rig: Rig) -> None:
+    ctx = rig.context()
+    first = await create_feed(ctx, person("ana"))
+    second = await create_feed(ctx, person("ana"))
+    third = await create_feed(ctx, person("ana"))
+    assert [await owner_of(ctx, t) for t in (first, second, third)] == [None, None, "ana"]
+
+
+async def test_racing_creates_leave_exactly_one_live_feed(rig: Rig) -> None:
+    ctx = rig.context()
+    tokens = await asyncio.gather(*(create_feed(ctx, person("ana")) for _ in range(10)))
+    live = [t for t in tokens if await owner_of(ctx, t) == "ana"]
+    assert len(live) == 1

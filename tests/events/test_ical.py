@@ -6,11 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pytest
 from icalendar import Calendar, Event
 
-from weft_events.api_calendar import confirmed_event_ids
-from weft_events.ical import event_uid, render_calendar
+from tests.events.conftest import occurrence_document
+from weft_events.formats.ical import event_uid, render_calendar
 
 BASE = "https://weft.example.org"
 STAMP = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -20,39 +19,20 @@ LINK = "https://meet.example.org/room-42?pwd=s3cret"
 
 def occurrence(_id: str, starts_at: datetime, **fields: Any) -> dict[str, Any]:
     """An `events` document as in services/events/DOCUMENTS.md."""
-    doc: dict[str, Any] = {
+    start = starts_at.astimezone(UTC)
+    described = {
         "_id": _id,
-        "series_id": None,
-        "occurrence_index": 0,
-        "community_id": "c1",
-        "cohost_community_ids": [],
         "title": "Falls prevention practice circle",
         "description": "Sharing what works; bring a case.",
-        "format": "in_person",
-        "timezone": "Europe/London",
-        "starts_at": starts_at.astimezone(UTC),
-        "ends_at": starts_at.astimezone(UTC) + timedelta(hours=1, minutes=30),
+        "ends_at": start + timedelta(hours=1, minutes=30),
         "venue": "Room 2, Civic Centre, Leeds",
-        "joining_link": None,
         "capacity": {"in_person": 20, "online": None},
-        "confirmed": {"in_person": 0, "online": 0},
-        "registration_opens_at": None,
-        "registration_closes_at": None,
-        "visibility": "community",
         "hosts": ["u-host"],
-        "guest_speakers": [],
-        "status": "scheduled",
-        "attendees": [],
-        "reminders": {},
-        "next_reminder_at": None,
-        "sequence": 0,
-        "rev": 1,
         "created_by": "u-host",
         "created_at": datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
         "updated_at": datetime(2026, 2, 2, 12, 0, tzinfo=UTC),
     }
-    doc.update(fields)
-    return doc
+    return occurrence_document(start, **{**described, **fields})
 
 
 # A weekly series at 18:00 London time across the clocks going forward (29 March 2026):
@@ -212,16 +192,3 @@ def test_an_event_kept_in_utc_needs_no_vtimezone() -> None:
     assert vevent["DTSTART"].dt == utc_event["starts_at"]
     assert calendar.walk("VTIMEZONE") == []
     assert b"DTSTART:20260501T080000Z" in calendar.to_ical()
-
-
-@pytest.mark.parametrize(
-    ("entry", "expected"),
-    [
-        ({"user_id": "u1", "mode": "online", "status": "confirmed"}, {"e-online"}),
-        ({"user_id": "u1", "mode": "online", "status": "waitlisted"}, set()),
-        ({"user_id": "u2", "mode": "online", "status": "confirmed"}, set()),
-    ],
-)
-def test_only_a_confirmed_place_unlocks_the_link(entry: dict[str, Any], expected: set[str]) -> None:
-    event = {**ONLINE, "attendees": [entry]}
-    assert confirmed_event_ids([event, BEFORE_DST], "u1") == expected

@@ -4,12 +4,11 @@ even when the process is killed and restarted around the due time."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from tests.events.conftest import community_with, eventually, schedule
+from tests.events.conftest import community_with, eventually, one_minute_reminders, schedule
 from tests.support.api import new_person
 from tests.support.bus import stream_messages
 
@@ -19,16 +18,7 @@ async def test_a_reminder_fires_once_across_restarts(
     members: httpx.AsyncClient,
     nats_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    run = secrets.token_hex(3)
-    # Its own database and consumer (it replays the stream to build its read model),
-    # and a one-minute reminder so the test takes seconds, not hours.
-    env = {
-        "WEFT_EVENTS_DATABASE": f"weft_events_reminders_{run}",
-        "WEFT_EVENTS_CONSUMER_NAME": f"events_reminders_{run}",
-        "WEFT_EVENTS_REMINDER_OFFSETS_MINUTES": "[1]",
-        "WEFT_EVENTS_REMINDER_POLL_SECONDS": "0.5",
-    }
-    service = start_service("events", env=env)
+    service = start_service("events", env=one_minute_reminders("reminders", poll_seconds=0.5))
     owner = new_person("owner")
     cid = await community_with(members, owner, [])
     starts = datetime.now(UTC) + timedelta(seconds=75)  # reminder due in ~15 s

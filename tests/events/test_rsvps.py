@@ -6,13 +6,19 @@ import asyncio
 
 import httpx
 
-from tests.events.conftest import community_with, event_body, eventually, known_member, schedule
+from tests.events.conftest import (
+    assert_counters_match_places,
+    community_with,
+    counted_and_listed,
+    event_body,
+    eventually,
+    known_member,
+    race_for_ten_seats,
+    rsvp,
+    schedule,
+)
 from tests.support.api import create_community, join, new_person, problem
-from tests.support.bus import stream_messages, types_of
-
-
-def rsvp(events: httpx.AsyncClient, eid: str, person, mode: str = "in_person"):  # type: ignore[no-untyped-def]
-    return events.put(f"/v1/events/{eid}/rsvp", json={"attendance": mode}, headers=person.headers)
+from tests.support.bus import stream_messages, types_of, wait_for_messages
 
 
 async def test_waitlist_promotion_chain(members: httpx.AsyncClient, events: httpx.AsyncClient, nats_server) -> None:  # type: ignore[no-untyped-def]
@@ -59,24 +65,19 @@ async def test_waitlist_promotion_chain(members: httpx.AsyncClient, events: http
     ]
 
 
-async def test_fifty_people_race_for_ten_seats(members: httpx.AsyncClient, events: httpx.AsyncClient) -> None:
+async def test_fifty_people_race_for_ten_seats_three_times(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
     owner = new_person("owner")
     people = [new_person(f"r{i}") for i in range(50)]
     cid = await community_with(members, owner, people)
-    eid = (await schedule(events, cid, owner, capacity={"in_person": 10}))["id"]
-    await known_member(events, eid, people[-1])
+    first = (await schedule(events, cid, owner))["id"]
     for p in people:
-        await known_member(events, eid, p)
-    responses = await asyncio.gather(*(rsvp(events, eid, p) for p in people))
-    assert all(r.status_code == 201 for r in responses), [r.text for r in responses if r.status_code != 201]
-    statuses = [r.json()["status"] for r in responses]
-    assert statuses.count("confirmed") == 10 and statuses.count("waitlisted") == 40
-    event = (await events.get(f"/v1/events/{eid}", headers=owner.headers)).json()
-    assert event["seats_left"]["in_person"] == 0 and event["waitlisted"]["in_person"] == 40
-    listed = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()["attendees"]
-    waitlist = [a for a in listed if a["status"] == "waitlisted"]
-    assert [a["position"] for a in waitlist] == list(range(1, 41))  # in order, no gaps, no ties
-    assert len({a["user_id"] for a in listed}) == 50
+        await known_member(events, first, p)
+    for _ in range(3):
+        await race_for_ten_seats([events], nats_server.url, cid, owner, people)
 
 
 async def test_who_may_rsvp(members: httpx.AsyncClient, events: httpx.AsyncClient) -> None:
@@ -243,3 +244,48 @@ async def test_a_demoted_facilitator_can_no_longer_schedule(
         return response.status_code == 403
 
     await eventually(refused, what="the demotion to reach the events service")
+
+
+async def test_more_seats_promote_the_waitlist_in_order(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    owner = new_person("owner")
+    people = [new_person(n) for n in ("ana", "ben", "cai", "dee", "eve")]
+    cid = await community_with(members, owner, people)
+    eid = (await schedule(events, cid, owner, format="hybrid", joining_link="https://meet.example.org/x",
+                          capacity={"in_person": 1, "online": 1}))["id"]  # fmt: skip
+    for p in people:
+        await known_member(events, eid, p)
+    ana, ben, cai, dee, eve = people
+    for person, mode in ((ana, "in_person"), (ben, "in_person"), (cai, "in_person"), (dee, "in_person")):
+        await rsvp(events, eid, person, mode)
+    assert (await rsvp(events, eid, eve, "online")).json()["status"] == "confirmed"
+    # Moving to the other mode is a new place at the end of that waitlist.
+    moved = await rsvp(events, eid, ben, "online")
+    assert moved.status_code == 201 and moved.json() == {"status": "waitlisted", "attendance": "online", "position": 1}
+    assert (await rsvp(events, eid, dee)).json()["position"] == 2  # cai, then dee
+
+    grown = await events.patch(
+        f"/v1/events/{eid}", json={"capacity": {"in_person": 3, "online": 1}}, headers=owner.headers
+    )
+    assert grown.status_code == 200, grown.text
+    assert grown.json()["seats_left"] == {"in_person": 0, "online": 0}
+    assert grown.json()["waitlisted"] == {"in_person": 0, "online": 1}
+    counted, listed = await counted_and_listed(events, eid, owner)
+    assert_counters_match_places(counted, listed)
+    assert [(a["user_id"], a["status"], a["position"]) for a in listed] == [
+        (ana.user_id, "confirmed", None),
+        (cai.user_id, "confirmed", None),
+        (dee.user_id, "confirmed", None),
+        (eve.user_id, "confirmed", None),
+        (ben.user_id, "waitlisted", 1),
+    ]
+    messages = await wait_for_messages(nats_server.url, f"weft.*.*.*.{cid}", at_least=9)
+    tail = [(m.type, m.body["data"].get("rsvp", {}).get("user_id")) for m in messages][-3:]
+    assert tail == [
+        ("org.weft.event.updated.v1", None),
+        ("org.weft.rsvp.promoted.v1", cai.user_id),
+        ("org.weft.rsvp.promoted.v1", dee.user_id),
+    ]

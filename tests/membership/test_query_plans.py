@@ -11,73 +11,18 @@ from __future__ import annotations
 
 import inspect
 import secrets
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
-from pymongo import AsyncMongoClient, monitoring
+from pymongo import AsyncMongoClient
 
+from tests.support.query_plans import Recorder, collection_scans
 from weft_membership.domain.membership import MemberStatus
 from weft_membership.storage import Storage
 from weft_shared.service.clock import now
 
 Doc = dict[str, Any]
-QUERIES = {"find", "aggregate", "count", "distinct", "findAndModify", "update", "delete"}
-# What a command carries for the session or the connection, not for the plan.
-ENVELOPE = {"lsid", "txnNumber", "autocommit", "startTransaction", "readConcern", "writeConcern"}
-
-
-class Recorder(monitoring.CommandListener):
-    def __init__(self) -> None:
-        self.commands: list[Doc] = []
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in QUERIES:
-            self.commands.append(
-                {k: v for k, v in event.command.items() if k not in ENVELOPE and not k.startswith("$")}
-            )
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
-
-
-def explainable(command: Doc) -> list[Doc]:
-    """The queries in one recorded command, in a form to explain. An update or a
-    delete is explained by the find of its filter: the plan that selects what it
-    writes. (SecantusDB 0.7.0b3's explain ignores `updates[].q` and reports a
-    COLLSCAN for any update; mongod plans the filter.)"""
-    name = next(iter(command))
-    statements = {"update": "updates", "delete": "deletes"}.get(name)
-    if statements is None:
-        return [command]
-    return [{"find": command[name], "filter": s["q"]} for s in command[statements]]
-
-
-def winning_plans(explained: Any) -> Iterator[Doc]:
-    """Every `winningPlan` in an explain answer (an aggregate nests one per cursor stage)."""
-    if isinstance(explained, dict):
-        for key, value in explained.items():
-            if key == "winningPlan" and isinstance(value, dict):
-                yield value
-            else:
-                yield from winning_plans(value)
-    elif isinstance(explained, list):
-        for item in explained:
-            yield from winning_plans(item)
-
-
-def stages(plan: Any) -> Iterator[str]:
-    if isinstance(plan, dict):
-        if isinstance(plan.get("stage"), str):
-            yield plan["stage"]
-        for value in plan.values():
-            yield from stages(value)
-    elif isinstance(plan, list):
-        for item in plan:
-            yield from stages(item)
 
 
 async def seed(db: Any) -> None:
@@ -241,15 +186,9 @@ async def test_every_repository_query_reads_through_an_index(database) -> None: 
             recorder.commands.clear()
             await call()
             assert recorder.commands or name.endswith(".insert"), f"{name} sent no query"
-            for command in [q for c in recorder.commands for q in explainable(c)]:
-                answer = await db.command({"explain": command, "verbosity": "queryPlanner"})
-                plans = list(winning_plans(answer))
-                if not plans:
-                    problems.append(f"{name}: no winning plan in {answer}")
-                for plan in plans:
-                    explained += 1
-                    if "COLLSCAN" in set(stages(plan)):
-                        problems.append(f"{name}: COLLSCAN for {command}: {plan}")
+            read, found = await collection_scans(db, recorder.commands)
+            explained += read
+            problems += [f"{name}: {problem}" for problem in found]
         assert problems == [], "\n".join(problems)
         assert explained >= len(table) - 3  # every query but the three plain inserts
     finally:

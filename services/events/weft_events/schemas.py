@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
 
-from weft_events.domain import Attendance, EventFormat, EventVisibility
+from weft_events.domain.events import AttendanceMode, EventFormat, EventVisibility
 from weft_shared.service.models import Strict
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -86,7 +86,7 @@ class EventUpdate(EventFields):
 
 
 class RsvpBody(Strict):
-    attendance: Attendance
+    attendance: AttendanceMode
 
 
 class SeatsView(BaseModel):
@@ -96,7 +96,7 @@ class SeatsView(BaseModel):
 
 class MyRsvp(BaseModel):
     status: Literal["confirmed", "waitlisted"]
-    attendance: Attendance
+    attendance: AttendanceMode
     position: int | None = None
 
 
@@ -137,13 +137,13 @@ class EventPage(BaseModel):
 
 class RsvpView(BaseModel):
     status: Literal["confirmed", "waitlisted"]
-    attendance: Attendance
+    attendance: AttendanceMode
     position: int | None = None
 
 
 class AttendeeView(BaseModel):
     user_id: str
-    attendance: Attendance
+    attendance: AttendanceMode
     status: Literal["confirmed", "waitlisted"]
     position: int | None = None
     checked_in_at: datetime | None = None
@@ -156,7 +156,7 @@ class AttendeesView(BaseModel):
     attendees: list[AttendeeView] | None = None
 
 
-# -- attendance: check-ins and the caller's CPD record (api_attendance.py) ----------
+# -- check-ins (api/check_ins.py) and the caller's CPD record (api/cpd_record.py) ----
 
 
 class CheckInBody(Strict):
@@ -166,21 +166,23 @@ class CheckInBody(Strict):
 class CheckInView(BaseModel):
     event_id: str
     user_id: str
-    attendance: Attendance
+    attendance: AttendanceMode
     checked_in_at: datetime
     checked_in_by: str
     walk_in: bool  # checked in without having held a confirmed place
     duration_minutes: int
 
 
-class AttendanceRecord(BaseModel):
+class CpdRecordEntry(BaseModel):
+    """One occurrence the person was checked in at: evidence for professional development."""
+
     event_id: str
     series_id: str | None
     title: str
     community_id: str
-    community_name: str | None  # None while the read model does not know the community
+    community_name: str | None  # None while the membership view does not know the community
     format: EventFormat
-    attendance: Attendance
+    attendance: AttendanceMode
     timezone: str
     starts_at: datetime
     ends_at: datetime
@@ -193,6 +195,6 @@ class AttendanceRecord(BaseModel):
     event_status: Literal["scheduled", "cancelled"]
 
 
-class AttendancePage(BaseModel):
-    items: list[AttendanceRecord]
+class CpdRecordPage(BaseModel):
+    items: list[CpdRecordEntry]
     next_cursor: str | None

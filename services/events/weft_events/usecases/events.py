@@ -5,30 +5,32 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from weft_events.domain import (
+from weft_events.domain.events import (
+    CALENDAR_FIELDS,
+    AttendanceMode,
     Doc,
-    EventFormat,
     EventStatus,
-    RecurrenceError,
     can_see,
-    expand_recurrence,
-    next_reminder,
-    reminder_schedule,
+    inconsistency,
+    is_scheduled,
 )
+from weft_events.domain.recurrence import RecurrenceError, expand_recurrence
+from weft_events.domain.reminders import next_reminder, reminder_schedule
+from weft_events.messages import event_snapshot
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
-from weft_events.snapshots import event_snapshot
-from weft_events.usecases.context import Context, event_view
-from weft_events.usecases.rsvps import rebalance
-from weft_shared.auth import Principal
+from weft_events.usecases.access import actor_name, announce, hidden, known_community, managed_event, visible_event
+from weft_events.usecases.context import EventsContext
+from weft_events.usecases.paging import decode_start_cursor, encode_start_cursor
+from weft_events.usecases.places import fill_all_seats
+from weft_events.usecases.views import event_view, event_view_for, event_views_for
 from weft_shared.contracts.events import EventCancelled, EventScheduled, EventUpdated
-from weft_shared.errors import Forbidden, NotFound, Problem
+from weft_shared.errors import Conflict, Forbidden, Problem
+from weft_shared.service.actor import Person, System
 from weft_shared.service.clock import now
-from weft_shared.service.cursors import decode_cursor, encode_cursor
 from weft_shared.service.ids import new_id
-from weft_shared.storage.unit_of_work import Outgoing
+from weft_shared.storage.unit_of_work import Transaction
 
-# Changes a calendar shows: they bump the iCalendar SEQUENCE.
-CALENDAR_FIELDS = {"title", "description", "starts_at", "ends_at", "venue", "timezone", "status", "format"}
+NO_PLACES = {m.value: 0 for m in AttendanceMode}
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -36,21 +38,9 @@ def invalid(field: str, message: str) -> Problem:
 
 
 def check_consistency(event: Doc) -> None:
-    """Cross-field rules, checked on the event as it would be after the change."""
-    if event["ends_at"] <= event["starts_at"]:
-        raise invalid("ends_at", "an event must end after it starts")
-    if event["ends_at"] - event["starts_at"] > timedelta(days=14):
-        raise invalid("ends_at", "an event lasts at most 14 days")
-    fmt = EventFormat(event["format"])
-    if fmt in (EventFormat.ONLINE, EventFormat.HYBRID) and not event.get("joining_link"):
-        raise invalid("joining_link", "an online or hybrid event needs a joining link")
-    if fmt in (EventFormat.IN_PERSON, EventFormat.HYBRID) and not event.get("venue"):
-        raise invalid("venue", "an in-person or hybrid event needs a venue")
-    opens, closes = event.get("registration_opens_at"), event.get("registration_closes_at")
-    if opens and closes and closes <= opens:
-        raise invalid("registration_closes_at", "registration must close after it opens")
-    if closes and closes > event["ends_at"]:
-        raise invalid("registration_closes_at", "registration must close before the event ends")
+    broken = inconsistency(event)
+    if broken is not None:
+        raise invalid(*broken)
 
 
 def fields_of(body: EventFields, *, with_defaults: bool = False) -> Doc:
@@ -71,93 +61,104 @@ def fields_of(body: EventFields, *, with_defaults: bool = False) -> Doc:
     return out
 
 
-async def create_event(ctx: Context, user: Principal, community_id: str, body: EventCreate) -> CreatedEvents:
-    community = await ctx.facts.get_community(community_id)
-    standing = await ctx.facts.standing(user.sub)
-    if community is None or (community.get("visibility") == "hidden" and community_id not in standing.member_of):
-        raise NotFound("no such community")
-    if community_id not in standing.staff_of:
-        raise Forbidden("only the community's owners and facilitators can schedule events")
-    if community.get("archived"):
-        raise Problem("the community is archived", status=409)
-    hosts = list(dict.fromkeys(body.hosts or [user.sub]))
-    not_staff = set(hosts) - await ctx.facts.active_staff(community_id, hosts)
-    if not_staff:
-        raise invalid("hosts", f"hosts must be the community's facilitators or owners: {sorted(not_staff)}")
-    cohosts = list(dict.fromkeys(body.cohost_community_ids))
-    for cohost in cohosts:
-        if cohost == community_id or not await ctx.facts.linked_for_events(community_id, cohost):
-            raise invalid("cohost_community_ids", f"{cohost} is not linked to this community for events")
-    template: Doc = {
-        "community_id": community_id,
-        "cohost_community_ids": cohosts,
-        "description": "",
-        "venue": None,
-        "joining_link": None,
-        "capacity": {"in_person": None, "online": None},
-        "registration_opens_at": None,
-        "registration_closes_at": None,
-        "guest_speakers": [],
-        **fields_of(body, with_defaults=True),
-        "hosts": hosts,
-        "confirmed": {"in_person": 0, "online": 0},
-        "attendees": [],
-        "status": EventStatus.SCHEDULED.value,
-        "sequence": 0,
-        "created_by": user.sub,
-        "created_at": now(),
-        "updated_at": now(),
-    }
-    check_consistency(template)
-    if template["starts_at"] <= now():
-        raise invalid("starts_at", "an event must start in the future")
-    starts = [template["starts_at"]]
-    series_id = None
-    if body.recurrence is not None:
-        try:
-            starts = expand_recurrence(body.recurrence.rrule, template["starts_at"], template["timezone"])
-        except RecurrenceError as exc:
-            raise invalid("recurrence.rrule", str(exc)) from exc
-        series_id = new_id()
-        await ctx.repo.insert_series(
-            {"_id": series_id, "community_id": community_id, "rrule": body.recurrence.rrule,
-             "timezone": template["timezone"], "created_at": now()}
-        )  # fmt: skip
-    duration = template["ends_at"] - template["starts_at"]
-    docs = []
-    for index, start in enumerate(starts):
-        shift = start - template["starts_at"]
-        occurrence = {
-            **template,
-            "_id": new_id(),
-            "series_id": series_id,
-            "occurrence_index": index,
-            "starts_at": start,
-            "ends_at": start + duration,
-            "registration_opens_at": _shifted(template["registration_opens_at"], shift),
-            "registration_closes_at": _shifted(template["registration_closes_at"], shift),
-        }
-        occurrence["reminders"] = reminder_schedule(start, ctx.settings.reminder_offsets_minutes, now())
-        occurrence["next_reminder_at"] = next_reminder(occurrence["reminders"])
-        message = ctx.message(EventScheduled(event=event_snapshot(occurrence), scheduled_by=user.sub), occurrence)
-        docs.append((occurrence, [message]))
-    written = await ctx.repo.insert_occurrences(docs)
-    first = event_view(written[0], standing)
-    return CreatedEvents(**first.model_dump(), occurrence_ids=[d["_id"] for d in written])
-
-
 def _shifted(moment: datetime | None, shift: timedelta) -> datetime | None:
     return moment + shift if moment is not None else None
 
 
-async def get_event(ctx: Context, user: Principal, event_id: str) -> EventView:
-    event, standing = await ctx.visible_event(event_id, user.sub)
-    return event_view(event, standing)
+async def schedule_event(ctx: EventsContext, person: Person, community_id: str, body: EventCreate) -> CreatedEvents:
+    """One occurrence, or with `recurrence` a series of them (owners and facilitators)."""
+
+    async def work(tx: Transaction) -> CreatedEvents:
+        community, standing = await known_community(ctx, person, community_id)
+        if community_id not in standing.staff_of:
+            raise Forbidden("only the community's owners and facilitators can schedule events")
+        if community.get("archived"):
+            raise Conflict("the community is archived")
+        hosts = list(dict.fromkeys(body.hosts or [person.id]))
+        not_staff = set(hosts) - await ctx.storage.membership.active_staff(community_id, hosts)
+        if not_staff:
+            raise invalid("hosts", f"hosts must be the community's facilitators or owners: {sorted(not_staff)}")
+        cohosts = list(dict.fromkeys(body.cohost_community_ids))
+        for cohost in cohosts:
+            if cohost == community_id or not await ctx.storage.membership.linked_for_events(community_id, cohost):
+                raise invalid("cohost_community_ids", f"{cohost} is not linked to this community for events")
+        moment = now()
+        template: Doc = {
+            "community_id": community_id,
+            "cohost_community_ids": cohosts,
+            "audience": [community_id, *cohosts],
+            "description": "",
+            "venue": None,
+            "joining_link": None,
+            "capacity": {"in_person": None, "online": None},
+            "registration_opens_at": None,
+            "registration_closes_at": None,
+            "guest_speakers": [],
+            **fields_of(body, with_defaults=True),
+            "hosts": hosts,
+            "confirmed": dict(NO_PLACES),
+            "waitlisted": dict(NO_PLACES),
+            "checked_in": 0,
+            "rsvp_seq": 0,
+            "status": EventStatus.SCHEDULED.value,
+            "sequence": 0,
+            "created_by": person.id,
+            "created_at": moment,
+            "updated_at": moment,
+        }
+        check_consistency(template)
+        if template["starts_at"] <= moment:
+            raise invalid("starts_at", "an event must start in the future")
+        starts = [template["starts_at"]]
+        series_id = None
+        if body.recurrence is not None:
+            try:
+                starts = expand_recurrence(body.recurrence.rrule, template["starts_at"], template["timezone"])
+            except RecurrenceError as exc:
+                raise invalid("recurrence.rrule", str(exc)) from exc
+            series_id = new_id()
+            await ctx.storage.series.insert(
+                {"_id": series_id, "community_id": community_id, "rrule": body.recurrence.rrule,
+                 "timezone": template["timezone"], "created_at": moment}
+            )  # fmt: skip
+        duration = template["ends_at"] - template["starts_at"]
+        occurrences = []
+        for index, start in enumerate(starts):
+            shift = start - template["starts_at"]
+            reminders = reminder_schedule(start, ctx.settings.reminder_offsets_minutes, moment)
+            occurrences.append(
+                {
+                    **template,
+                    "_id": new_id(),
+                    "series_id": series_id,
+                    "occurrence_index": index,
+                    "starts_at": start,
+                    "ends_at": start + duration,
+                    "registration_opens_at": _shifted(template["registration_opens_at"], shift),
+                    "registration_closes_at": _shifted(template["registration_closes_at"], shift),
+                    "reminders": reminders,
+                    "next_reminder_at": next_reminder(reminders),
+                }
+            )
+        # Archiving cancels the community's events: make a concurrent archive and this conflict.
+        await ctx.storage.membership.hold_community(community_id)
+        await ctx.storage.events.insert_many(occurrences)
+        for occurrence in occurrences:
+            announce(tx, occurrence, EventScheduled(event=event_snapshot(occurrence), scheduled_by=person.id))
+        first = event_view(occurrences[0], standing, None)
+        return CreatedEvents(**first.model_dump(), occurrence_ids=[o["_id"] for o in occurrences])
+
+    return await ctx.uow.run(work)
+
+
+async def get_event(ctx: EventsContext, person: Person, event_id: str) -> EventView:
+    event, standing = await visible_event(ctx, person, event_id)
+    return await event_view_for(ctx, event, standing)
 
 
 async def list_community_events(
-    ctx: Context,
-    user: Principal,
+    ctx: EventsContext,
+    person: Person,
     community_id: str,
     *,
     start: datetime | None,
@@ -165,124 +166,131 @@ async def list_community_events(
     cursor: str | None,
     limit: int,
 ) -> EventPage:
-    standing = await ctx.facts.standing(user.sub)
-    community = await ctx.facts.get_community(community_id)
-    hidden = community is None or community.get("visibility") == "hidden"
-    if community is None or (hidden and community_id not in standing.member_of):
-        raise NotFound("no such community")
-    key = decode_cursor(cursor, {"starts_at": str, "id": str})
-    after = None
-    if key is not None:
-        try:
-            after = (datetime.fromisoformat(key["starts_at"]), key["id"])
-        except ValueError as exc:
-            raise Problem(
-                "cursor is malformed", status=400, errors=[{"field": "cursor", "message": "malformed"}]
-            ) from exc
-    items: list[EventView] = []
-    # Keyset pages over the community's events, dropping those the caller may not see.
+    """Keyset pages over the community's events (upcoming by default), dropping those
+    the caller may not see."""
+    community, standing = await known_community(ctx, person, community_id)
+    community_hidden = hidden(community)
+    after = decode_start_cursor(cursor)
+    visible: list[Doc] = []
     while True:
-        batch = await ctx.repo.community_page(community_id, start=start or now(), end=end, after=after, limit=limit + 1)
+        batch = await ctx.storage.events.community_page(
+            community_id, start=start or now(), end=end, after=after, limit=limit + 1
+        )
         page, more = batch[:limit], len(batch) > limit
         for event in page:
-            if can_see(event, standing, community_hidden=hidden) and len(items) < limit:
-                items.append(event_view(event, standing))
+            if len(visible) < limit and can_see(event, standing, community_hidden=community_hidden):
+                visible.append(event)
             after = (event["starts_at"], event["_id"])
-        if len(items) >= limit or not more:
+        if len(visible) >= limit or not more:
             break
-    next_cursor = encode_cursor({"starts_at": after[0].isoformat(), "id": after[1]}) if more and after else None
-    return EventPage(items=items, next_cursor=next_cursor)
+    next_cursor = encode_start_cursor(*after) if more and after else None
+    return EventPage(items=await event_views_for(ctx, visible, standing), next_cursor=next_cursor)
 
 
-async def update_event(ctx: Context, user: Principal, event_id: str, body: EventUpdate, *, series: bool) -> EventView:
-    event, standing = await ctx.managed_event(event_id, user.sub)
+async def update_event(
+    ctx: EventsContext, person: Person, event_id: str, body: EventUpdate, *, series: bool
+) -> EventView:
+    """Change one occurrence, or it and the later ones of its series, in one transaction."""
     changes = fields_of(body)
-    if "hosts" in changes:
-        hosts = list(dict.fromkeys(changes["hosts"]))
-        not_staff = set(hosts) - await ctx.facts.active_staff(event["community_id"], hosts)
-        if not hosts or not_staff:
-            raise invalid("hosts", "hosts must be the community's facilitators or owners")
-        changes["hosts"] = hosts
-    targets = [event]
-    if series and event.get("series_id"):
-        targets = await ctx.repo.series_from(event["series_id"], event["starts_at"])
-    shift = changes["starts_at"] - event["starts_at"] if "starts_at" in changes else timedelta(0)
-    duration = (changes.get("ends_at") or event["ends_at"]) - (changes.get("starts_at") or event["starts_at"])
-    updated = event
-    for target in targets:
-        written = await _update_one(ctx, user, target["_id"], changes, shift, duration)
-        if target["_id"] == event_id:
-            updated = written
-    return event_view(updated, standing)
+
+    async def work(tx: Transaction) -> EventView:
+        event, standing = await managed_event(ctx, person, event_id)
+        wanted = dict(changes)
+        if "hosts" in wanted:
+            hosts = list(dict.fromkeys(wanted["hosts"]))
+            not_staff = set(hosts) - await ctx.storage.membership.active_staff(event["community_id"], hosts)
+            if not hosts or not_staff:
+                raise invalid("hosts", "hosts must be the community's facilitators or owners")
+            wanted["hosts"] = hosts
+        targets = [event]
+        if series and event.get("series_id"):
+            targets = await ctx.storage.events.series_from(event["series_id"], event["starts_at"])
+        shift = wanted["starts_at"] - event["starts_at"] if "starts_at" in wanted else timedelta(0)
+        duration = (wanted.get("ends_at") or event["ends_at"]) - (wanted.get("starts_at") or event["starts_at"])
+        updated = event
+        for target in targets:
+            written = await _change_occurrence(ctx, tx, person, target, wanted, shift, duration)
+            if target["_id"] == event_id:
+                updated = written
+        return await event_view_for(ctx, updated, standing)
+
+    return await ctx.uow.run(work)
 
 
-async def _update_one(
-    ctx: Context, user: Principal, event_id: str, changes: Doc, shift: timedelta, duration: timedelta
+async def _change_occurrence(
+    ctx: EventsContext,
+    tx: Transaction,
+    person: Person,
+    current: Doc,
+    changes: Doc,
+    shift: timedelta,
+    duration: timedelta,
 ) -> Doc:
-    async def plan(current: Doc) -> tuple[Doc, list[Outgoing]] | None:
-        if current["status"] != EventStatus.SCHEDULED.value:
-            raise Problem("a cancelled event cannot be changed", status=409)
-        new = {**current, **changes}
-        # Times move by the same shift for every occurrence of a series; the
-        # registration window moves with them.
-        if "starts_at" in changes or "ends_at" in changes:
-            new["starts_at"] = current["starts_at"] + shift
-            new["ends_at"] = new["starts_at"] + duration
-        check_consistency(new)
-        changed = sorted(k for k in set(changes) | {"starts_at", "ends_at"} if new.get(k) != current.get(k))
-        if not changed:
-            return None
-        sets = {k: new[k] for k in changed}
-        if "starts_at" in changed:
-            if new["starts_at"] <= now():
-                raise invalid("starts_at", "an event must start in the future")
-            reminders = reminder_schedule(new["starts_at"], ctx.settings.reminder_offsets_minutes, now())
-            sets.update(reminders=reminders, next_reminder_at=next_reminder(reminders))
-        sets["updated_at"] = now()
-        update: Doc = {"$set": sets}
-        if set(changed) & CALENDAR_FIELDS:
-            update["$inc"] = {"sequence": 1}
-        entry = ctx.message(EventUpdated(event=event_snapshot(new), changed=changed, updated_by=user.sub), new)
-        return update, [entry]
-
-    written = await ctx.mutate(event_id, plan)
-    if "capacity" in changes:
-        written = await rebalance(ctx, written)  # more seats: the waitlist moves up
+    if not is_scheduled(current):
+        raise Conflict("a cancelled event cannot be changed")
+    new = {**current, **changes}
+    # Times move by the same shift for every occurrence of a series; the
+    # registration window moves with them.
+    if "starts_at" in changes or "ends_at" in changes:
+        new["starts_at"] = current["starts_at"] + shift
+        new["ends_at"] = new["starts_at"] + duration
+    check_consistency(new)
+    changed = sorted(k for k in set(changes) | {"starts_at", "ends_at"} if new.get(k) != current.get(k))
+    if not changed:
+        return current
+    moment = now()
+    fields = {k: new[k] for k in changed}
+    if "starts_at" in changed:
+        if new["starts_at"] <= moment:
+            raise invalid("starts_at", "an event must start in the future")
+        reminders = reminder_schedule(new["starts_at"], ctx.settings.reminder_offsets_minutes, moment)
+        fields.update(reminders=reminders, next_reminder_at=next_reminder(reminders))
+    fields["updated_at"] = moment
+    bump = {"sequence": 1} if set(changed) & CALENDAR_FIELDS else None
+    written = await ctx.storage.events.update(current["_id"], fields=fields, inc=bump)
+    if "starts_at" in changed:
+        await ctx.storage.rsvps.move_start(current["_id"], written["starts_at"])
+        await ctx.storage.check_ins.move_start(current["_id"], written["starts_at"])
+    announce(tx, written, EventUpdated(event=event_snapshot(written), changed=changed, updated_by=person.id))
+    if "capacity" in changed:
+        written = await fill_all_seats(ctx, tx, written)  # more seats: the waitlist moves up
     return written
 
 
-async def cancel_event(
-    ctx: Context, user: Principal | None, event_id: str, *, series: bool, reason: str | None = None, actor: str = ""
-) -> EventView | None:
-    """Cancel one occurrence, or it and the later ones of its series. `user` None:
-    a system cancellation (the community was archived)."""
-    standing = None
-    if user is not None:
-        event, standing = await ctx.managed_event(event_id, user.sub)
-        actor = user.sub
-    else:
-        found = await ctx.repo.get(event_id)
-        if found is None:
-            return None
-        event = found
-    targets = [event]
-    if series and event.get("series_id"):
-        targets = await ctx.repo.series_from(event["series_id"], event["starts_at"])
-    result = event
-    for target in targets:
+async def cancel_event(ctx: EventsContext, person: Person, event_id: str, *, series: bool) -> EventView:
+    """Cancel one occurrence, or it and the later ones of its series, in one transaction."""
 
-        async def plan(current: Doc) -> tuple[Doc, list[Outgoing]] | None:
-            if current["status"] == EventStatus.CANCELLED.value:
-                return None  # cancelling twice is a no-op
-            new = {**current, "status": EventStatus.CANCELLED.value}
-            entry = ctx.message(EventCancelled(event=event_snapshot(new), cancelled_by=actor, reason=reason), new)
-            update = {
-                "$set": {"status": EventStatus.CANCELLED.value, "next_reminder_at": None, "updated_at": now()},
-                "$inc": {"sequence": 1},
-            }
-            return update, [entry]
+    async def work(tx: Transaction) -> EventView:
+        event, standing = await managed_event(ctx, person, event_id)
+        targets = [event]
+        if series and event.get("series_id"):
+            targets = await ctx.storage.events.series_from(event["series_id"], event["starts_at"])
+        result = event
+        for target in targets:
+            written = await _cancel_occurrence(ctx, tx, target, cancelled_by=person.id, reason=None)
+            if target["_id"] == event_id:
+                result = written
+        return await event_view_for(ctx, result, standing)
 
-        written = await ctx.mutate(target["_id"], plan)
-        if target["_id"] == event_id:
-            result = written
-    return event_view(result, standing) if user is not None else None
+    return await ctx.uow.run(work)
+
+
+async def cancel_community_events(ctx: EventsContext, actor: System, community_id: str) -> None:
+    """The community's upcoming events are cancelled (it was archived)."""
+
+    async def work(tx: Transaction) -> None:
+        for event in await ctx.storage.events.upcoming_of_community(community_id, after=now()):
+            await _cancel_occurrence(ctx, tx, event, cancelled_by=actor_name(actor), reason=actor.reason)
+
+    await ctx.uow.run(work)
+
+
+async def _cancel_occurrence(
+    ctx: EventsContext, tx: Transaction, current: Doc, *, cancelled_by: str, reason: str | None
+) -> Doc:
+    if not is_scheduled(current):
+        return current  # cancelling twice is a no-op
+    fields = {"status": EventStatus.CANCELLED.value, "next_reminder_at": None, "updated_at": now()}
+    written = await ctx.storage.events.update(current["_id"], fields=fields, inc={"sequence": 1})
+    announce(tx, written, EventCancelled(event=event_snapshot(written), cancelled_by=cancelled_by, reason=reason))
+    return written

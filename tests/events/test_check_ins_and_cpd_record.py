@@ -1,4 +1,4 @@
-"""Check-ins and the attendance record (CPD evidence), on the real servers."""
+"""Check-ins and the CPD record (`/me/attendance`), on the real servers."""
 
 from __future__ import annotations
 
@@ -11,11 +11,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.events.conftest import community_with, event_body, eventually, known_member, schedule
+from tests.events.conftest import (
+    assert_counters_match_places,
+    community_with,
+    counted_and_listed,
+    event_body,
+    eventually,
+    known_member,
+    schedule,
+)
 from tests.support.api import Person, create_community, new_person, problem, problem_fields
 from tests.support.bus import stream_messages, wait_for_messages
-from weft_events.attendance import CHECK_IN_CLOSES_AFTER, check_in_refusal
-from weft_events.attendance_csv import HEADER, neutralise
+from weft_events.domain.check_ins import CHECK_IN_CLOSES_AFTER, check_in_refusal
+from weft_events.formats.cpd_record_csv import HEADER, neutralise
 
 LEAD = timedelta(seconds=3)  # events must start in the future when scheduled: "started" ones start this soon
 
@@ -72,8 +80,9 @@ async def test_hosts_check_in_once_and_the_person_gets_a_record(
     assert walk_in.status_code == 201 and walk_in.json()["walk_in"] is True, walk_in.text
     seats = (await events.get(f"/v1/events/{eid}", headers=owner.headers)).json()["seats_left"]
     assert seats["in_person"] == 0
-    listed = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()["attendees"]
+    counted, listed = await counted_and_listed(events, eid, owner)
     assert all(a["checked_in_at"] and a["status"] == "confirmed" for a in listed) and len(listed) == 2
+    assert_counters_match_places(counted, listed)  # the walk-in counts in the head count
 
     problem(await check_in(events, eid, ana, ben.user_id), 403)  # not a host
     assert problem_fields(await check_in(events, eid, owner, "nobody-at-all"), 404) == {"user_id"}

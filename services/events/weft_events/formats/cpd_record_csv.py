@@ -1,4 +1,4 @@
-"""The attendance record as CSV (RFC 4180), safe to open in a spreadsheet."""
+"""The CPD record as CSV (RFC 4180), safe to open in a spreadsheet."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import io
 from collections.abc import Iterable
 from datetime import UTC
 
-from weft_events.schemas import AttendanceRecord
+from weft_events.schemas import CpdRecordEntry
 
 HEADER = (
     "event_title",
@@ -31,7 +31,7 @@ def neutralise(cell: str) -> str:
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 
-def row_of(record: AttendanceRecord) -> list[str]:
+def row_of(record: CpdRecordEntry) -> list[str]:
     return [
         record.title,
         record.community_id,
@@ -47,7 +47,7 @@ def row_of(record: AttendanceRecord) -> list[str]:
     ]
 
 
-def render_csv(records: Iterable[AttendanceRecord]) -> str:
+def render_csv(records: Iterable[CpdRecordEntry]) -> str:
     out = io.StringIO()
     # Every cell quoted, as OWASP also advises; CRLF line ends as RFC 4180 says.
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

@@ -1,0 +1,1 @@
+"""Consumers of other services' messages: one top-level function per message type."""

@@ -1,0 +1,27 @@
+"""Keyset cursors over occurrences' start times: (starts_at, event id), opaque to clients."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from weft_shared.errors import BadRequest
+from weft_shared.service.cursors import decode_cursor, encode_cursor
+
+
+def encode_start_cursor(starts_at: datetime, event_id: str) -> str:
+    return encode_cursor({"starts_at": starts_at.isoformat(), "id": event_id})
+
+
+def decode_start_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    key = decode_cursor(cursor, {"starts_at": str, "id": str})
+    if key is None:
+        return None
+    try:
+        return datetime.fromisoformat(key["starts_at"]), key["id"]
+    except ValueError as exc:
+        raise BadRequest("cursor is malformed", field="cursor") from exc
+
+
+def check_window(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end <= start:
+        raise BadRequest("'to' must be after 'from'", field="to")
