@@ -81,8 +81,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--seed-budget",
         type=float,
-        default=180.0,
-        help="rsvp_scale: seconds at most for putting the existing RSVPs in place (default 180; untimed)",
+        default=240.0,
+        help="rsvp_scale: seconds at most for putting the existing RSVPs in place (default 240; untimed)",
     )
     parser.add_argument(
         "--members-large",
