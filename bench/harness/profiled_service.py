@@ -1,6 +1,6 @@
-"""`weft <service>` with cProfile switched on and off by signals, for `bench/run.py --profile`.
+"""`weft <service>` with cProfile switched on and off by signals, for `bench/run.py --profile` (bench/profile_pass.py).
 
-    python bench/profiled_service.py gateway /tmp/gateway.prof
+    python bench/harness/profiled_service.py gateway /tmp/gateway.prof
 
 Serves the service exactly as `weft <service>` does (weft_cli.serve). SIGUSR1 starts a
 fresh profile; SIGUSR2 stops it and writes it to `<out>.<n>` (pstats format, n = 1, 2, ...),

@@ -1,9 +1,9 @@
 """The baseline: a bare FastAPI JSON endpoint, served as the Weft services are served.
 
 Same uvicorn settings as `weft <service>` (tools/weft_cli/serve.py): uvloop, httptools,
-access log off, one worker, no server header. Run as its own process by bench/run.py:
+access log off, one worker, no server header. Run as its own process by harness/stack.py:
 
-    python bench/ping_server.py --port 8765
+    python bench/harness/ping_server.py --port 8765
 """
 
 from __future__ import annotations

@@ -26,10 +26,14 @@ from typing import Literal, Protocol
 
 import aiohttp
 
+from harness import stats
+
 HOST = "127.0.0.1"
 ClientKind = Literal["raw", "aiohttp"]
 # One request or no more (the pool of one-shot requests, e.g. fresh users, is used up).
 NextRequest = Callable[[int], "HttpRequest | None"]
+# Told about every answer (request, HTTP status), e.g. to learn which fresh users joined.
+OnAnswer = Callable[["HttpRequest", int], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +45,24 @@ class HttpRequest:
     headers: tuple[tuple[str, str], ...]
     body: bytes | None
     wire: bytes  # what the raw client writes
+    tag: str = ""  # the caller's own label, e.g. the user a request acts as
 
 
 def http_request(
-    port: int, method: str, path: str, headers: Sequence[tuple[str, str]] = (), body: bytes | None = None
+    port: int,
+    method: str,
+    path: str,
+    headers: Sequence[tuple[str, str]] = (),
+    body: bytes | None = None,
+    *,
+    tag: str = "",
 ) -> HttpRequest:
     lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{port}"]
     lines.extend(f"{name}: {value}" for name, value in headers)
     if body is not None:
         lines.append(f"Content-Length: {len(body)}")
     wire = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
-    return HttpRequest(method, path, tuple(headers), body, wire)
+    return HttpRequest(method, path, tuple(headers), body, wire, tag)
 
 
 @dataclass
@@ -64,9 +75,8 @@ class Result:
     errors: Counter[str] = field(default_factory=Counter)  # "status 500", "ReadError", ...
     exhausted: bool = False  # stopped early: the pool of one-shot requests ran out
     client: str = ""
-    # wrk reports percentiles itself; they are kept here as there is no latency list then.
-    wrk_p50_ms: float | None = None
-    wrk_p99_ms: float | None = None
+    # wrk reports percentiles itself (50, 75, 90, 99); they are kept here as there is no latency list then.
+    wrk_ms: dict[int, float] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -76,20 +86,23 @@ class Result:
     def rps(self) -> float:
         return self.requests / self.elapsed if self.elapsed > 0 else 0.0
 
-    def percentile_ms(self, pct: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        index = min(len(ordered) - 1, max(0, round(pct / 100.0 * len(ordered)) - 1))
-        return ordered[index] * 1000.0
+    def percentile_ms(self, pct: int) -> float:
+        """Latency at `pct` in ms (harness.stats.percentile); from wrk's own figures for a wrk run."""
+        if self.client == "wrk":
+            return self.wrk_ms.get(pct, float("nan"))
+        return stats.percentile_ms(self.latencies, pct)
 
     @property
     def p50_ms(self) -> float:
-        return self.wrk_p50_ms if self.wrk_p50_ms is not None else self.percentile_ms(50)
+        return self.percentile_ms(50)
+
+    @property
+    def p95_ms(self) -> float:
+        return self.percentile_ms(95)
 
     @property
     def p99_ms(self) -> float:
-        return self.wrk_p99_ms if self.wrk_p99_ms is not None else self.percentile_ms(99)
+        return self.percentile_ms(99)
 
 
 class Window(Protocol):
@@ -187,12 +200,14 @@ async def run_closed_loop(
     client: ClientKind = "raw",
     request_timeout: float = 10.0,
     window: Window | None = None,
+    on_answer: OnAnswer | None = None,
 ) -> Result:
     """Warm up for `warmup` seconds, then measure for `duration` seconds (or `max_requests`).
 
     `next_request(worker_index)` gives each request (None: stop this worker). Every request is
     bounded by `request_timeout`, so the whole run ends by itself after about
-    warmup + duration + request_timeout seconds at worst.
+    warmup + duration + request_timeout seconds at worst. `on_answer` hears of every answer,
+    warm-up included.
     """
     session: aiohttp.ClientSession | None = None
     connections: list[_Connection]
@@ -207,10 +222,10 @@ async def run_closed_loop(
         connections = [_AiohttpConnection(session, port) for _ in range(concurrency)]
     try:
         if warmup > 0:
-            await _phase(connections, next_request, expected, warmup, max_requests, request_timeout)
+            await _phase(connections, next_request, expected, warmup, max_requests, request_timeout, on_answer)
         if window is not None:
             window.started()
-        result = await _phase(connections, next_request, expected, duration, max_requests, request_timeout)
+        result = await _phase(connections, next_request, expected, duration, max_requests, request_timeout, on_answer)
         if window is not None:
             window.ended()
         result.client = client
@@ -229,6 +244,7 @@ async def _phase(
     duration: float,
     max_requests: int,
     request_timeout: float,
+    on_answer: OnAnswer | None,
 ) -> Result:
     result = Result()
     started = time.perf_counter()
@@ -261,6 +277,8 @@ async def _phase(
                 continue
             answered = perf()
             last_answer = max(last_answer, answered)
+            if on_answer is not None:
+                on_answer(request, status)
             if status in expected:
                 result.requests += 1
                 latencies.append(answered - sent)
@@ -332,10 +350,8 @@ def parse_wrk(out: str) -> Result:
     result.elapsed = _ms(done.group(2) + done.group(3)) / 1000.0
     for line in out.splitlines():
         parts = line.split()
-        if len(parts) == 2 and parts[0] == "50%":
-            result.wrk_p50_ms = _ms(parts[1])
-        elif len(parts) == 2 and parts[0] == "99%":
-            result.wrk_p99_ms = _ms(parts[1])
+        if len(parts) == 2 and parts[0] in ("50%", "75%", "90%", "99%"):
+            result.wrk_ms[int(parts[0][:-1])] = _ms(parts[1])
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if non2xx:
         result.errors["non-2xx/3xx"] = int(non2xx.group(1))

@@ -1,0 +1,14 @@
+"""One module per scenario, in the order `make bench` runs them.
+
+Each has NAME (for `--only`), TITLE, BASELINE (True if its rows are judged as a share of the
+baseline's rate, which then runs too) and `async def run(h: Harness) -> Outcome`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from scenarios import baseline, join, leave, members_scale, read, rsvp, rsvp_scale
+
+ALL: tuple[ModuleType, ...] = (baseline, read, join, rsvp, leave, rsvp_scale, members_scale)
+BY_NAME = {module.NAME: module for module in ALL}
