@@ -15,7 +15,9 @@ announcements commit together.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -69,6 +71,27 @@ class Transaction:
 _current: ContextVar[Transaction | None] = ContextVar("weft_transaction", default=None)
 
 
+class KeyedQueue:
+    """One asyncio lock per key while anyone holds or waits for it (none kept after)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._users: dict[str, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:
+                del self._users[key]
+                del self._locks[key]
+
+
 class UnitOfWork:
     def __init__(
         self,
@@ -81,11 +104,26 @@ class UnitOfWork:
         self._outbox = outbox
         self._messages = messages
         self.relay = relay
+        self._queue = KeyedQueue()
 
-    async def run(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
+    async def run(self, work: Callable[[Transaction], Awaitable[T]], *, one_at_a_time: str | None = None) -> T:
+        """Run `work` in a transaction (or in the caller's, when nested).
+
+        `one_at_a_time` names a hot aggregate (e.g. `events/<id>`) whose writers this
+        process should queue for instead of running side by side: concurrent
+        transactions writing one document conflict and retry with back-off, which
+        collapses throughput on a busy occurrence. Correctness never depends on it
+        (other replicas still conflict and retry); it only avoids needless conflicts.
+        """
         active = _current.get()
         if active is not None:
             return await work(active)
+        if one_at_a_time is None:
+            return await self._run_new(work)
+        async with self._queue.hold(one_at_a_time):
+            return await self._run_new(work)
+
+    async def _run_new(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         committed: list[OutboxRecord] = []
 
         async def attempt(session: AsyncClientSession) -> T:

@@ -61,7 +61,8 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
         announce(tx, event, RsvpWaitlisted(rsvp=facts, position=position))
         return RsvpView(status=status.value, attendance=mode, position=position), True
 
-    return await ctx.uow.run(work)
+    # Every RSVP writes the occurrence's counters: queue this process's writers of one occurrence.
+    return await ctx.uow.run(work, one_at_a_time=f"events/{event_id}")
 
 
 async def withdraw(ctx: EventsContext, person: Person, event_id: str) -> None:
@@ -78,7 +79,7 @@ async def withdraw(ctx: EventsContext, person: Person, event_id: str) -> None:
             raise Conflict("this event has already started")
         await drop_place(ctx, tx, event, place, reason="cancelled")
 
-    await ctx.uow.run(work)
+    await ctx.uow.run(work, one_at_a_time=f"events/{event_id}")
 
 
 async def attendees(ctx: EventsContext, person: Person, event_id: str) -> AttendeesView:
