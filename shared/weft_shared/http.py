@@ -15,7 +15,7 @@ from weft_shared.auth.tokens import TokenVerifier
 from weft_shared.errors import install_problem_handlers, problem_response
 from weft_shared.observability import RequestIdMiddleware
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage import MongoLifecycle
+from weft_shared.storage.client import MongoLifecycle
 
 ReadinessCheck = Callable[[FastAPI], Awaitable[None]]
 

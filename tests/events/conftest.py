@@ -24,7 +24,7 @@ from weft_events.usecases.context import EventsContext
 from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage import UnitOfWork
+from weft_shared.storage.unit_of_work import UnitOfWork
 
 
 @pytest.fixture(scope="session")

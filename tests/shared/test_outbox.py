@@ -25,7 +25,8 @@ from weft_shared.contracts.membership import MemberJoined
 from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage import MongoLifecycle, Transaction, TransactionsUnavailable, UnitOfWork
+from weft_shared.storage.client import MongoLifecycle, TransactionsUnavailable
+from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 
 @dataclass
@@ -164,3 +165,25 @@ async def test_a_standalone_server_is_refused_with_advice(tmp_path: Path) -> Non
             await mongo.close()
     finally:
         standalone.stop()
+
+
+async def test_writers_of_one_hot_aggregate_queue_in_this_process_and_all_commit(rig: Rig) -> None:
+    uow = rig.uow(rig.relay())
+    inside, most = 0, 0
+
+    async def bump(tx: Transaction) -> None:
+        nonlocal inside, most
+        inside += 1
+        most = max(most, inside)
+        try:
+            await rig.db.counters.update_one({"_id": "hot"}, {"$inc": {"n": 1}}, upsert=True, session=tx.session)
+            await asyncio.sleep(0.01)  # a transaction that takes a moment: others would overlap it
+            tx.announce(joined("queued"), aggregate="counters/hot", community_id="c1")
+        finally:
+            inside -= 1
+
+    await asyncio.gather(*(uow.run(bump, one_at_a_time="counters/hot") for _ in range(20)))
+
+    assert most == 1  # one at a time, so none of them conflicted and retried
+    assert (await rig.db.counters.find_one({"_id": "hot"}) or {})["n"] == 20
+    assert [m.body["aggregateversion"] for m in await rig.on_bus()] == list(range(1, 21))

@@ -23,7 +23,8 @@ from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.messaging.subscription import PullConsumer
 from weft_shared.observability import configure_logging
 from weft_shared.settings import DataServiceSettings
-from weft_shared.storage import MongoLifecycle, UnitOfWork
+from weft_shared.storage.client import MongoLifecycle
+from weft_shared.storage.unit_of_work import UnitOfWork
 
 Database = AsyncDatabase[dict[str, Any]]
 StorageSetup = Callable[[Database], Awaitable[None]]

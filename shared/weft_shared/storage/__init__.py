@@ -1,6 +1,5 @@
-"""Storage plumbing: the client lifecycle and the unit of work."""
+"""Storage plumbing: the client lifecycle (`client`) and the unit of work (`unit_of_work`).
 
-from weft_shared.storage.client import DURABLE, MongoLifecycle, TransactionsUnavailable
-from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
-
-__all__ = ["DURABLE", "MongoLifecycle", "Transaction", "TransactionsUnavailable", "UnitOfWork"]
+Import from the modules themselves: the unit of work builds on the outbox, which
+builds on the client, so this package re-exports nothing that would tie them in a loop.
+"""
