@@ -231,10 +231,14 @@ class OutboxRelay:
     async def sweep(self) -> int:
         """Publish records the fast path did not (a crash, NATS away), oldest aggregate first."""
         stale = await self._outbox.stale(datetime.now(UTC) - self._grace)
+        lowest: dict[str, OutboxRecord] = {}
+        for record in stale:  # oldest first; keep each aggregate's lowest version
+            held = lowest.setdefault(record.aggregate, record)
+            if record.version < held.version:
+                lowest[record.aggregate] = record
         published = 0
-        for aggregate in dict.fromkeys(r.aggregate for r in stale):
-            lowest = min((r for r in stale if r.aggregate == aggregate), key=lambda r: r.version)
-            published += await self._publish_in_order(aggregate, [lowest])
+        for aggregate, record in lowest.items():
+            published += await self._publish_in_order(aggregate, [record])
         return published
 
     def start(self) -> None:

@@ -16,10 +16,9 @@ announcements commit together.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from pymongo import AsyncMongoClient
@@ -37,16 +36,6 @@ class CommittedRecords(Protocol):
     async def publish_committed(self, records: Sequence[OutboxRecord]) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """A message a use case plans to send if its write happens."""
-
-    payload: MessagePayload
-    community_id: str | None
-    # Set when the id must be the same however often the message is built (reminders).
-    message_id: str | None = None
-
-
 class Transaction:
     """One attempt of a unit of work: its session and what it announces."""
 
@@ -62,10 +51,6 @@ class Transaction:
         about (`collection/id`); messages about one aggregate go out in commit order."""
         announcement = self._messages.announcement(payload, community_id=community_id, message_id=message_id)
         self.announced.append((aggregate, announcement))
-
-    def announce_all(self, messages: Iterable[Outgoing], *, aggregate: str) -> None:
-        for m in messages:
-            self.announce(m.payload, aggregate=aggregate, community_id=m.community_id, message_id=m.message_id)
 
 
 _current: ContextVar[Transaction | None] = ContextVar("weft_transaction", default=None)
@@ -145,20 +130,6 @@ class UnitOfWork:
         if committed and self.relay is not None:
             await self.relay.publish_committed(committed)
         return result
-
-    async def write_announcing(
-        self, aggregate: str, write: Callable[[Transaction], Awaitable[T | None]], messages: Iterable[Outgoing]
-    ) -> T | None:
-        """Run `write` in one transaction with `messages`, which are sent only if it
-        wrote something (returned a value other than None)."""
-
-        async def work(tx: Transaction) -> T | None:
-            written = await write(tx)
-            if written is not None:
-                tx.announce_all(messages, aggregate=aggregate)
-            return written
-
-        return await self.run(work)
 
 
 def current_session() -> AsyncClientSession | None:
