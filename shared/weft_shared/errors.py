@@ -12,6 +12,32 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_JSON = "application/problem+json"
 
+# The JSON Schema of every body `problem_body` builds, published as the `Problem` component of
+# each OpenAPI document. Open to extension members, as RFC 9457 §3.2 allows.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "An RFC 9457 problem details object.",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string", "description": "A URI reference naming the problem type."},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 100, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string", "description": "The request path the problem occurred on."},
+        "errors": {
+            "type": "array",
+            "description": "One entry per refused field.",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+PROBLEM_REF = "#/components/schemas/Problem"
+
 _TITLES = {
     400: "Bad Request",
     401: "Unauthorized",
@@ -79,6 +105,23 @@ class BadRequest(Problem):
     def __init__(self, detail: str, *, field: str | None = None) -> None:
         errors = [{"field": field, "message": detail}] if field else None
         super().__init__(detail, errors=errors)
+
+
+def problem_title(status: int) -> str:
+    return _TITLES.get(status, "Error")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` for a route: these statuses answer with a problem+json body."""
+    return {status: problem_response_doc(status) for status in statuses}
+
+
+def problem_response_doc(status: int, description: str | None = None) -> dict[str, Any]:
+    """One OpenAPI response object whose body is a Problem."""
+    return {
+        "description": description or problem_title(status),
+        "content": {PROBLEM_JSON: {"schema": {"$ref": PROBLEM_REF}}},
+    }
 
 
 def problem_body(

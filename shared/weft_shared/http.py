@@ -14,6 +14,7 @@ from faststream.nats import NatsBroker
 from weft_shared.auth.tokens import TokenVerifier
 from weft_shared.errors import install_problem_handlers, problem_response
 from weft_shared.observability import RequestIdMiddleware
+from weft_shared.service.openapi import install_error_responses
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.client import MongoLifecycle
 
@@ -47,6 +48,7 @@ def create_service_app(
     app = FastAPI(title=title, version=version, lifespan=lifespan)
     app.state.token_verifier = TokenVerifier(platform)
     install_problem_handlers(app)
+    install_error_responses(app)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         # The route template, not the path: paths can carry secrets (feed and invitation tokens).

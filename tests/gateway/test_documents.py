@@ -9,8 +9,7 @@ from tests.gateway.servers import echo_upstream, refused_url, start_gateway
 from tests.support.api import problem
 from weft_gateway.openapi import merge_documents
 from weft_gateway.routes import ROUTES
-
-PROBLEM_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}}
+from weft_shared.errors import PROBLEM_SCHEMA
 
 
 def service_doc(paths: dict[str, Any], schemas: dict[str, Any], tags: list[str]) -> dict[str, Any]:
@@ -108,6 +107,46 @@ async def test_openapi_is_cached_briefly() -> None:
         assert "/v1/me" in (await gateway.get("/openapi.json")).json()["paths"]
         membership.openapi = service_doc({}, {}, [])
         assert (await gateway.get("/openapi.json")).json()["paths"] == {}
+
+
+def test_merged_operations_keep_the_services_errors_and_add_the_gateways() -> None:
+    service_404 = {"description": "Not Found", "content": {"application/problem+json": {"schema": {}}}}
+    paths = {
+        "/v1/communities/{community_id}": {
+            "get": {"operationId": "get", "responses": {"200": {"description": "ok"}, "404": service_404}},
+            "patch": {
+                "operationId": "patch",
+                "requestBody": {"content": {"application/json": {"schema": {}}}},
+                "responses": {"200": {"description": "ok"}},
+            },
+        },
+        # The calendar feed takes no token at the gateway: no 401 from it.
+        "/v1/calendar/{token}.ics": {"get": {"operationId": "feed", "responses": {"200": {"description": "ok"}}}},
+    }
+    merged = merge_documents(
+        [("membership", service_doc(paths, {}, [])), ("events", service_doc(paths, {}, []))],
+        ROUTES,
+        title="t",
+        version="1",
+    )
+    community = merged["paths"]["/v1/communities/{community_id}"]
+    assert community["get"]["responses"]["404"] == service_404
+    assert set(community["get"]["responses"]) == {"200", "400", "401", "404", "429", "502", "503", "504"}
+    # Only an operation that takes a body can be refused as too large.
+    assert set(community["patch"]["responses"]) == {"200", "400", "401", "413", "429", "502", "503", "504"}
+    assert "Retry-After" in community["get"]["responses"]["429"]["headers"]
+    feed = merged["paths"]["/v1/calendar/{token}.ics"]["get"]["responses"]
+    assert set(feed) == {"200", "400", "429", "502", "503", "504"}
+    gateway_error = feed["502"]["content"]["application/problem+json"]["schema"]
+    assert gateway_error == {"$ref": "#/components/schemas/Problem"}
+    assert merged["components"]["schemas"]["Problem"] == PROBLEM_SCHEMA
+
+
+def test_a_services_different_problem_schema_does_not_replace_the_gateways() -> None:
+    other = {"type": "object"}
+    merged = merge_documents([("membership", service_doc({}, {"Problem": other}, []))], ROUTES, title="t", version="1")
+    assert merged["components"]["schemas"]["Problem"] == PROBLEM_SCHEMA
+    assert merged["components"]["schemas"]["membership_Problem"] == other
 
 
 def test_merge_rewrites_discriminator_mappings_too() -> None:

@@ -19,6 +19,7 @@ import orjson
 
 from weft_gateway.routes import RouteTable
 from weft_gateway.upstreams import Upstreams
+from weft_shared.errors import PROBLEM_SCHEMA, problem_response_doc
 
 log = logging.getLogger("weft.gateway.openapi")
 
@@ -30,11 +31,21 @@ _HTTP_METHODS = frozenset({"get", "put", "post", "delete", "options", "head", "p
 
 Document = dict[str, Any]
 
+# What the gateway itself can answer on any operation it routes, before or instead of the service.
+_GATEWAY_ERRORS: dict[int, str] = {
+    400: "The path or the request framing is malformed ('.' segments, an invalid Content-Length)",
+    429: "Rate limit exceeded; retry after the time in Retry-After",
+    502: "The service could not be reached",
+    503: "The service is not configured on this gateway",
+    504: "The service did not answer in time",
+}
+
 
 def merge_documents(documents: list[tuple[str, Document]], routes: RouteTable, *, title: str, version: str) -> Document:
     """Merge (service, document) pairs, in order, into one OpenAPI 3.1 document."""
     paths: dict[str, Any] = {}
-    components: dict[str, dict[str, Any]] = {}
+    # The gateway's own errors refer to this one; a service's different `Problem` gets renamed.
+    components: dict[str, dict[str, Any]] = {"schemas": {"Problem": PROBLEM_SCHEMA}}
     tags: list[dict[str, Any]] = []
     tag_names: set[str] = set()
     operation_ids: set[str] = set()
@@ -72,6 +83,7 @@ def merge_documents(documents: list[tuple[str, Document]], routes: RouteTable, *
                         operation["operationId"] = f"{service}_{operation['operationId']}"
                     operation_ids.add(operation["operationId"])
             paths[template] = item
+            _declare_gateway_errors(item, authenticated=route.auth)
 
         for tag in doc.get("tags") or []:
             if isinstance(tag, dict) and tag.get("name") not in tag_names:
@@ -84,6 +96,25 @@ def merge_documents(documents: list[tuple[str, Document]], routes: RouteTable, *
     if tags:
         merged["tags"] = tags
     return merged
+
+
+def _declare_gateway_errors(item: dict[str, Any], *, authenticated: bool) -> None:
+    """Add the problem responses the gateway gives on its own to each operation of a path."""
+    for method, operation in item.items():
+        if method not in _HTTP_METHODS or not isinstance(operation, dict):
+            continue
+        responses = operation.setdefault("responses", {})
+        own = dict(_GATEWAY_ERRORS)
+        if authenticated:
+            own[401] = "No valid bearer token"
+        if "requestBody" in operation:
+            own[413] = "The request body is larger than the gateway accepts"
+        for status, description in own.items():
+            responses.setdefault(str(status), problem_response_doc(status, description))
+        responses["429"].setdefault("headers", {})["Retry-After"] = {
+            "description": "Seconds to wait before retrying",
+            "schema": {"type": "string"},
+        }
 
 
 def _rewrite_refs(node: Any, refs: dict[str, str]) -> Any:

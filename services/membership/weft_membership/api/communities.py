@@ -16,12 +16,15 @@ from weft_membership.schemas import (
     CommunityView,
 )
 from weft_membership.usecases import communities, members
+from weft_shared.errors import problem_responses
 from weft_shared.service.models import Page
 
 router = APIRouter(prefix="/v1")
 
 
-@router.post("/communities", status_code=status.HTTP_201_CREATED, tags=["communities"])
+@router.post(
+    "/communities", status_code=status.HTTP_201_CREATED, tags=["communities"], responses=problem_responses(409)
+)
 async def create_community(ctx: Ctx, user: CurrentPerson, body: CommunityCreate) -> CommunityView:
     """Create a community; the caller becomes its owner."""
     return await communities.create_community(ctx, user, body)

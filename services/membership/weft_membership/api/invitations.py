@@ -10,6 +10,7 @@ from weft_membership.api.deps import CommunityId, Ctx, CurrentPerson
 from weft_membership.schemas import InvitationAccept, InvitationCreate, InvitationCreated, JoinResult
 from weft_membership.usecases import invitations
 from weft_membership.usecases.invitations import MAX_TOKEN_LENGTH
+from weft_shared.errors import problem_responses
 
 router = APIRouter(prefix="/v1")
 
@@ -22,7 +23,7 @@ async def create_invitation(
     return await invitations.create_invitation(ctx, user, community_id, body)
 
 
-@router.post("/invitations/{token}/accept", tags=["invitations"])
+@router.post("/invitations/{token}/accept", tags=["invitations"], responses=problem_responses(410))
 async def accept_invitation(
     ctx: Ctx,
     user: CurrentPerson,
