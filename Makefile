@@ -5,6 +5,7 @@
 #   make test [ARGS="-k ladder -x"]                     the test suite
 #   make lint                                           ruff, ruff format, mypy, import contracts
 #   make bench                                          speed and memory numbers
+#   make contract [ARGS="--max-examples 100"]           schemathesis against the running suite
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +16,7 @@ ARGS ?=
 # uv's path, installing uv from PyPI first if needed (evaluated when used).
 UV = "$$(tools/ensure-uv)"
 
-.PHONY: help sync run test lint bench
+.PHONY: help sync run test lint bench contract
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -44,3 +45,7 @@ lint:
 bench:
 	@$(UV) sync --locked --quiet
 	$(VENV)/bin/python bench/run.py $(ARGS)
+
+contract:
+	@$(UV) sync --locked --quiet
+	$(VENV)/bin/weft contract $(ARGS)

@@ -133,16 +133,20 @@ def asyncapi(
 @app.command()
 def contract(
     seed: Annotated[int, typer.Option(help="Schemathesis' random seed: the same seed, the same cases.")] = 7,
-    max_examples: Annotated[int, typer.Option(help="At most this many generated cases per operation.", min=1)] = 25,
+    max_examples: Annotated[int, typer.Option(help="At most this many generated cases per operation.", min=1)] = 50,
     workers: Annotated[int, typer.Option(help="Concurrent schemathesis workers.", min=1)] = 2,
     keep: Annotated[
         Path | None, typer.Option(help="Keep logs, the config and the report in this folder (default: a temp one).")
+    ] = None,
+    also: Annotated[
+        list[str] | None, typer.Option(help="Another schemathesis check to run too (e.g. positive_data_acceptance).")
     ] = None,
 ) -> None:
     """Start the suite on free ports, seed it, and run schemathesis through the gateway."""
     from weft_cli.contract import run_contract
 
-    raise typer.Exit(run_contract(seed_value=seed, max_examples=max_examples, workers=workers, keep=keep))
+    code = run_contract(seed_value=seed, max_examples=max_examples, workers=workers, keep=keep, extra_checks=also or [])
+    raise typer.Exit(code)
 
 
 @app.command()

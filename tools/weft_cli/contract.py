@@ -192,7 +192,7 @@ def running_suite(work: Path, *, log_dir: Path) -> Iterator[str]:
 
 
 def run_schemathesis(
-    gateway: str, config: Path, *, seed: int, max_examples: int, workers: int, report: Path
+    gateway: str, config: Path, *, seed: int, max_examples: int, workers: int, report: Path, checks: list[str]
 ) -> tuple[int, dict[str, Any]]:
     command = [
         str(Path(sys.executable).parent / "st"),
@@ -201,7 +201,7 @@ def run_schemathesis(
         "run",
         f"{gateway}/openapi.json",
         "--checks",
-        ",".join(CHECKS),
+        ",".join(checks),
         "--phases",
         "examples,coverage,fuzzing",
         "--seed",
@@ -243,7 +243,9 @@ def summarise(report: Path) -> dict[str, Any]:
     return {"operations": len(operations), "cases": cases, "failed": failed}
 
 
-def run_contract(*, seed_value: int, max_examples: int, workers: int, keep: Path | None) -> int:
+def run_contract(
+    *, seed_value: int, max_examples: int, workers: int, keep: Path | None, extra_checks: list[str]
+) -> int:
     work = keep or Path(tempfile.mkdtemp(prefix="weft-contract-"))
     work.mkdir(parents=True, exist_ok=True)
     say(f"working folder (logs, report): {work}")
@@ -267,6 +269,7 @@ def run_contract(*, seed_value: int, max_examples: int, workers: int, keep: Path
                 max_examples=max_examples,
                 workers=workers,
                 report=work / "report.ndjson",
+                checks=[*CHECKS, *extra_checks],
             )
     except (ladder.DatabaseUnavailable, RuntimeError, TimeoutError, subprocess.TimeoutExpired) as exc:
         say(f"FAILED before the checks finished: {exc}")

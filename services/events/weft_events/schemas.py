@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from weft_events.domain.events import AttendanceMode, EventFormat, EventVisibility
 from weft_shared.service.models import Strict
+from weft_shared.service.openapi import patch_body_schema
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
@@ -74,6 +75,11 @@ class EventCreate(EventFields):
 
 
 class EventUpdate(EventFields):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra=patch_body_schema("title", "format", "timezone", "starts_at", "ends_at", "visibility"),
+    )
+
     @model_validator(mode="after")
     def _something(self) -> EventUpdate:
         if not self.model_fields_set:

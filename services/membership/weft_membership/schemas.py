@@ -9,12 +9,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from weft_membership.domain.access import Visibility
 from weft_membership.domain.membership import JoinPolicy, MemberStatus
 from weft_membership.domain.roles import Role
 from weft_shared.service.models import Strict
+from weft_shared.service.openapi import patch_body_schema
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
 Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]
@@ -43,6 +44,7 @@ class CommunityCreate(Strict):
 
 
 class CommunityUpdate(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema())
     name: Name | None = None
     purpose: Purpose | None = None
     description: Description | None = None

@@ -11,6 +11,7 @@ A route declares only what is specific to it (`responses=problem_responses(410)`
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -84,3 +85,26 @@ def _referenced(document: Document, name: str) -> bool:
     schemas = (document.get("components") or {}).get("schemas") or {}
     others = {key: value for key, value in schemas.items() if key != name}
     return ref in json.dumps({"paths": document.get("paths"), "schemas": others})
+
+
+def patch_body_schema(*never_null: str) -> Callable[[dict[str, Any]], None]:
+    """`json_schema_extra` for a PATCH body: say in the schema what its validator refuses —
+    an empty body (`minProperties: 1`), and null for the fields named (all when none are)."""
+
+    def adjust(schema: dict[str, Any]) -> None:
+        schema["minProperties"] = 1
+        for name, field in (schema.get("properties") or {}).items():
+            if never_null and name not in never_null:
+                continue
+            options = field.get("anyOf")
+            if not options or {"type": "null"} not in options:
+                continue
+            rest = [option for option in options if option != {"type": "null"}]
+            del field["anyOf"]
+            field.pop("default", None)
+            if len(rest) == 1:
+                field.update(rest[0])
+            else:
+                field["anyOf"] = rest
+
+    return adjust
