@@ -9,11 +9,14 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 from pymongo import MongoClient
 
-from weft_cli.procs import ManagedProcess, pid_alive, port_accepts, wait_until
+from weft_cli.procs import ManagedProcess, free_port, pid_alive, port_accepts, wait_until
 from weft_cli.services import weft_command
 from weft_cli.testing import clean_base_env
+from weft_shared.auth.tokens import issue_dev_token
+from weft_shared.settings import PlatformSettings
 
 RUNNING = r"Weft is running"
 
@@ -142,3 +145,30 @@ def test_dev_fresh_refuses_to_wipe_a_folder_that_is_not_its_own(tmp_path: Path) 
     dev = start_dev(tmp_path, "--fresh")
     assert dev.wait(timeout=60) == 2
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_dev_suite_on_the_given_gateway_port_restarts_a_killed_service(tmp_path: Path) -> None:
+    gateway_port = free_port()
+    gateway = f"http://127.0.0.1:{gateway_port}"
+    dev = start_dev(tmp_path / "data", "--services", "all", env={"WEFT_HTTP_PORT": str(gateway_port)})
+    token = issue_dev_token(PlatformSettings(env="dev"), "ana")
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        dev.wait_for_output(RUNNING, timeout=180)
+        dev.wait_for_output(rf"gateway ready at {gateway}$")
+        # Calendar feeds link to the gateway the runner started, not to 8080.
+        feed = httpx.post(f"{gateway}/v1/me/calendar-feed", headers=headers, timeout=30)
+        assert feed.status_code == 201
+        assert feed.json()["url"].startswith(f"{gateway}/v1/calendar/")
+        assert httpx.get(feed.json()["url"], timeout=30).status_code == 200
+
+        membership_pid = int(dev.wait_for_output(r"membership started \(pid (\d+)\)").group(1))
+        os.kill(membership_pid, signal.SIGKILL)
+        dev.wait_for_output(r"membership \(pid \d+\) exited with code -9; restarting it in 1 s")
+        dev.wait_for_output(r"membership is back \(pid \d+\)", timeout=90)
+        assert httpx.get(f"{gateway}/v1/communities", headers=headers, timeout=30).status_code == 200
+        pids = started_pids(dev)
+    finally:
+        code = interrupt(dev)
+    assert code == 0
+    assert not any(pid_alive(pid) for pid in pids)
