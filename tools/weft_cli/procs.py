@@ -58,11 +58,6 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
         return True
 
 
-def preferred_port(port: int, host: str = "127.0.0.1") -> int:
-    """`port` if it is free, else any free port (keeps dev URLs stable when possible)."""
-    return port if port_is_free(port, host) else free_port(host)
-
-
 def port_accepts(host: str, port: int, timeout: float = 0.5) -> bool:
     try:
         with socket.create_connection((host, port), timeout=timeout):
