@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
+import signal
 import subprocess
 import uuid
 
 import nats
+import pytest
 from nats.js.api import StreamConfig
 
 from weft_cli.natsserver import NatsHandle
@@ -144,3 +146,18 @@ def test_tail_fails_fast_when_nats_is_not_there() -> None:
     )
     assert result.returncode == 1
     assert f"cannot reach NATS at {unused}" in result.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+async def test_tail_stops_quietly_when_told_to(nats_server: NatsHandle, sig: signal.Signals) -> None:
+    env = {**clean_base_env(), "WEFT_NATS_URL": nats_server.url}
+    tail = ManagedProcess("weft-tail", [*weft_command(), "tail"], env=env)
+    try:
+        await asyncio.to_thread(tail.wait_for_output, r"listening on ")
+        tail.send_signal(sig)
+        code = await asyncio.to_thread(tail.wait, 30)
+    finally:
+        tail.stop()
+    assert code == 0
+    assert "connection lost" not in tail.tail(200)
+    assert "reconnecting" not in tail.tail(200)

@@ -303,3 +303,14 @@ def test_secantus_keeps_data_between_runs(secantus: ladder.DatabaseHandle, tmp_p
                 assert client["keep"]["notes"].find_one({"_id": "n1"}) == {"_id": "n1", "text": "still here"}
         finally:
             second.stop()
+
+
+def test_build_progress_speaks_while_cargo_is_quiet() -> None:
+    progress = ladder.BuildProgress(started=1000.0, every=30.0)
+    for line in ["Updating crates.io index", "Compiling libc v0.2.170", "Compiling serde v1.0.219"]:
+        progress.saw(line)
+    assert progress.due(1029.0) is None
+    assert progress.due(1090.0) == f"still building {ladder.SECANTUS_RS_BINARY}: 1m 30s, 2 crates compiled"
+    assert progress.due(1100.0) is None  # the next one 30 s after this one
+    progress.saw("Compiling secantus-mdb v0.5.3-beta.196")
+    assert progress.due(1120.0) == f"still building {ladder.SECANTUS_RS_BINARY}: 2m 00s, 3 crates compiled"

@@ -1,8 +1,10 @@
 """`weft dev`: run the whole suite locally in the foreground until Ctrl-C.
 
 Starts NATS, a database from the ladder, every backend service and the gateway,
-each as a child process; stops them in reverse order on Ctrl-C / SIGTERM, or
-when any of them dies.
+each as a child process on the ports the environment sets (see `devports`);
+restarts any that dies, with back-off (see `supervisor`); stops them in reverse
+order on Ctrl-C / SIGTERM. The children die with the runner even on kill -9, and
+one data folder serves one live runner (see `datalock`).
 """
 
 from __future__ import annotations
@@ -12,29 +14,23 @@ import os
 import shutil
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from weft_cli import ladder
+from weft_cli import devports, ladder
+from weft_cli.datalock import LOCK_FILE, DataFolderInUse, DataFolderLock
+from weft_cli.devports import PortChoice, PortsUnavailable
 from weft_cli.natsserver import NatsHandle
-from weft_cli.procs import (
-    LineSink,
-    ManagedProcess,
-    ProcessDied,
-    free_port,
-    preferred_port,
-    wait_for_http,
-)
+from weft_cli.procs import LineSink, ManagedProcess, ProcessDied, wait_for_http
 from weft_cli.services import BACKENDS, SERVICES, gateway_backend_env, weft_command
+from weft_cli.supervisor import Child, Supervisor
 
-NATS_PORT = 4222
-NATS_MONITOR_PORT = 8222
-DB_PORT = 27017
 READY_TIMEOUT = 60.0
 # What `weft dev` keeps in its data folder; --fresh refuses to wipe a folder holding anything else.
-DATA_ENTRIES = {"nats", "db", "logs"}
+DATA_ENTRIES = {"nats", "db", "logs", LOCK_FILE}
+# Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
+FEED_BASE_URL_ENV = "WEFT_EVENTS_PUBLIC_BASE_URL"
 
 _COLORS = ["36", "35", "33", "32", "34", "31"]
 
@@ -103,26 +99,67 @@ def _signals_raise_shutdown() -> Iterator[None]:
 
 
 def run_dev(*, data_dir: Path, fresh: bool, services: list[str], random_ports: bool) -> int:
-    """Run the stack until interrupted; returns the process exit code."""
-    pick: Callable[[int], int] = (lambda _port: free_port()) if random_ports else preferred_port
+    """Run the stack until interrupted; returns the process exit code (2: refused to start)."""
     if fresh and data_dir.exists():
         foreign = sorted(entry.name for entry in data_dir.iterdir() if entry.name not in DATA_ENTRIES)
         if foreign:
             shout(f"--fresh: {data_dir} holds more than weft dev data ({', '.join(foreign)}); not wiping it")
             return 2
-        say(f"--fresh: removing {data_dir}")
-        shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    children: list[ManagedProcess] = []
+    lock = DataFolderLock(data_dir)
+    try:
+        lock.acquire(log=say)
+    except DataFolderInUse as exc:
+        shout(str(exc))
+        return 2
+    try:
+        if fresh:
+            say(f"--fresh: emptying {data_dir}")
+            _empty_but_the_lock(data_dir)
+        return _run(data_dir, services, random_ports, lock)
+    finally:
+        lock.release()
+
+
+def _empty_but_the_lock(data_dir: Path) -> None:
+    # The lock file stays: removing it would let a second runner lock a new file beside ours.
+    for entry in data_dir.iterdir():
+        if entry.name == LOCK_FILE:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def _run(data_dir: Path, services: list[str], random_ports: bool, lock: DataFolderLock) -> int:
+    children: list[Child] = []
     with contextlib.ExitStack() as cleanup, _signals_raise_shutdown():
         try:
-            env, database = _start_infrastructure(data_dir, pick, cleanup, children)
-            urls = _start_services(services, env, pick, cleanup, children)
+            rung = _choose_database(data_dir)
+            ports = _plan_ports(services, rung, random_ports=random_ports)
+            devports.check_free(list(ports.values()))
+
+            def started(child: Child) -> None:
+                assert child.process is not None
+                lock.record(child.name, child.process.pid)
+
+            def add(child: Child) -> None:
+                child.start()
+                cleanup.callback(child.stop)
+                children.append(child)
+                started(child)
+
+            env, database = _start_infrastructure(data_dir, rung, ports, add, cleanup)
+            urls = _start_services(services, env, ports, add)
             _print_summary(urls, env, database, data_dir)
-            return _supervise(children)
+            Supervisor(children, say=say, shout=shout, on_started=started).run()
+            return 0  # not reached: only a signal ends supervision
         except _Shutdown as exc:
             say(f"{exc} received, stopping ...")
             return 0
+        except PortsUnavailable as exc:
+            shout(str(exc))
+            return 2
         except (ProcessDied, TimeoutError, ladder.DatabaseUnavailable) as exc:
             shout(str(exc))
             return 1
@@ -135,11 +172,35 @@ def run_dev(*, data_dir: Path, fresh: bool, services: list[str], random_ports: b
             say("stopped")
 
 
+def _choose_database(data_dir: Path) -> ladder.Rung:
+    say("choosing a database (MONGODB_URL > Docker > secantusd-rs > secantusd-py) ...")
+    rung = ladder.choose_rung()
+    say(f"database: {ladder.describe_choice(rung)}")
+    return rung
+
+
+def _plan_ports(names: list[str], rung: ladder.Rung, *, random_ports: bool) -> dict[str, PortChoice]:
+    """Every port the runner will bind, by what binds it; nothing has started yet."""
+    env = os.environ
+    plan: dict[str, PortChoice] = {}
+    if not env.get("WEFT_NATS_URL"):
+        plan["nats"] = devports.choose(*devports.NATS_PORT, random_ports=random_ports, env=env)
+        plan["nats-monitor"] = devports.choose(*devports.NATS_MONITOR_PORT, random_ports=random_ports, env=env)
+    if rung in ("secantusd-rs", "secantusd-py"):
+        plan["database"] = devports.choose(*devports.DB_PORT, random_ports=random_ports, env=env)
+    for name in names:
+        spec = SERVICES[name]
+        what = f"the {name} service"
+        plan[name] = devports.choose(what, spec.port_envs, spec.default_port, random_ports=random_ports, env=env)
+    return plan
+
+
 def _start_infrastructure(
     data_dir: Path,
-    pick: Callable[[int], int],
+    rung: ladder.Rung,
+    ports: dict[str, PortChoice],
+    add: Callable[[Child], None],
     cleanup: contextlib.ExitStack,
-    children: list[ManagedProcess],
 ) -> tuple[dict[str, str], ladder.DatabaseHandle]:
     """Env for the services (NATS and database URLs), and the database handle."""
     env = {"WEFT_ENV": "dev", "WEFT_LOG_JSON": "false"}
@@ -149,33 +210,38 @@ def _start_infrastructure(
     else:
         nats_log = data_dir / "logs" / "nats.log"
         say(f"starting nats-server (JetStream in {data_dir / 'nats'}, log {nats_log}) ...")
-        handle = NatsHandle(
-            data_dir / "nats",
-            pick(NATS_PORT),
-            pick(NATS_MONITOR_PORT),
-            on_line=_to_file(nats_log),
-        )
-        cleanup.callback(handle.stop)
-        handle.start()
-        assert handle.process is not None
-        children.append(handle.process)
-        env["WEFT_NATS_URL"] = handle.url
-        say(f"nats-server ready at {handle.url} (pid {handle.pid}, monitor {handle.monitor_url})")
+        nats = NatsHandle(data_dir / "nats", ports["nats"].port, ports["nats-monitor"].port, on_line=_to_file(nats_log))
 
-    say("choosing a database (MONGODB_URL > Docker > secantusd-rs > secantusd-py) ...")
-    rung = ladder.choose_rung()
-    say(f"database: {ladder.describe_choice(rung)}")
-    database = ladder.provide_database(
-        data_dir / "db",
-        rung=rung,
-        port=pick(DB_PORT),
-        log=say,
-        on_line=_prefixed("database", _COLORS[-1]),
-        sync_on_commit=True,  # the dev data is kept: acknowledged means on disk, as on mongod
-    )
-    cleanup.callback(database.stop)
-    if database.process is not None:
-        children.append(database.process)
+        def start_nats() -> ManagedProcess:
+            nats.start()
+            assert nats.process is not None
+            return nats.process
+
+        add(Child("nats-server", start_nats))
+        env["WEFT_NATS_URL"] = nats.url
+        say(f"nats-server ready at {nats.url} (pid {nats.pid}, monitor {nats.monitor_url})")
+
+    handles: list[ladder.DatabaseHandle] = []
+
+    def start_database() -> ManagedProcess:
+        handle = ladder.provide_database(
+            data_dir / "db",
+            rung=rung,
+            port=ports["database"].port if "database" in ports else None,
+            log=say,
+            on_line=_prefixed("database", _COLORS[-1]),
+            sync_on_commit=True,  # the dev data is kept: acknowledged means on disk, as on mongod
+        )
+        handles.append(handle)
+        assert handle.process is not None  # the SecantusDB rungs
+        return handle.process
+
+    if "database" in ports:
+        add(Child("database", start_database))
+    else:  # MONGODB_URL, or a container: no process of ours to watch
+        handles.append(ladder.provide_database(data_dir / "db", rung=rung, log=say))
+        cleanup.callback(handles[0].stop)
+    database = handles[0]
     env["MONGODB_URL"] = database.url
     say(f"database ready: {database.kind} — {database.description}")
     return env, database
@@ -184,34 +250,41 @@ def _start_infrastructure(
 def _start_services(
     names: list[str],
     infra_env: dict[str, str],
-    pick: Callable[[int], int],
-    cleanup: contextlib.ExitStack,
-    children: list[ManagedProcess],
+    ports: dict[str, PortChoice],
+    add: Callable[[Child], None],
 ) -> dict[str, str]:
     urls: dict[str, str] = {}
     backend_ports: dict[str, int] = {}
     ordered = [n for n in BACKENDS if n in names] + [n for n in names if n not in BACKENDS]
     for index, name in enumerate(ordered):
         spec = SERVICES[name]
-        port = pick(spec.default_port)
+        port = ports[name].port
         env = {**os.environ, **infra_env, spec.port_env: str(port)}
         if name == "gateway":
             env.update(gateway_backend_env(backend_ports))
-        say(f"starting {name} on port {port} ...")
-        process = ManagedProcess(
-            name,
-            [*weft_command(), name],
-            env=env,
-            on_line=_prefixed(name, _COLORS[index % (len(_COLORS) - 1)]),
-        )
-        cleanup.callback(process.stop)
-        children.append(process)
+        if name == "events" and "gateway" in ports and not os.environ.get(FEED_BASE_URL_ENV):
+            env[FEED_BASE_URL_ENV] = f"http://127.0.0.1:{ports['gateway'].port}"
         url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/readyz", READY_TIMEOUT, process=process)
-        say(f"{name} ready at {url} (pid {process.pid})")
+        say(f"starting {name} on port {port} ...")
+        add(Child(name, _service_starter(name, env, url, _prefixed(name, _COLORS[index % (len(_COLORS) - 1)]))))
+        say(f"{name} ready at {url}")
         urls[name] = url
         backend_ports[name] = port
     return urls
+
+
+def _service_starter(name: str, env: dict[str, str], url: str, on_line: LineSink) -> Callable[[], ManagedProcess]:
+    def start() -> ManagedProcess:
+        process = ManagedProcess(name, [*weft_command(), name], env=env, on_line=on_line)
+        try:
+            wait_for_http(f"{url}/readyz", READY_TIMEOUT, process=process)
+        except BaseException:  # not ready, or Ctrl-C meanwhile: leave nothing behind
+            process.stop()
+            raise
+        say(f"{name} started (pid {process.pid})")
+        return process
+
+    return start
 
 
 def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.DatabaseHandle, data_dir: Path) -> None:
@@ -240,19 +313,3 @@ def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.D
         + "  .venv/bin/weft token alice --email alice@example.org\n  .venv/bin/weft tail\n",
         flush=True,
     )  # fmt: skip
-
-
-def _supervise(children: list[ManagedProcess]) -> int:
-    """Block until a child dies (exit 1) or a signal raises `_Shutdown`."""
-    while True:
-        for child in children:
-            if not child.alive():
-                child.finish_reading()
-                shout(f"{child.name} (pid {child.pid}) died with exit code {child.returncode}; stopping the rest")
-                print(
-                    f"--- last output of {child.name} ---\n{child.tail(20)}",
-                    file=sys.stderr,
-                    flush=True,
-                )
-                return 1
-        time.sleep(0.25)

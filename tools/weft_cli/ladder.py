@@ -22,16 +22,18 @@ import contextlib
 import fcntl
 import importlib.metadata
 import os
+import queue
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from weft_cli.procs import LineSink, ManagedProcess, ProcessDied, free_port, port_accepts, wait_until
 
@@ -281,6 +283,7 @@ def _cargo_install(root: Path, *, log: Log) -> None:
     log(f"building {SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} into {root} (once; 5 to 10 minutes):")
     log("  " + " ".join(argv))
     started = time.monotonic()
+    progress = BuildProgress(started)
     last_lines: collections.deque[str] = collections.deque(maxlen=40)
     # cargo stays in our process group, so a Ctrl-C stops it too; `cargo install` puts the
     # binary into bin/ only after the whole build succeeded.
@@ -292,14 +295,19 @@ def _cargo_install(root: Path, *, log: Log) -> None:
         text=True,
         errors="replace",
     )
+    # A reader thread, so that the heartbeat goes on while one crate takes minutes to compile.
+    lines: queue.Queue[str | None] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(process.stdout, lines), name="cargo-output", daemon=True).start()
     try:
-        assert process.stdout is not None
-        for raw in process.stdout:
+        while (raw := _next_line(lines, timeout=1.0)) is not None:
             line = raw.strip()
             if line:
                 last_lines.append(line)
+                progress.saw(line)
                 if not line.startswith("warning: be sure to add"):  # to PATH: the ladder finds it without
                     log(f"  cargo | {line}")
+            if (note := progress.due(time.monotonic())) is not None:
+                log(note)
         code = process.wait()
     finally:
         if process.poll() is None:
@@ -310,6 +318,51 @@ def _cargo_install(root: Path, *, log: Log) -> None:
         tail = "\n".join(last_lines)
         raise BuildFailed(f"`{' '.join(argv)}` exited {code} after {took}:\n{tail}")
     log(f"built {SECANTUS_RS_BINARY} {SECANTUS_RS_VERSION} in {took}: {secantusd_rs_path()}")
+
+
+_NO_LINE_YET = ""
+
+
+def _read_lines(stream: IO[str] | None, into: queue.Queue[str | None]) -> None:
+    assert stream is not None
+    with stream:
+        for line in stream:
+            into.put(line)
+    into.put(None)  # end of output
+
+
+def _next_line(lines: queue.Queue[str | None], *, timeout: float) -> str | None:
+    """The next line, "" when none came within `timeout`, None at the end of the output."""
+    try:
+        return lines.get(timeout=timeout)
+    except queue.Empty:
+        return _NO_LINE_YET
+
+
+class BuildProgress:
+    """What a build of minutes says while cargo is quiet: elapsed time and crates compiled so far.
+
+    cargo prints one "Compiling <crate> <version>" line per crate (its progress bar needs a
+    terminal), but a big crate can take minutes with nothing printed.
+    """
+
+    def __init__(self, started: float, *, every: float = 30.0) -> None:
+        self.started = started
+        self.every = every
+        self.compiled = 0
+        self._last_note = started
+
+    def saw(self, line: str) -> None:
+        if line.startswith("Compiling "):
+            self.compiled += 1
+
+    def due(self, now: float) -> str | None:
+        """A progress line once `every` seconds have passed since the last one, else None."""
+        if now - self._last_note < self.every:
+            return None
+        self._last_note = now
+        crates = "1 crate" if self.compiled == 1 else f"{self.compiled} crates"
+        return f"still building {SECANTUS_RS_BINARY}: {_duration(now - self.started)}, {crates} compiled"
 
 
 def _duration(seconds: float) -> str:

@@ -22,6 +22,12 @@ class ServiceSpec:
         return self.port_env_override or f"{self.env_prefix}HTTP_PORT"
 
     @property
+    def port_envs(self) -> tuple[str, ...]:
+        """Every variable that sets the port, in the order the service's settings read them."""
+        own = f"{self.env_prefix}HTTP_PORT"
+        return (self.port_env,) if self.port_env == own else (self.port_env, own)
+
+    @property
     def host_env(self) -> str:
         return f"{self.env_prefix}HTTP_HOST"
 
@@ -29,7 +35,7 @@ class ServiceSpec:
         return env.get(self.host_env) or "127.0.0.1"
 
     def port(self, env: Mapping[str, str] = os.environ) -> int:
-        value = env.get(self.port_env)
+        value = next((env[name] for name in self.port_envs if env.get(name)), None)
         return int(value) if value else self.default_port
 
 

@@ -27,14 +27,19 @@ def _note(message: str) -> None:
     print(f"weft tail: {message}", file=sys.stderr, flush=True)
 
 
-async def _connect(url: str) -> NATS:
-    """Fail fast if NATS is not there at first; once connected, ride out restarts."""
+async def _connect(url: str, stopping: asyncio.Event) -> NATS:
+    """Fail fast if NATS is not there at first; once connected, ride out restarts.
+
+    `stopping` is set once we were told to stop: closing the connection then is
+    no outage, so nothing is said about it.
+    """
 
     async def on_error(exc: Exception) -> None:
         pass  # the callbacks below say what matters, without nats-py's tracebacks
 
     async def on_disconnect() -> None:
-        _note("connection lost, reconnecting ...")
+        if not stopping.is_set():
+            _note("connection lost, reconnecting ...")
 
     async def on_reconnect() -> None:
         _note("reconnected")
@@ -65,8 +70,8 @@ async def tail(url: str, subject: str, *, replay: bool, stream: str) -> int:
         sys.stdout.write(format_message(msg) + "\n")
         sys.stdout.flush()  # one line at a time, also when piped
 
-    nc = await _connect(url)
     stop = asyncio.Event()
+    nc = await _connect(url, stop)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -91,5 +96,6 @@ async def tail(url: str, subject: str, *, replay: bool, stream: str) -> int:
         _note(f"listening on {subject} ({source}) at {url}")
         await stop.wait()
     finally:
+        stop.set()  # also on the way out after an error: the close is ours
         await nc.close()
     return 0

@@ -16,5 +16,5 @@ class EventsSettings(DataServiceSettings):
     reminder_poll_seconds: float = 5.0
     # The durable consumer of membership messages (replicas share it).
     consumer_name: str = "events"
-    # Public base URL used in calendar feeds' links (the gateway's).
+    # Public base URL used in calendar feeds' links: the gateway's (`weft dev` sets it to the gateway it starts).
     public_base_url: str = "http://127.0.0.1:8080"
