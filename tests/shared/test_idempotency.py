@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.support.api import new_person
 from tests.support.isolated import isolated
+from weft_shared.http import create_service_app
 from weft_shared.messaging.outbox import MessageFactory, Outbox
-from weft_shared.service.idempotency import add_idempotency_key, fingerprint, valid_key
+from weft_shared.service.idempotency import add_idempotency_key, fingerprint, install, valid_key
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.idempotency import (
     KEEP,
@@ -25,6 +28,7 @@ from weft_shared.storage.idempotency import (
     ClaimLost,
     IdempotencyKeys,
     InProgress,
+    KeyRef,
     Mismatch,
     Replay,
     StoredResponse,
@@ -65,7 +69,12 @@ async def claimed(keys: IdempotencyKeys, key: str = "k1", fp: str = FP, principa
 
 
 async def key_doc(rig: Rig, key: str = "k1", principal: str = "ana") -> Doc | None:
-    return await rig.db.idempotency_keys.find_one({"principal": principal, "key": key})
+    return await rig.db.idempotency_keys.find_one({"principal": principal, "key": KeyRef.of(principal, key).lookup})
+
+
+async def expire_lease(rig: Rig, claim: Claim) -> None:
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    await rig.db.idempotency_keys.update_one({"_id": claim.id}, {"$set": {"lease_until": past}})
 
 
 async def insert_thing(rig: Rig, thing_id: str) -> None:
@@ -118,6 +127,20 @@ async def test_a_key_moves_from_running_to_kept_and_is_replayed(rig: Rig) -> Non
     await claimed(rig.keys, principal="ben")
 
 
+async def test_neither_the_key_nor_the_answer_is_stored_in_clear(rig: Rig) -> None:
+    secret_answer = StoredResponse(201, [("location", "/v1/invitations/tok-s3cr3t")], b'{"token": "tok-s3cr3t"}')
+    claim = await claimed(rig.keys, key="client-key-0001")
+    await rig.keys.finish(claim, secret_answer)
+    raw = await rig.db.idempotency_keys.find_one({"_id": claim.id})
+    assert raw is not None
+    stored = repr(raw).encode()
+    assert b"s3cr3t" not in stored and b"client-key-0001" not in stored and FP.encode() not in stored
+    assert await rig.keys.begin("ana", "client-key-0001", FP) == Replay(secret_answer)
+    # Anyone else's key (or principal) opens nothing.
+    assert KeyRef.of("ana", "client-key-0002").open(raw["response"]) is None
+    assert KeyRef.of("ben", "client-key-0001").open(raw["response"]) is None
+
+
 async def test_a_released_key_can_be_claimed_again_at_once(rig: Rig) -> None:
     claim = await claimed(rig.keys)
     await rig.keys.release(claim)
@@ -135,14 +158,14 @@ async def test_a_key_older_than_a_day_is_treated_as_absent(rig: Rig) -> None:
     again = await claimed(rig.keys, fp=OTHER_FP)  # not a replay, not a mismatch: a new key
     assert again.id != claim.id
     doc = await key_doc(rig)
-    assert doc is not None and doc["state"] == "running" and doc["fingerprint"] == OTHER_FP
+    assert doc is not None and doc["state"] == "running" and doc["fingerprint"] == KeyRef.of("ana", "k1").mark(OTHER_FP)
 
 
 async def test_racing_first_attempts_get_one_claim(rig: Rig) -> None:
     outcomes = await asyncio.gather(*(rig.keys.begin("ana", "race", FP) for _ in range(12)))
     assert sum(isinstance(o, Claim) for o in outcomes) == 1
     assert sum(isinstance(o, InProgress) for o in outcomes) == 11
-    assert await rig.db.idempotency_keys.count_documents({"key": "race"}) == 1
+    assert await rig.db.idempotency_keys.count_documents({"key": KeyRef.of("ana", "race").lookup}) == 1
 
 
 async def test_the_key_commits_with_the_change_and_not_without_it(rig: Rig) -> None:
@@ -167,7 +190,10 @@ async def test_the_key_commits_with_the_change_and_not_without_it(rig: Rig) -> N
     finally:
         pending_claim.reset(token)
 
-    # A crash now (after the commit, before the answer is kept): the retry is not applied again.
+    # Committed, the answer not kept yet: a retry is told to wait, as its attempt may still answer.
+    assert isinstance(await rig.keys.begin("ana", "k1", FP), InProgress)
+    # A crash now (its lease runs out): the retry is told the change was applied, not applied again.
+    await expire_lease(rig, claim)
     assert isinstance(await rig.keys.begin("ana", "k1", FP), AppliedUnanswered)
     # A 5xx after the commit must not release it either.
     await rig.keys.release(claim)
@@ -179,9 +205,7 @@ async def test_the_key_commits_with_the_change_and_not_without_it(rig: Rig) -> N
 async def test_a_crashed_first_attempt_is_taken_over_after_its_lease(rig: Rig) -> None:
     crashed = await claimed(rig.keys)  # its process died before its change committed
     assert isinstance(await rig.keys.begin("ana", "k1", FP), InProgress)
-    await rig.db.idempotency_keys.update_one(
-        {"_id": crashed.id}, {"$set": {"lease_until": datetime.now(UTC) - timedelta(seconds=1)}}
-    )
+    await expire_lease(rig, crashed)
     retry = await claimed(rig.keys)
     assert retry.id == crashed.id and retry.owner != crashed.owner
 
@@ -236,3 +260,43 @@ def test_the_openapi_document_declares_the_header_on_every_write() -> None:
     delete = schema["paths"]["/v1/things/{thing_id}"]["delete"]
     assert ref in delete["parameters"]
     assert delete["responses"]["409"]["description"] == "in use"  # what the route declares is kept
+
+
+def app_that_fails_once(rig: Rig) -> FastAPI:
+    """A service skeleton with two writes that fail the way a bug or an outage would."""
+    app = create_service_app(title="failing", platform=rig.platform, lifespan=None)
+    attempts: list[str] = []
+
+    @app.post("/v1/flaky", status_code=201)
+    async def flaky() -> dict[str, int]:
+        attempts.append("flaky")
+        if len(attempts) == 1:
+            raise RuntimeError("the first attempt fails before changing anything")
+        await insert_thing(rig, f"flaky-{len(attempts)}")
+        return {"attempt": len(attempts)}
+
+    @app.post("/v1/commit-then-fail", status_code=201)
+    async def commit_then_fail() -> None:
+        await insert_thing(rig, "committed")
+        raise RuntimeError("fails after its change committed")
+
+    install(app, rig.keys, app.state.token_verifier)
+    return app
+
+
+async def test_a_5xx_is_not_kept_unless_its_change_committed(rig: Rig) -> None:
+    transport = httpx.ASGITransport(app=app_that_fails_once(rig), raise_app_exceptions=False)
+    ana = new_person("ana")
+    async with httpx.AsyncClient(transport=transport, base_url="http://service") as http:
+        headers = {**ana.headers, "Idempotency-Key": "k-flaky"}
+        assert (await http.post("/v1/flaky", headers=headers)).status_code == 500
+        retried = await http.post("/v1/flaky", headers=headers)  # runs again: nothing was applied
+        assert retried.status_code == 201 and retried.json() == {"attempt": 2}
+        replayed = await http.post("/v1/flaky", headers=headers)
+        assert replayed.headers["idempotent-replayed"] == "true" and replayed.json() == {"attempt": 2}
+
+        headers = {**ana.headers, "Idempotency-Key": "k-committed"}
+        assert (await http.post("/v1/commit-then-fail", headers=headers)).status_code == 500
+        retried = await http.post("/v1/commit-then-fail", headers=headers)  # applied: not run again
+        assert retried.status_code == 409 and retried.json()["applied"] is True
+    assert await rig.db.things.count_documents({}) == 2

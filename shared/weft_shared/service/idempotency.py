@@ -22,6 +22,7 @@ request id middleware and the problem handlers apply to what it answers.
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -43,6 +44,8 @@ from weft_shared.storage.idempotency import (
     header_pairs,
     pending_claim,
 )
+
+log = logging.getLogger("weft.idempotency")
 
 HEADER = "Idempotency-Key"
 REPLAYED = b"idempotent-replayed"
@@ -99,6 +102,9 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         outcome = await self.keys.begin(principal, values[0].decode("ascii"), digest)
+        if not isinstance(outcome, Claim):
+            route = f"{scope['method']} {scope['path']}"
+            log.info("idempotency key: %s on %s", type(outcome).__name__, route, extra={"fields": {"sub": principal}})
         if isinstance(outcome, Claim):
             await self._first_attempt(outcome, scope, _replaying(body, receive), send)
         elif isinstance(outcome, Replay):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
@@ -57,7 +58,7 @@ class ServiceRuntime:
             crash_before_publish=settings.crash_before_publish,
         )
         self.uow = UnitOfWork(self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay)
-        self.idempotency_keys = IdempotencyKeys(self.db)
+        self.idempotency_keys = IdempotencyKeys(self.db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
         self._storage_setups: list[StorageSetup] = [lambda _db: self.idempotency_keys.create_indexes()]
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None

@@ -10,15 +10,24 @@ collection (unique on the pair), in three states:
   the transaction of the change* (it takes the claim from `pending_claim`), so a
   change and its key commit together or not at all: a crash before the commit
   leaves the key `running` (a retry applies once the lease is over), a crash
-  after it leaves it `applied` (a retry is never applied a second time).
+  after it leaves it `applied` (a retry is never applied a second time; once
+  the lease is over it is told the change was applied).
 - `done`: the answer is kept (status, headers, body) and replayed to retries.
 
 Keys are kept at least `KEEP` (a TTL index removes them later); an older one is
 treated as absent even while the TTL monitor has not removed it yet.
+
+Answers can hold secrets the services themselves keep only as hashes (an
+invitation token, a calendar feed URL), so nothing here is usable without the
+client's key: the document holds an HMAC of the key, not the key, and the answer
+sealed (AES-GCM) under another key derived from it. A database leak does not
+leak answers (unless the client picked a guessable key; the draft asks for UUIDs).
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -26,7 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import bson
 from bson import ObjectId
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from pymongo import ASCENDING
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -51,12 +63,45 @@ class StoredResponse:
     headers: list[tuple[str, str]]
     body: bytes
 
-    def to_doc(self) -> Doc:
-        return {"status": self.status, "headers": [list(h) for h in self.headers], "body": self.body}
+    def to_bytes(self) -> bytes:
+        return bson.encode({"status": self.status, "headers": [list(h) for h in self.headers], "body": self.body})
 
     @classmethod
-    def from_doc(cls, doc: Doc) -> StoredResponse:
+    def from_bytes(cls, data: bytes) -> StoredResponse:
+        doc = bson.decode(data)
         return cls(int(doc["status"]), [(str(k), str(v)) for k, v in doc["headers"]], bytes(doc["body"]))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRef:
+    """One caller's key as stored (`lookup`), and the secret only its holder can derive."""
+
+    principal: str
+    lookup: str
+    secret: bytes
+
+    @classmethod
+    def of(cls, principal: str, key: str) -> KeyRef:
+        def derive(label: bytes) -> bytes:
+            return hmac.new(key.encode(), label + b"\0" + principal.encode(), hashlib.sha256).digest()
+
+        return cls(principal, derive(b"weft-idempotency-lookup").hex(), derive(b"weft-idempotency-seal"))
+
+    def mark(self, fingerprint: str) -> str:
+        """The request's fingerprint as stored: keyed, so it cannot be matched against guesses."""
+        return hmac.new(self.secret, fingerprint.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, response: StoredResponse) -> bytes:
+        nonce = secrets.token_bytes(12)
+        return nonce + AESGCM(self.secret).encrypt(nonce, response.to_bytes(), self.lookup.encode())
+
+    def open(self, sealed: bytes) -> StoredResponse | None:
+        try:
+            return StoredResponse.from_bytes(
+                AESGCM(self.secret).decrypt(sealed[:12], sealed[12:], self.lookup.encode())
+            )
+        except InvalidTag:
+            return None
 
 
 class ClaimLost(Conflict):
@@ -71,6 +116,7 @@ class Claim:
     """This attempt holds the key; the unit of work records it in the change's transaction."""
 
     keys: IdempotencyKeys
+    ref: KeyRef
     id: ObjectId
     owner: str
     recorded: bool = field(default=False)
@@ -131,17 +177,20 @@ class IdempotencyKeys:
         """Claim the key for a first attempt, or say what a retry gets instead.
 
         Two attempts racing (two replicas) both try the insert: the unique index
-        lets one through. A few rounds cover a key released or expired meanwhile."""
+        lets one through. A few rounds cover a key released or expired meanwhile.
+        These writes are outside any transaction on purpose: other attempts must see them at once."""
+        ref = KeyRef.of(principal, key)
+        mark = ref.mark(fingerprint)
         for _ in range(4):
             now = datetime.now(UTC)
-            claim = Claim(self, ObjectId(), secrets.token_hex(8))
+            claim = Claim(self, ref, ObjectId(), secrets.token_hex(8))
             try:
                 await self.collection.insert_one(
                     {
                         "_id": claim.id,
                         "principal": principal,
-                        "key": key,
-                        "fingerprint": fingerprint,
+                        "key": ref.lookup,
+                        "fingerprint": mark,
                         "state": RUNNING,
                         "owner": claim.owner,
                         "lease_until": now + self.lease,
@@ -151,40 +200,50 @@ class IdempotencyKeys:
                 return claim
             except DuplicateKeyError:
                 pass
-            held = await self.collection.find_one({"principal": principal, "key": key})
+            held = await self.collection.find_one({"principal": principal, "key": ref.lookup})
             if held is None:  # released (a 5xx) or removed since the insert
                 continue
             if held["created_at"] <= now - self.keep:  # expired; the TTL monitor has not got to it yet
                 await self.collection.delete_one({"_id": held["_id"], "created_at": held["created_at"]})
                 continue
-            if held["fingerprint"] != fingerprint:
+            if held["fingerprint"] != mark:
                 return Mismatch()
             if held["state"] == DONE:
-                return Replay(StoredResponse.from_doc(held["response"]))
-            if held["state"] == APPLIED:
-                return AppliedUnanswered(held.get("applied_at"))
-            if held["lease_until"] > now:
+                response = ref.open(held["response"])
+                if response is None:  # cannot happen unless the document was tampered with
+                    return Mismatch()
+                return Replay(response)
+            if held["lease_until"] > now:  # applied or not, the first attempt may still answer
                 return InProgress()
+            if held["state"] == APPLIED:  # committed, and its attempt died before keeping the answer
+                return AppliedUnanswered(held.get("applied_at"))
             # The first attempt died before its change committed: this one takes over.
             taken = await self.collection.update_one(
                 {"_id": held["_id"], "owner": held["owner"], "state": RUNNING},
                 {"$set": {"owner": claim.owner, "lease_until": now + self.lease}},
             )
             if taken.matched_count:
-                return Claim(self, held["_id"], claim.owner)
+                return Claim(self, ref, held["_id"], claim.owner)
         return InProgress()
 
     async def finish(self, claim: Claim, response: StoredResponse) -> None:
         """Keep the answer for retries (nothing happens if a retry took the key over)."""
         await self.collection.update_one(
             {"_id": claim.id, "owner": claim.owner},
-            {"$set": {"state": DONE, "response": response.to_doc(), "finished_at": datetime.now(UTC)}},
+            {"$set": {"state": DONE, "response": claim.ref.seal(response), "finished_at": datetime.now(UTC)}},
         )
 
     async def release(self, claim: Claim) -> None:
-        """Forget a claim whose attempt failed before changing anything, so a retry runs
-        at once. One whose change committed stays `applied`: a retry must not apply it."""
-        await self.collection.delete_one({"_id": claim.id, "owner": claim.owner, "state": RUNNING})
+        """An attempt ended without an answer worth keeping (a 5xx). If it changed nothing,
+        forget the key so a retry runs at once; if its change committed, the key stays
+        `applied` (a retry must not apply it again) and its lease ends now, so a retry is
+        told so at once instead of waiting for an attempt that will not answer."""
+        forgotten = await self.collection.delete_one({"_id": claim.id, "owner": claim.owner, "state": RUNNING})
+        if forgotten.deleted_count == 0:
+            await self.collection.update_one(
+                {"_id": claim.id, "owner": claim.owner, "state": APPLIED},
+                {"$set": {"lease_until": datetime.now(UTC)}},
+            )
 
 
 def header_pairs(raw: Sequence[tuple[bytes, bytes]]) -> list[tuple[str, str]]:
