@@ -102,9 +102,9 @@ class IdempotencyMiddleware:
         body = await _read_body(receive)
         digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
         outcome = await self.keys.begin(principal, values[0].decode("ascii"), digest)
-        if not isinstance(outcome, Claim):
-            route = f"{scope['method']} {scope['path']}"
-            log.info("idempotency key: %s on %s", type(outcome).__name__, route, extra={"fields": {"sub": principal}})
+        if not isinstance(outcome, Claim):  # not the path: paths can carry secrets (invitation tokens)
+            fields = {"sub": principal, "method": scope["method"]}
+            log.info("idempotency key: %s", type(outcome).__name__, extra={"fields": fields})
         if isinstance(outcome, Claim):
             await self._first_attempt(outcome, scope, _replaying(body, receive), send)
         elif isinstance(outcome, Replay):
