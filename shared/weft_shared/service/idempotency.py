@@ -8,9 +8,9 @@ For every POST/PUT/PATCH/DELETE that carries the header and a valid bearer token
 - same principal, key and request (method, path, query, body) as a finished
   one → its answer again, byte for byte, with `Idempotent-Replayed: true`;
 - the same key for a different request → 422;
-- the first attempt still running → 409 (with `Retry-After`);
-- the first attempt's change committed but its answer was lost (a crash in
-  between) → 409 that says so (`"applied": true`): it is never applied twice;
+- the first attempt still running (within its lease) → 409 with `Retry-After`;
+- the first attempt's change committed but its answer was lost (a crash or a
+  5xx in between) → 409 that says so (`"applied": true`): never applied twice;
 - a 5xx whose change did not commit is not kept, so a retry runs again; 4xx
   answers are kept (the same request gets the same refusal).
 
