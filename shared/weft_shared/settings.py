@@ -76,6 +76,9 @@ class DataServiceSettings(ServiceSettings):
     outbox_sweep_interval_seconds: float = 1.0
     # Test hook for the crash-between-commit-and-publish tests; never set in production.
     crash_before_publish: bool = False
+    # How long a write's first attempt holds its Idempotency-Key before a retry may take it
+    # over (or, if its change committed, be told so): past mongod's 60 s transaction limit.
+    idempotency_lease_seconds: float = Field(60.0, gt=0)
 
     @model_validator(mode="after")
     def _crash_hook_only_in_dev(self) -> DataServiceSettings:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI
@@ -22,8 +23,10 @@ from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.messaging.subscription import PullConsumer
 from weft_shared.observability import configure_logging
+from weft_shared.service import idempotency
 from weft_shared.settings import DataServiceSettings
 from weft_shared.storage.client import MongoLifecycle
+from weft_shared.storage.idempotency import IdempotencyKeys
 from weft_shared.storage.unit_of_work import UnitOfWork
 
 Database = AsyncDatabase[dict[str, Any]]
@@ -55,7 +58,8 @@ class ServiceRuntime:
             crash_before_publish=settings.crash_before_publish,
         )
         self.uow = UnitOfWork(self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay)
-        self._storage_setups: list[StorageSetup] = []
+        self.idempotency_keys = IdempotencyKeys(self.db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
+        self._storage_setups: list[StorageSetup] = [lambda _db: self.idempotency_keys.create_indexes()]
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None
         self.consumer: PullConsumer | None = None
@@ -110,4 +114,5 @@ class ServiceRuntime:
         )
         for router in routers:
             app.include_router(router)
+        idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         return app

@@ -28,6 +28,7 @@ from pymongo.read_concern import ReadConcern
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.messaging.outbox import Announcement, MessageFactory, Outbox, OutboxRecord
 from weft_shared.storage.client import DURABLE
+from weft_shared.storage.idempotency import pending_claim
 
 T = TypeVar("T")
 
@@ -110,6 +111,8 @@ class UnitOfWork:
 
     async def _run_new(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         committed: list[OutboxRecord] = []
+        # The request's Idempotency-Key, if any, commits with its (first) change.
+        claim = pending_claim.get()
 
         async def attempt(session: AsyncClientSession) -> T:
             tx = Transaction(session, self._messages)
@@ -119,6 +122,8 @@ class UnitOfWork:
             finally:
                 _current.reset(token)
             committed[:] = await self._outbox.add(session, tx.announced)
+            if claim is not None and not claim.recorded:
+                await claim.record(session)
             return result
 
         async with self._client.start_session() as session:
@@ -127,6 +132,8 @@ class UnitOfWork:
             result = await session.with_transaction(
                 attempt, read_concern=ReadConcern("snapshot"), write_concern=DURABLE
             )
+        if claim is not None:
+            claim.recorded = True
         if committed and self.relay is not None:
             await self.relay.publish_committed(committed)
         return result
