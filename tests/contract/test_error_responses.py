@@ -80,7 +80,7 @@ def test_every_error_an_operation_can_give_is_a_problem(document: dict[str, Any]
         has_input = bool(operation.get("parameters")) or "requestBody" in operation
         if has_input:
             assert {"400", "422"} <= declared, (method, path)
-        if any(p["in"] == "path" for p in operation.get("parameters", [])):
+        if any(p.get("in") == "path" for p in operation.get("parameters", [])):
             assert "404" in declared, (method, path)
             if method != "get":
                 assert "409" in declared, (method, path)

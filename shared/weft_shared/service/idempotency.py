@@ -32,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weft_shared.auth.deps import bearer_token
 from weft_shared.auth.tokens import TokenVerifier
-from weft_shared.errors import PROBLEM_JSON, Problem, problem_body, problem_response
+from weft_shared.errors import PROBLEM_JSON, Problem, problem_body, problem_response, problem_response_doc
 from weft_shared.storage.idempotency import (
     AppliedUnanswered,
     Claim,
@@ -227,7 +227,6 @@ _PARAMETER = {
     ),
     "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[!-~]+$"},
 }
-_PROBLEM_CONTENT = {PROBLEM_JSON: {"schema": {"type": "object"}}}
 _RESPONSES = {
     "400": "Malformed or repeated `Idempotency-Key` header",
     "409": "A request with this `Idempotency-Key` is still running, or was applied and its answer lost",
@@ -249,7 +248,7 @@ def add_idempotency_key(schema: dict[str, Any]) -> dict[str, Any]:
                 parameters.append(reference)
             responses = operation.setdefault("responses", {})
             for status, description in _RESPONSES.items():
-                responses.setdefault(status, {"description": description, "content": _PROBLEM_CONTENT})
+                responses.setdefault(status, problem_response_doc(int(status), description))
     return schema
 
 
