@@ -137,8 +137,3 @@ def inconsistency(event: Doc) -> tuple[str, str] | None:
 def duration_minutes(event: Doc) -> int:
     """The scheduled length: what CPD schemes count, whatever time someone arrived."""
     return int((event["ends_at"] - event["starts_at"]).total_seconds() // 60)
-
-
-def to_millis(moment: datetime) -> datetime:
-    """BSON keeps milliseconds: truncate first, so a stored time and a message agree."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
