@@ -253,7 +253,10 @@ def test_long_text_is_folded_at_75_octets_without_splitting_a_character() -> Non
 
 def test_a_stored_joining_link_with_a_line_break_stays_one_uri() -> None:
     dirty_link = occurrence(
-        "e-link", datetime(2026, 4, 22, 9, 0, tzinfo=LONDON), format="online", joining_link="https://meet.example/a\nb c"
+        "e-link",
+        datetime(2026, 4, 22, 9, 0, tzinfo=LONDON),
+        format="online",
+        joining_link="https://meet.example/a\nb c",
     )
     body = render([dirty_link], links={"e-link"})
     content_lines(body)

@@ -1,8 +1,8 @@
 """`Instant`: the one type of every date and time a client sends (query
 parameters, request bodies, cursors), in every service.
 
-An RFC 3339 date-time with a UTC offset, between the years 1900 and 9000 on its
-own clock, given back in UTC with millisecond precision (what BSON keeps).
+An RFC 3339 date-time with a UTC offset, in the years 1900 to 9000 (in UTC),
+given back in UTC with millisecond precision (what BSON keeps).
 Refused, as a 422 naming the field: numbers (pydantic would read them as Unix
 times), times without an offset (whose instant is a guess), and extreme years.
 The range is what keeps all date arithmetic in the services (windows, series,
@@ -49,7 +49,12 @@ def _utc_millis_in_range(value: datetime) -> datetime:
     # The year on its own clock first: converting year 1 or 9999 to UTC can overflow.
     if not MIN_YEAR <= value.year <= MAX_YEAR:
         raise PydanticCustomError("instant_range", _RANGE_MESSAGE)
-    return to_millis(value.astimezone(UTC))
+    utc = value.astimezone(UTC)
+    # Then in UTC, as stored: every stored time given by a client is in range, so a
+    # cursor holding one is accepted back.
+    if not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise PydanticCustomError("instant_range", _RANGE_MESSAGE)
+    return to_millis(utc)
 
 
 Instant = Annotated[
