@@ -9,15 +9,19 @@ from typing import Any
 import httpx
 import pytest
 from icalendar import Calendar
+from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
 from tests.events.conftest import at, event_body, schedule
 from tests.support.api import Person, create_community, new_person, problem, problem_fields
+from weft_events.settings import EventsSettings
 from weft_shared.service.cursors import encode_cursor
+from weft_shared.settings import PlatformSettings
 
 FIRST_DAY_EAST = "0001-01-01T00:00:00+14:00"  # before year 1 in UTC
 LAST_SECOND_WEST = "9999-12-31T23:59:59-14:00"  # after year 9999 in UTC
 LAST_EVENING_WEST = "9999-12-31T20:00:00-14:00"
+DEV = PlatformSettings(env="dev")
 
 
 def time_lists(cid: str) -> list[str]:
@@ -266,3 +270,12 @@ async def test_calendars_render_stored_text_with_line_breaks_and_nuls(
     community_calendar = await events.get(f"/v1/communities/{cid}/calendar.ics", headers=owner.headers)
     assert str(Calendar.from_ical(community_calendar.content)["X-WR-CALNAME"]) == "Wound care network"
     problem(await events.get(f"/v1/events/{eid}/calendar.ics", headers=new_person("outsider").headers), 404)
+
+
+@pytest.mark.parametrize("offsets", [[10**12], [0], [-60], [1440, 43_201]])
+def test_reminder_offsets_out_of_range_stop_the_service_from_starting(offsets: list[int]) -> None:
+    # A huge offset made `starts_at - offset` overflow: every scheduling answered 500.
+    with pytest.raises(ValidationError) as caught:
+        EventsSettings(platform=DEV, reminder_offsets_minutes=offsets)
+    assert {e["loc"][0] for e in caught.value.errors()} == {"reminder_offsets_minutes"}
+    assert EventsSettings(platform=DEV, reminder_offsets_minutes=[43_200, 1]).reminder_offsets_minutes == [43_200, 1]
