@@ -3,7 +3,10 @@ half-written record; and what is already stored always renders. On the real serv
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -14,6 +17,8 @@ from pymongo import AsyncMongoClient
 
 from tests.events.conftest import at, event_body, schedule
 from tests.support.api import Person, create_community, new_person, problem, problem_fields
+from weft_events.formats.cpd_record_csv import render_csv
+from weft_events.schemas import CpdRecordEntry
 from weft_events.settings import EventsSettings
 from weft_shared.service.cursors import encode_cursor
 from weft_shared.settings import PlatformSettings
@@ -279,3 +284,31 @@ def test_reminder_offsets_out_of_range_stop_the_service_from_starting(offsets: l
         EventsSettings(platform=DEV, reminder_offsets_minutes=offsets)
     assert {e["loc"][0] for e in caught.value.errors()} == {"reminder_offsets_minutes"}
     assert EventsSettings(platform=DEV, reminder_offsets_minutes=[43_200, 1]).reminder_offsets_minutes == [43_200, 1]
+
+
+def test_the_cpd_csv_drops_stored_control_characters_and_still_neutralises_formulas() -> None:
+    moment = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    entry = CpdRecordEntry(
+        event_id="e1",
+        series_id=None,
+        title="\x00=HYPERLINK(\x1b[2Jx)\nsecond line",
+        community_id="c1",
+        community_name="Wound\x07 care",
+        format="in_person",
+        attendance="in_person",
+        timezone="Europe/London",
+        starts_at=moment,
+        ends_at=moment,
+        local_date="2026-03-01",
+        local_start="09:00",
+        local_end="10:00",
+        duration_minutes=60,
+        checked_in_at=moment,
+        checked_in_by="hana",
+        event_status="scheduled",
+    )
+    text = render_csv([entry])
+    assert not re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text)
+    [_, row] = list(csv.reader(io.StringIO(text, newline="")))
+    assert row[0] == "'=HYPERLINK([2Jx)\nsecond line"  # text, not a formula; its line break kept (quoted)
+    assert row[2] == "Wound care"
