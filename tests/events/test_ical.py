@@ -82,6 +82,11 @@ def vevents(body: bytes) -> dict[str, Event]:
     return {str(e["UID"]): e for e in parse(body).walk("VEVENT")}
 
 
+def unescape_text(value: str) -> str:
+    """An RFC 5545 TEXT value unescaped (icalendar leaves X- and NAME properties raw)."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+
+
 def test_every_occurrence_is_its_own_vevent_with_a_stable_uid() -> None:
     body = render(ALL)
     parsed = parse(body).walk("VEVENT")
@@ -239,6 +244,15 @@ def test_a_newline_in_the_calendar_name_alone_still_renders() -> None:
     # The name becomes X-WR-CALNAME and NAME, which icalendar writes unescaped unless told they are TEXT.
     calendar = parse(render([], name="Wound care\nnetwork"))
     assert str(calendar["X-WR-CALNAME"]) == "Wound care network"
+
+
+def test_the_calendar_name_is_escaped_text() -> None:
+    # NAME (RFC 7986) and X- properties (RFC 5545 3.8.8.2) are TEXT, though icalendar
+    # writes and reads them raw unless told: escaped here, so `;` `,` `\\` round-trip.
+    body = render([], name="Falls; prevention, \\ network")
+    assert b"\r\nX-WR-CALNAME:Falls\\; prevention\\, \\\\ network\r\n" in body
+    assert b"\r\nNAME:Falls\\; prevention\\, \\\\ network\r\n" in body
+    assert unescape_text(str(parse(body)["X-WR-CALNAME"])) == "Falls; prevention, \\ network"
 
 
 def test_long_text_is_folded_at_75_octets_without_splitting_a_character() -> None:
