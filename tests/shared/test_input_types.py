@@ -99,6 +99,10 @@ def test_the_json_schema_says_what_is_accepted() -> None:
     assert pattern.match("2027-01-12T18:00:00Z") and pattern.match("2027-01-12T18:00:00.123+01:00")
     for refused in ("0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2027-01-12T18:00:00", "1800000000"):
         assert not pattern.match(refused), refused
+    # Whatever the pattern allows is accepted, at the edges of the years it allows too.
+    for edge in ("1901-01-01T00:00:00+23:59", "8999-12-31T23:59:59.999999-23:59"):
+        assert pattern.match(edge) and When.model_validate({"at": edge}).at is not None
+    assert not pattern.match("1900-01-01T00:00:00+14:00") and not pattern.match("9000-06-01T00:00:00Z")
 
 
 @pytest.mark.parametrize("sent", ["\x00", "\n", "\r", "\t", "\x1b", "\x7f", "\x85", "\x9f"])
@@ -142,6 +146,10 @@ def test_the_json_schema_has_the_rule_as_a_pattern() -> None:
     multi_line = re.compile(properties["description"]["anyOf"][0]["pattern"])
     assert one_line.match("Falls huddle") and not one_line.match("Falls\nhuddle") and not one_line.match("a\x00")
     assert multi_line.match("one\n\ttwo") and not multi_line.match("one\x00two")
+    # Whitespace at the ends is stripped, so the schema leaves it out: its lengths are then exact.
+    for padded in (" ", "  a", "a ", "\ta"):
+        assert not one_line.match(padded) and not multi_line.match(padded), repr(padded)
+    assert one_line.match("") and one_line.match("a") and one_line.match("a b")
     # A field with a pattern of its own keeps it (it must exclude controls itself).
     assert properties["tags"]["anyOf"][0]["items"]["pattern"] == "^[a-z]+$"
 

@@ -10,7 +10,8 @@ newlines and tabs, and its CRLF line ends are read as LF.
 
 The rule is in the JSON schema too (as the `pattern`, unless the field has a
 stricter pattern of its own), so clients and schema-driven test tools know what
-is accepted.
+is accepted: the schema's pattern also leaves out whitespace at either end, which
+is stripped, so a string that matches the schema is accepted as it is.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ class _Text:
         self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         json_schema = handler(schema)
-        json_schema.setdefault("pattern", f"^[^{self.refused}]*$")
+        # No controls, and no whitespace at either end: stripping then changes nothing,
+        # so the lengths in the schema are exact and whatever matches is accepted.
+        edge, inner = f"[^\\s{self.refused}]", f"[^{self.refused}]"
+        json_schema.setdefault("pattern", f"^({edge}({inner}*{edge})?)?$")
         return json_schema
 
 

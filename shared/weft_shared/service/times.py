@@ -27,9 +27,11 @@ MAX_YEAR = 9000
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2})")
 _SHAPE_MESSAGE = "must be an RFC 3339 date-time with a UTC offset, e.g. 2027-01-12T18:00:00Z"
 _RANGE_MESSAGE = f"must be between the years {MIN_YEAR} and {MAX_YEAR}"
-# What the JSON schema says (a little narrower than what is accepted: years 1900-8999).
+# What the JSON schema says: a little narrower than what is accepted (years 1901-8999
+# on the sender's clock), so that whatever matches it is accepted, whatever its offset.
 _SCHEMA_PATTERN = (
-    r"^(19|[2-8][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$"
+    r"^(19(0[1-9]|[1-9][0-9])|[2-8][0-9]{3})-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})$"
 )
 _SCHEMA_DESCRIPTION = (
     f"RFC 3339 date-time with a UTC offset, years {MIN_YEAR} to {MAX_YEAR}; kept to the millisecond, in UTC"
