@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -60,10 +61,12 @@ ONLINE = occurrence(
 ALL = [ONLINE, CANCELLED, AFTER_DST, BEFORE_DST]  # deliberately out of order
 
 
-def render(events: list[dict[str, Any]], *, links: set[str] | None = None, **kwargs: Any) -> bytes:
+def render(
+    events: list[dict[str, Any]], *, links: set[str] | None = None, name: str = "Falls prevention CoP", **kwargs: Any
+) -> bytes:
     return render_calendar(
         events,
-        name="Falls prevention CoP",
+        name=name,
         public_base_url=BASE,
         include_link_for=links if links is not None else set(),
         stamp=STAMP,
@@ -77,6 +80,11 @@ def parse(body: bytes) -> Calendar:
 
 def vevents(body: bytes) -> dict[str, Event]:
     return {str(e["UID"]): e for e in parse(body).walk("VEVENT")}
+
+
+def unescape_text(value: str) -> str:
+    """An RFC 5545 TEXT value unescaped (icalendar leaves X- and NAME properties raw)."""
+    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
 
 
 def test_every_occurrence_is_its_own_vevent_with_a_stable_uid() -> None:
@@ -192,3 +200,102 @@ def test_an_event_kept_in_utc_needs_no_vtimezone() -> None:
     assert vevent["DTSTART"].dt == utc_event["starts_at"]
     assert calendar.walk("VTIMEZONE") == []
     assert b"DTSTART:20260501T080000Z" in calendar.to_ical()
+
+
+# Stored data from before inputs refused control characters (or written by a script)
+# must still render: every calendar that shows it would otherwise answer 500.
+DIRTY = occurrence(
+    "e-dirty",
+    datetime(2026, 4, 14, 18, 0, tzinfo=LONDON),
+    title="Falls\nprevention\r\nhuddle\x00\x1b",
+    description="Line one\r\nLine two\x00 with\ta tab\x85",
+    venue="Room 4\nSt Mary's\x07",
+    guest_speakers=["Dr Ana\nSilva"],
+    series_id="s\n2",
+)
+
+
+def content_lines(body: bytes) -> list[bytes]:
+    """RFC 5545 3.1: CRLF-separated lines of at most 75 octets."""
+    assert body.endswith(b"\r\n")
+    lines = body[:-2].split(b"\r\n")
+    assert all(len(line) <= 75 for line in lines), [line for line in lines if len(line) > 75]
+    return lines
+
+
+def test_stored_line_breaks_and_controls_are_escaped_or_dropped() -> None:
+    body = render([DIRTY], name="Falls\nprevention CoP\x00")
+    lines = content_lines(body)
+    # TEXT allows no control character but HTAB, and a bare LF or CR would end a content line.
+    assert not re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", b"".join(lines))
+    calendar = parse(body)
+    assert str(calendar["X-WR-CALNAME"]) == "Falls prevention CoP"
+    assert str(calendar["NAME"]) == "Falls prevention CoP"
+    [vevent] = calendar.walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == "Falls prevention huddle"
+    assert str(vevent["LOCATION"]) == "Room 4 St Mary's"
+    assert str(vevent["X-WEFT-SERIES-ID"]) == "s 2"
+    # Prose keeps its lines (escaped as \n on the wire) and its tab.
+    description = str(vevent["DESCRIPTION"])
+    assert description.startswith("Line one\nLine two with\ta tab\n\nGuest speakers: Dr Ana\nSilva")
+
+
+def test_a_newline_in_the_calendar_name_alone_still_renders() -> None:
+    # The name becomes X-WR-CALNAME and NAME, which icalendar writes unescaped unless told they are TEXT.
+    calendar = parse(render([], name="Wound care\nnetwork"))
+    assert str(calendar["X-WR-CALNAME"]) == "Wound care network"
+
+
+def test_the_calendar_name_is_escaped_text() -> None:
+    # NAME (RFC 7986) and X- properties (RFC 5545 3.8.8.2) are TEXT, though icalendar
+    # writes and reads them raw unless told: escaped here, so `;` `,` `\\` round-trip.
+    body = render([], name="Falls; prevention, \\ network")
+    assert b"\r\nX-WR-CALNAME:Falls\\; prevention\\, \\\\ network\r\n" in body
+    assert b"\r\nNAME:Falls\\; prevention\\, \\\\ network\r\n" in body
+    assert unescape_text(str(parse(body)["X-WR-CALNAME"])) == "Falls; prevention, \\ network"
+
+
+def test_long_text_is_folded_at_75_octets_without_splitting_a_character() -> None:
+    title = "Soins palliatifs à domicile — échanges entre infirmières " * 4
+    body = render([occurrence("e-long", datetime(2026, 4, 21, 9, 0, tzinfo=LONDON), title=title)])
+    lines = content_lines(body)
+    for line in lines:
+        line.decode("utf-8")  # each folded line is whole UTF-8
+    [vevent] = parse(body).walk("VEVENT")
+    assert str(vevent["SUMMARY"]) == title
+
+
+def test_a_stored_joining_link_with_a_line_break_stays_one_uri() -> None:
+    dirty_link = occurrence(
+        "e-link",
+        datetime(2026, 4, 22, 9, 0, tzinfo=LONDON),
+        format="online",
+        joining_link="https://meet.example/a\nb c",
+    )
+    body = render([dirty_link], links={"e-link"})
+    content_lines(body)
+    [vevent] = parse(body).walk("VEVENT")
+    assert str(vevent["CONFERENCE"]) == "https://meet.example/a%0Ab%20c"
+
+
+def test_times_at_the_ends_of_the_calendar_still_render() -> None:
+    # Stored before times were limited to years 1900-9000: wall times in far-off
+    # zones are past what `datetime` holds, so they are given in UTC.
+    last = occurrence(
+        "e-last",
+        datetime(9999, 12, 31, 20, 0, tzinfo=UTC),
+        ends_at=datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+        timezone="Pacific/Kiritimati",
+    )
+    first = occurrence("e-first", datetime(1, 1, 1, 1, 0, tzinfo=UTC), timezone="America/New_York")
+    body = render([last, first])
+    content_lines(body)
+    events = vevents(body)
+    assert events["e-last@weft"]["DTSTART"].dt == last["starts_at"]
+    assert events["e-last@weft"]["DTEND"].dt == last["ends_at"]
+    assert events["e-first@weft"]["DTSTART"].dt == first["starts_at"]
+    # Near the end, but with a zone that can still show it: a local time with TZID.
+    late_london = occurrence("e-late", datetime(9999, 12, 30, 18, 0, tzinfo=UTC))
+    [vevent] = parse(render([late_london])).walk("VEVENT")
+    assert vevent["DTSTART"].params["TZID"] == "Europe/London"
+    assert vevent["DTSTART"].dt == late_london["starts_at"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import httpx
@@ -244,3 +245,83 @@ async def test_archive_is_owner_only_and_makes_the_community_read_only(
         409,
     )
     assert (await client.get(f"/v1/communities/{cid}", headers=newcomer.headers)).status_code == 200
+
+
+async def test_control_characters_are_refused_naming_the_field(client: httpx.AsyncClient) -> None:
+    """A newline in a name broke every calendar of the community; a NUL was stored."""
+    ana = new_person("ana")
+    base = {"name": "Valid name", "purpose": "Share practice"}
+    cases = {
+        "name": {**base, "name": "Wound\ncare"},
+        "name ": {**base, "name": "Wound care\x00"},
+        "name  ": {**base, "name": "Wound\tcare"},
+        "purpose": {**base, "purpose": "Share\x00practice"},
+        "description": {**base, "description": "One\x1b[31mred"},
+        "tags.0": {**base, "tags": ["falls\x00"]},
+        "slug": {**base, "slug": "falls\n"},
+        "code_of_conduct": {**base, "code_of_conduct": "Be kind\x07"},
+    }
+    for label, body in cases.items():
+        response = await client.post("/v1/communities", json=body, headers=ana.headers)
+        assert problem_fields(response, 422) == {label.strip()}, (label, response.text)
+    me = (await client.get("/v1/me", headers=ana.headers)).json()
+    assert me["communities"] == []  # nothing stored
+    # Prose keeps its lines and tabs; CRLF is read as LF.
+    created = await create_community(
+        client, ana, purpose="Share practice\nand cases", description="Line one\r\n\tLine two"
+    )
+    assert created["purpose"] == "Share practice\nand cases" and created["description"] == "Line one\n\tLine two"
+    renamed = await client.patch(f"/v1/communities/{created['id']}", json={"name": "Bad\r\nname"}, headers=ana.headers)
+    assert problem_fields(renamed, 422) == {"name"}
+    for profile, field in (
+        ({"display_name": "Ana\nSilva"}, "display_name"),
+        ({"organisation": "NHS\x00"}, "organisation"),
+        ({"expertise": ["falls\n"]}, "expertise.0"),
+        ({"bio": "hello\x00"}, "bio"),
+    ):
+        response = await client.put("/v1/me/profile", json=profile, headers=ana.headers)
+        assert problem_fields(response, 422) == {field}, (field, response.text)
+    invite = await client.post(
+        f"/v1/communities/{created['id']}/invitations", json={"email": "ben\x00@example.org"}, headers=ana.headers
+    )
+    assert problem_fields(invite, 422) == {"email"}
+
+
+async def test_the_directory_shows_member_counts_where_details_are_shown(client: httpx.AsyncClient) -> None:
+    owner, ben, outsider = new_person("owner"), new_person("ben"), new_person("outsider")
+    tag = f"m{new_person().user_id[-8:]}"
+    public = await create_community(client, owner, name="Counted Public", tags=[tag])
+    private = await create_community(client, owner, name="Counted Private", visibility="private", tags=[tag])
+    assert (await join(client, public["id"], ben)).status_code == 201
+
+    async def counts(person: object) -> dict[str, int | None]:
+        response = await client.get("/v1/communities", params={"tag": tag}, headers=person.headers)  # type: ignore[attr-defined]
+        assert response.status_code == 200, response.text
+        return {c["name"]: c["member_count"] for c in response.json()["items"]}
+
+    assert await counts(owner) == {"Counted Public": 2, "Counted Private": 1}
+    # Outsiders see the public community's count, not the private one's (as on its own page).
+    assert await counts(outsider) == {"Counted Public": 2, "Counted Private": None}
+    page = (await client.get(f"/v1/communities/{public['id']}", headers=outsider.headers)).json()
+    assert page["member_count"] == 2
+    assert (await client.get(f"/v1/communities/{private['id']}", headers=outsider.headers)).json()[
+        "member_count"
+    ] is None
+
+
+async def test_a_create_response_equals_a_later_read(client: httpx.AsyncClient) -> None:
+    """Times the service makes are millisecond-precise (what BSON keeps), so what a
+    create answers is what every later read says, byte for byte."""
+    ana = new_person("ana")
+    response = await client.post(
+        "/v1/communities",
+        json={"name": "Precise times", "purpose": "x", "code_of_conduct": "Be kind"},
+        headers=ana.headers,
+    )
+    assert response.status_code == 201, response.text
+    created = response.json()
+    read = await client.get(f"/v1/communities/{created['id']}", headers=ana.headers)
+    assert read.json() == created
+    stamp = re.compile(rb'"(created_at|published_at)":"([^"]+)"')
+    assert len(stamp.findall(response.content)) == 2
+    assert stamp.findall(read.content) == stamp.findall(response.content)

@@ -123,6 +123,7 @@ def calls(store: Storage) -> dict[str, Callable[[], Awaitable[object]]]:
         "Memberships.get": lambda: m.get("c0001", "u0001"),
         "Memberships.put": lambda: m.put("c0001", "u0301", member_fields, before=None),
         "Memberships.active_count": lambda: m.active_count("c0001"),
+        "Memberships.active_counts": lambda: m.active_counts(["c0001", "c0002"]),
         "Memberships.active_community_ids": lambda: m.active_community_ids("u0001"),
         "Memberships.members_page": lambda: m.members_page("c0001", only=None, exclude=[], after_user=None, limit=51),
         "Memberships.members_page(owners)": lambda: m.members_page(
@@ -139,6 +140,7 @@ def calls(store: Storage) -> dict[str, Callable[[], Awaitable[object]]]:
         "Memberships.active_member_ids": lambda: m.active_member_ids(["c0001", "c0003"]),
         "MemberCounts.add": lambda: m.counts.add("c0001", "u0001", 1),
         "MemberCounts.total": lambda: m.counts.total("c0001"),
+        "MemberCounts.totals": lambda: m.counts.totals(["c0001", "c0002"]),
         "People.ensure": lambda: p.ensure("u0001", "u1@example.org", "Person 1"),
         "People.get": lambda: p.get("u0001"),
         "People.names": lambda: p.names(["u0001", "u0002"]),

@@ -7,18 +7,21 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from weft_events.domain.events import AttendanceMode, EventFormat, EventVisibility
 from weft_shared.service.models import Strict
 from weft_shared.service.openapi import patch_body_schema
+from weft_shared.service.text import MultiLine, OneLine
+from weft_shared.service.times import Instant
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=10_000)]
-Venue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
-Link = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://[^\s]{3,2000}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Id = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Title = Annotated[str, OneLine(min_length=1, max_length=200)]
+Text = Annotated[str, MultiLine(max_length=10_000)]
+Venue = Annotated[str, OneLine(min_length=1, max_length=300)]
+Link = Annotated[str, OneLine(pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f]{3,2000}$")]
+Name = Annotated[str, OneLine(min_length=1, max_length=120)]
+Id = Annotated[str, OneLine(min_length=1, max_length=200)]
+TimezoneName = Annotated[str, OneLine(min_length=1, max_length=64)]
 Seats = Annotated[int, Field(ge=0, le=100_000)]
 
 
@@ -29,7 +32,7 @@ class CapacityIn(Strict):
 
 class Recurrence(Strict):
     # An RFC 5545 RRULE, e.g. "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;COUNT=6" (WEEKLY or MONTHLY, with COUNT or UNTIL).
-    rrule: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=500)]
+    rrule: Annotated[str, OneLine(min_length=6, max_length=500)]
 
 
 def _check_timezone(value: str | None) -> str | None:
@@ -48,14 +51,14 @@ class EventFields(Strict):
     title: Title | None = None
     description: Text | None = None
     format: EventFormat | None = None
-    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    timezone: TimezoneName | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
     venue: Venue | None = None
     joining_link: Link | None = None
     capacity: CapacityIn | None = None
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
+    registration_opens_at: Instant | None = None
+    registration_closes_at: Instant | None = None
     visibility: EventVisibility | None = None
     hosts: Annotated[list[Id], Field(max_length=20)] | None = None
     guest_speakers: Annotated[list[Name], Field(max_length=20)] | None = None
@@ -66,9 +69,9 @@ class EventFields(Strict):
 class EventCreate(EventFields):
     title: Title
     format: EventFormat
-    timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)]
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    timezone: TimezoneName
+    starts_at: Instant
+    ends_at: Instant
     visibility: EventVisibility = EventVisibility.COMMUNITY
     cohost_community_ids: Annotated[list[Id], Field(max_length=10)] = Field(default_factory=list)
     recurrence: Recurrence | None = None

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -11,8 +13,9 @@ class EventsSettings(DataServiceSettings):
 
     http_port: int = 8002
     database: str = "weft_events"
-    # Reminder offsets before each occurrence starts, in minutes (24 h and 1 h).
-    reminder_offsets_minutes: list[int] = Field(default_factory=lambda: [1440, 60])
+    # Reminder offsets before each occurrence starts, in minutes (24 h and 1 h); at most
+    # 30 days, so a reminder's time is always a date the services can compute with.
+    reminder_offsets_minutes: list[Annotated[int, Field(ge=1, le=43_200)]] = Field(default_factory=lambda: [1440, 60])
     reminder_poll_seconds: float = 5.0
     # The durable consumer of membership messages (replicas share it).
     consumer_name: str = "events"

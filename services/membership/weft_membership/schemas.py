@@ -9,27 +9,35 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from weft_membership.domain.access import Visibility
 from weft_membership.domain.membership import JoinPolicy, MemberStatus
 from weft_membership.domain.roles import Role
 from weft_shared.service.models import Strict
 from weft_shared.service.openapi import patch_body_schema
+from weft_shared.service.text import MultiLine, OneLine
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=120)]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]
-Purpose = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
-Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
-Tag = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")
-]
+Name = Annotated[str, OneLine(min_length=3, max_length=120)]
+Slug = Annotated[str, OneLine(pattern=r"^[a-z0-9](?:[a-z0-9-]{0,58}[a-z0-9])?$", max_length=60)]
+Purpose = Annotated[str, MultiLine(min_length=1, max_length=500)]
+Description = Annotated[str, MultiLine(max_length=5000)]
+Tag = Annotated[str, OneLine(to_lower=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,39}$")]
 Tags = Annotated[list[Tag], Field(max_length=20)]
-ConductText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]{1,64}@[^@\s]{1,255}\.[^@\s]{2,63}$")]
+ConductText = Annotated[str, MultiLine(min_length=1, max_length=20000)]
+ShortText = Annotated[str, MultiLine(max_length=1000)]
+Word = Annotated[str, OneLine(min_length=1, max_length=60)]
+UserId = Annotated[str, OneLine(min_length=1, max_length=200)]
+CommunityId = Annotated[str, OneLine(min_length=1, max_length=64)]
+DisplayName = Annotated[str, OneLine(min_length=1, max_length=120)]
+Bio = Annotated[str, MultiLine(max_length=2000)]
+Organisation = Annotated[str, OneLine(max_length=200)]
+Email = Annotated[
+    str,
+    OneLine(
+        pattern=r"^[^@\s\x00-\x1f\x7f-\x9f]{1,64}@[^@\s\x00-\x1f\x7f-\x9f]{1,255}\.[^@\s\x00-\x1f\x7f-\x9f]{2,63}$"
+    ),
+]
 
 
 class CommunityCreate(Strict):
@@ -150,9 +158,9 @@ class CodeOfConductAccept(Strict):
 
 
 class ProfileUpdate(Strict):
-    display_name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)] | None = None
-    bio: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] = ""
-    organisation: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = ""
+    display_name: DisplayName | None = None
+    bio: Bio = ""
+    organisation: Organisation = ""
     expertise: Annotated[list[Word], Field(max_length=30)] = Field(default_factory=list)
     interests: Annotated[list[Word], Field(max_length=30)] = Field(default_factory=list)
 
@@ -179,7 +187,7 @@ class Me(Profile):
 
 
 class LinkPropose(Strict):
-    to_community_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    to_community_id: CommunityId
     share_events: bool = True
     share_resources: bool = True
 

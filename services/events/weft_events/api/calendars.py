@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -13,14 +13,15 @@ from weft_events.api.deps import CommunityId, Ctx, CurrentPerson, EventId
 from weft_events.formats.ical import render_calendar
 from weft_events.usecases import calendars
 from weft_events.usecases.calendars import CalendarContent
+from weft_shared.service.times import Instant
 
 CALENDAR_MEDIA_TYPE = "text/calendar; charset=utf-8"
 FEED_REFRESH = timedelta(hours=1)
 ICS_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"text/calendar": {}}, "description": "iCalendar"}}
 
 FeedToken = Annotated[str, Path(min_length=1, max_length=128)]
-WindowStart = Annotated[datetime | None, Query(alias="from", description="default: 30 days ago")]
-WindowEnd = Annotated[datetime | None, Query(description="default: a year from now")]
+WindowStart = Annotated[Instant | None, Query(alias="from", description="default: 30 days ago")]
+WindowEnd = Annotated[Instant | None, Query(description="default: a year from now")]
 
 router = APIRouter(prefix="/v1", tags=["calendar"])
 

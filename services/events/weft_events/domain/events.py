@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from weft_shared.service.times import MAX_YEAR
+
 Doc = dict[str, Any]
 
 MAX_DURATION = timedelta(days=14)
@@ -117,6 +119,8 @@ def registration_refusal(event: Doc, moment: datetime) -> str | None:
 def inconsistency(event: Doc) -> tuple[str, str] | None:
     """The first cross-field rule the event (as it would be after a change) breaks:
     (field, message); None if it keeps them all."""
+    if event["starts_at"].year > MAX_YEAR:  # moved there with its series: a cursor could not hold it
+        return "starts_at", f"an event must start by the end of the year {MAX_YEAR}"
     if event["ends_at"] <= event["starts_at"]:
         return "ends_at", "an event must end after it starts"
     if event["ends_at"] - event["starts_at"] > MAX_DURATION:
@@ -137,8 +141,3 @@ def inconsistency(event: Doc) -> tuple[str, str] | None:
 def duration_minutes(event: Doc) -> int:
     """The scheduled length: what CPD schemes count, whatever time someone arrived."""
     return int((event["ends_at"] - event["starts_at"]).total_seconds() // 60)
-
-
-def to_millis(moment: datetime) -> datetime:
-    """BSON keeps milliseconds: truncate first, so a stored time and a message agree."""
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)

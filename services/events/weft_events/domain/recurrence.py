@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 from dateutil.rrule import MONTHLY, WEEKLY, rrulestr
 
+from weft_shared.service.times import MAX_YEAR
+
 MAX_OCCURRENCES = 100
 MAX_SERIES_SPAN = timedelta(days=2 * 365)
 
@@ -33,7 +35,10 @@ def expand_recurrence(rule: str, first_start: datetime, tz: str) -> list[datetim
     for local in parsed:
         if local > horizon:
             break
-        starts.append(local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC))
+        start = local.replace(tzinfo=ZoneInfo(tz)).astimezone(UTC)
+        if start.year > MAX_YEAR:  # every stored time is one a client could have given
+            raise RecurrenceError(f"the series runs past the year {MAX_YEAR}")
+        starts.append(start)
         if len(starts) > MAX_OCCURRENCES:
             raise RecurrenceError(f"the rule makes more than {MAX_OCCURRENCES} occurrences")
     if not starts:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from datetime import UTC
 
@@ -24,10 +25,16 @@ HEADER = (
 )
 # OWASP "CSV Injection": a cell starting with one of these is a formula to a spreadsheet.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Stored text may predate the refusal of control characters: a NUL truncates a cell in
+# some spreadsheets, and an ESC sequence acts on a terminal that prints the file.
+# Line breaks and tabs are kept (a quoted cell may hold them).
+NOT_PRINTED = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def neutralise(cell: str) -> str:
-    """Prefix a would-be formula with a single quote, so it shows as text (titles are user input)."""
+    """Drop control characters, and prefix a would-be formula with a single quote so it
+    shows as text (titles are user input)."""
+    cell = NOT_PRINTED.sub("", cell)
     return "'" + cell if cell.startswith(FORMULA_TRIGGERS) else cell
 
 

@@ -4,20 +4,33 @@ Each stored occurrence becomes its own VEVENT with its own UID: that is how the
 service models a series (every occurrence has its own seats and RSVPs), so a
 calendar never needs RRULE/RECURRENCE-ID bookkeeping; the series is named in
 `X-WEFT-SERIES-ID`.
+
+Rendering never fails on stored data, whatever it holds: text written before
+inputs refused control characters (or by a script) may hold a NUL or a newline,
+and a time may be near the end of the calendar. Every text value goes out as an
+escaped TEXT value (RFC 5545 3.3.11) with the control characters that TEXT does
+not allow removed, and a line break in a one-line property is a space.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Set
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import MAXYEAR, MINYEAR, UTC, date, datetime, timedelta, tzinfo
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vUri
+from icalendar import Calendar, Event, vText, vUri
 
 Doc = dict[str, Any]
 
 PRODID = "-//Weft//Weft events//EN"
+
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\x0b\x0c\x85\u2028\u2029]")
+# TEXT allows HTAB but no other control character; a newline is written escaped (\\n).
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_NOT_IN_URI = re.compile(r"[\x00-\x20\x7f-\x9f]")
 
 
 def event_uid(event_id: str) -> str:
@@ -52,8 +65,8 @@ def render_calendar(
     calendar.add("VERSION", "2.0")
     calendar.add("CALSCALE", "GREGORIAN")
     calendar.add("METHOD", "PUBLISH")
-    calendar.add("X-WR-CALNAME", name)
-    calendar.add("NAME", name)  # RFC 7986 spelling of the same
+    calendar.add("X-WR-CALNAME", one_line(name))
+    calendar.add("NAME", one_line(name))  # RFC 7986 spelling of the same
     if refresh is not None:
         calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
         calendar.add("X-PUBLISHED-TTL", refresh)  # what Outlook and older Apple clients read
@@ -65,11 +78,43 @@ def render_calendar(
     if ordered:
         # VTIMEZONE observances only for the years the events span: the full default
         # range (1970-2038) would add kilobytes to every feed for nothing.
-        first = min(e["starts_at"] for e in ordered) - timedelta(days=1)
-        last = max(e["ends_at"] for e in ordered) + timedelta(days=1)
-        calendar.add_missing_timezones(first_date=date(first.year, 1, 1), last_date=date(last.year + 1, 1, 1))
+        first = _year_of(min(e["starts_at"] for e in ordered), -1)
+        last = _year_of(max(e["ends_at"] for e in ordered), +1)
+        calendar.add_missing_timezones(first_date=date(first, 1, 1), last_date=date(min(last + 1, MAXYEAR), 1, 1))
     result: bytes = calendar.to_ical()
     return result
+
+
+def one_line(value: str) -> vText:
+    """A one-line TEXT value: line breaks become spaces, other controls go."""
+    return vText(_NOT_IN_TEXT.sub("", _LINE_BREAKS.sub(" ", value).replace("\t", " ")))
+
+
+def multi_line(value: str) -> vText:
+    """A TEXT value that keeps its lines (written as escaped \\n) and tabs; other controls go."""
+    lines = _LINE_BREAKS.split(value)
+    return vText("\n".join(_NOT_IN_TEXT.sub("", line) for line in lines))
+
+
+def _uri(value: str) -> vUri:
+    # A URI has no spaces or controls; percent-encode any that old data holds.
+    return vUri(_NOT_IN_URI.sub(lambda m: quote(m.group()), value))
+
+
+def _year_of(moment: datetime, days: int) -> int:
+    """The year of `moment` moved by `days`, kept inside what `datetime` can hold."""
+    try:
+        return (moment + timedelta(days=days)).year
+    except OverflowError:
+        return MINYEAR if days < 0 else MAXYEAR
+
+
+def _local(moment: datetime, zone: tzinfo) -> datetime:
+    # Within a day of year 1 or 9999, the wall time of some zones is not a `datetime`: keep it in UTC.
+    try:
+        return moment.astimezone(zone)
+    except OverflowError:
+        return moment.astimezone(UTC)
 
 
 def _zone(name: str) -> tzinfo:
@@ -89,34 +134,34 @@ def _vevent(event: Doc, *, public_base_url: str, with_link: bool, stamp: datetim
     link = event.get("joining_link") if with_link and not cancelled else None
 
     vevent = Event()
-    vevent.add("UID", event_uid(event["_id"]))
+    vevent.add("UID", one_line(event_uid(event["_id"])))
     vevent.add("DTSTAMP", stamp)
     vevent.add("SEQUENCE", int(event.get("sequence", 0)))
     # Local wall time with TZID: calendar apps then keep the meeting at its
     # local time, and the VTIMEZONE tells those without a tz database the offsets.
-    vevent.add("DTSTART", event["starts_at"].astimezone(zone))
-    vevent.add("DTEND", event["ends_at"].astimezone(zone))
+    vevent.add("DTSTART", _local(event["starts_at"], zone))
+    vevent.add("DTEND", _local(event["ends_at"], zone))
     # Several calendar apps (Google's among them) ignore STATUS on subscribed
     # calendars, so the title says it too.
-    vevent.add("SUMMARY", f"Cancelled: {event['title']}" if cancelled else event["title"])
+    vevent.add("SUMMARY", one_line(f"Cancelled: {event['title']}" if cancelled else event["title"]))
     vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
     if cancelled:
         vevent.add("TRANSP", "TRANSPARENT")  # a cancelled meeting doesn't make anyone busy
-    vevent.add("DESCRIPTION", _description(event, link, url))
+    vevent.add("DESCRIPTION", multi_line(_description(event, link, url)))
     location = _location(event)
     if location:
-        vevent.add("LOCATION", location)
-    vevent.add("URL", vUri(url))
+        vevent.add("LOCATION", one_line(location))
+    vevent.add("URL", _uri(url))
     if link:
-        vevent.add("CONFERENCE", vUri(link), parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join online"})
+        vevent.add("CONFERENCE", _uri(link), parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Join online"})
     if event.get("created_at"):
         vevent.add("CREATED", event["created_at"])
     if event.get("updated_at"):
         vevent.add("LAST-MODIFIED", event["updated_at"])
-    vevent.add("X-WEFT-COMMUNITY-ID", event["community_id"])
+    vevent.add("X-WEFT-COMMUNITY-ID", one_line(event["community_id"]))
     if event.get("series_id"):
-        vevent.add("X-WEFT-SERIES-ID", event["series_id"])
-        vevent.add("X-WEFT-OCCURRENCE-INDEX", str(event.get("occurrence_index", 0)))
+        vevent.add("X-WEFT-SERIES-ID", one_line(event["series_id"]))
+        vevent.add("X-WEFT-OCCURRENCE-INDEX", one_line(str(event.get("occurrence_index", 0))))
     return vevent
 
 

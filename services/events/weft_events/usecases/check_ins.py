@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weft_events.domain.check_ins import check_in_refusal, walk_in_mode
-from weft_events.domain.events import AttendanceMode, Doc, duration_minutes, may_book, to_millis
+from weft_events.domain.events import AttendanceMode, Doc, duration_minutes, may_book
 from weft_events.domain.places import PlaceStatus
 from weft_events.messages import rsvp_facts
 from weft_events.schemas import CheckInView
@@ -49,7 +49,7 @@ async def check_in(ctx: EventsContext, host: Person, event_id: str, user_id: str
         place = await ctx.storage.rsvps.get(event_id, user_id)
         if place is None:
             await _check_walk_in(ctx, event, user_id)
-        moment = to_millis(now())
+        moment = now()
         refusal = check_in_refusal(event, moment)
         if refusal is not None:
             raise Conflict(refusal)

@@ -9,17 +9,12 @@ from weft_shared.service.cursors import decode_cursor, encode_cursor
 
 
 def encode_start_cursor(starts_at: datetime, event_id: str) -> str:
-    return encode_cursor({"starts_at": starts_at.isoformat(), "id": event_id})
+    return encode_cursor({"starts_at": starts_at, "id": event_id})
 
 
 def decode_start_cursor(cursor: str | None) -> tuple[datetime, str] | None:
-    key = decode_cursor(cursor, {"starts_at": str, "id": str})
-    if key is None:
-        return None
-    try:
-        return datetime.fromisoformat(key["starts_at"]), key["id"]
-    except ValueError as exc:
-        raise BadRequest("cursor is malformed", field="cursor") from exc
+    key = decode_cursor(cursor, {"starts_at": datetime, "id": str})
+    return (key["starts_at"], key["id"]) if key is not None else None
 
 
 def check_window(start: datetime | None, end: datetime | None) -> None:

@@ -40,6 +40,20 @@ class MemberCounts:
             session=current_session(),
         )
 
+    async def totals(self, community_ids: list[str]) -> dict[str, int]:
+        """The counts of several communities in one query (a directory page); 0 for none."""
+        counts = dict.fromkeys(community_ids, 0)
+        if not community_ids:
+            return counts
+        cursor = self.collection.find(
+            {"community_id": {"$in": community_ids}},
+            projection={"_id": 0, "community_id": 1, "n": 1},
+            session=current_session(),
+        )
+        for doc in await cursor.to_list():
+            counts[doc["community_id"]] += int(doc["n"])
+        return counts
+
     async def total(self, community_id: str) -> int:
         cursor = self.collection.find(
             {"community_id": community_id}, projection={"_id": 0, "n": 1}, session=current_session()

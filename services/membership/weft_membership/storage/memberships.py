@@ -58,6 +58,9 @@ class Memberships:
     async def active_count(self, community_id: str) -> int:
         return await self.counts.total(community_id)
 
+    async def active_counts(self, community_ids: list[str]) -> dict[str, int]:
+        return await self.counts.totals(community_ids)
+
     async def active_community_ids(self, user_id: str, limit: int = 1000) -> list[str]:
         cursor = self.collection.find(
             {"user_id": user_id, "status": ACTIVE}, projection={"community_id": 1}, session=current_session()

@@ -154,7 +154,12 @@ async def directory(
     docs, next_cursor = split_page(docs, limit, lambda d: {"slug": d["slug"]})
     mine_set = set(mine)
     outsider = Viewer(user_id=actor.id, status=None, role=None)
-    items = [community_view(d, member_viewer(d, actor.id) if d["_id"] in mine_set else outsider) for d in docs]
+    viewers = [member_viewer(d, actor.id) if d["_id"] in mine_set else outsider for d in docs]
+    # Counts only where the caller may see details (as on the community's own page), in one query.
+    counts = await ctx.store.memberships.active_counts(
+        [d["_id"] for d, v in zip(docs, viewers, strict=True) if can_see_details(d, v)]
+    )
+    items = [community_view(d, v, counts.get(d["_id"])) for d, v in zip(docs, viewers, strict=True)]
     return Page[CommunityView](items=items, next_cursor=next_cursor)
 
 
