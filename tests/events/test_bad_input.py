@@ -312,3 +312,17 @@ def test_the_cpd_csv_drops_stored_control_characters_and_still_neutralises_formu
     [_, row] = list(csv.reader(io.StringIO(text, newline="")))
     assert row[0] == "'=HYPERLINK([2Jx)\nsecond line"  # text, not a formula; its line break kept (quoted)
     assert row[2] == "Wound care"
+
+
+@pytest.mark.parametrize("field", ["description", "hosts", "guest_speakers", "title"])
+async def test_an_update_refuses_null_for_what_an_event_always_has(
+    events: httpx.AsyncClient, community: tuple[str, Person, str], field: str
+) -> None:
+    """schemathesis found `{"hosts": null}` a 500; a null description stored a hole calendars can't render."""
+    cid, owner, eid = community
+    before = (await events.get(f"/v1/events/{eid}", headers=owner.headers)).json()
+    response = await events.patch(f"/v1/events/{eid}", json={field: None}, headers=owner.headers)
+    assert problem_fields(response, 422) == {field}
+    assert (await events.get(f"/v1/events/{eid}", headers=owner.headers)).json() == before
+    calendar = await events.get(f"/v1/communities/{cid}/calendar.ics", headers=owner.headers)
+    assert calendar.status_code == 200

@@ -198,6 +198,8 @@ async def test_update_needs_staff_and_announces_what_changed(client: httpx.Async
         422,
     )
     assert fields == {"visibility"}
+    nulled = await client.patch(f"/v1/communities/{cid}", json={"name": None}, headers=owner.headers)
+    assert problem_fields(nulled, 422) == {"name"}
 
     response = await client.patch(
         f"/v1/communities/{cid}",

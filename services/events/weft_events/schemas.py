@@ -77,21 +77,37 @@ class EventCreate(EventFields):
     recurrence: Recurrence | None = None
 
 
+# Fields an event always has: null would store a hole its views and calendars can't read
+# (send "" or [] to empty a description or a list). Null clears the others (venue, capacity...).
+_NEVER_NULL = (
+    "title",
+    "description",
+    "format",
+    "timezone",
+    "starts_at",
+    "ends_at",
+    "visibility",
+    "hosts",
+    "guest_speakers",
+)
+
+
 class EventUpdate(EventFields):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra=patch_body_schema("title", "format", "timezone", "starts_at", "ends_at", "visibility"),
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema(*_NEVER_NULL))
 
     @model_validator(mode="after")
     def _something(self) -> EventUpdate:
         if not self.model_fields_set:
             raise ValueError("give at least one field to change")
-        required = {"title", "format", "timezone", "starts_at", "ends_at", "visibility"}
-        for field in self.model_fields_set & required:
-            if getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
         return self
+
+    @field_validator(*_NEVER_NULL)
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
 
 
 class RsvpBody(Strict):

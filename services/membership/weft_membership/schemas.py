@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from weft_membership.domain.access import Visibility
 from weft_membership.domain.membership import JoinPolicy, MemberStatus
@@ -64,10 +64,15 @@ class CommunityUpdate(Strict):
     def _not_empty(self) -> CommunityUpdate:
         if not self.model_fields_set:
             raise ValueError("give at least one field to change")
-        for field in self.model_fields_set:
-            if getattr(self, field) is None:
-                raise ValueError(f"{field} cannot be null")
         return self
+
+    @field_validator("*")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
 
 
 class CodeOfConductView(BaseModel):
