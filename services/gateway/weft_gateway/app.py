@@ -21,6 +21,7 @@ from weft_gateway.settings import GatewaySettings
 from weft_gateway.upstreams import Upstreams
 from weft_shared.http import ReadinessCheck, create_service_app
 from weft_shared.observability import RequestIdMiddleware, configure_logging
+from weft_shared.service.docs_assets import serve_docs_offline
 
 VERSION = "0.1.0"
 
@@ -52,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         readiness_checks={name: _health_check(upstreams, name) for name in upstreams.configured()},
         version=VERSION,
     )
+    serve_docs_offline(app)
     proxy = Proxy(
         routes=ROUTES,
         upstreams=upstreams,
