@@ -55,6 +55,10 @@ _REQUEST_REPLACED = HOP_BY_HOP | {
     b"x-forwarded-host",
     b"x-real-ip",
 }
+# Request headers that must come once: two copies would let the gateway and the service read
+# different ones (the gateway checks one token, the service acts on another; or body smuggling).
+_SINGLE = {name: name.decode().title() for name in (b"authorization", b"content-type", b"content-length", b"host")}
+_SINGLE[b"idempotency-key"] = "Idempotency-Key"
 # uvicorn adds its own date/server and the request id middleware its own X-Request-ID; don't send two.
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 # Responses up to this size are read whole and sent in one write; larger or unsized ones stream.
@@ -164,7 +168,12 @@ class Proxy:
         connection: list[bytes] = []
         traceparents: list[str] = []
         tracestates: list[str] = []
+        seen: set[bytes] = set()
         for name, value in scope["headers"]:
+            if name in _SINGLE:
+                if name in seen:
+                    raise BadRequest(f"send one {_SINGLE[name]} header, not several", field=_SINGLE[name])
+                seen.add(name)
             if name not in _REQUEST_REPLACED:
                 forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
                 if name == b"authorization":
@@ -181,6 +190,9 @@ class Proxy:
                 host = value.decode("latin-1")
             elif name == b"connection":
                 connection.extend(t.strip().lower() for t in value.split(b","))
+        if chunked and content_length is not None:
+            # RFC 9112 §6.3: a message with both is how requests are smuggled past a proxy.
+            raise BadRequest("send Content-Length or Transfer-Encoding, not both", field="Transfer-Encoding")
         if connection:
             # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
             dropped = {t.decode("latin-1") for t in connection}
