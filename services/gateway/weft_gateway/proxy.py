@@ -269,9 +269,7 @@ class Proxy:
         method: str = scope["method"]
         started = False
         try:
-            async with self.upstreams.session.request(
-                method, url, headers=headers, data=body, allow_redirects=False
-            ) as upstream:
+            async with await self.upstreams.request(method, url, headers=headers, body=body) as upstream:
                 start: Message = {
                     "type": "http.response.start",
                     "status": upstream.status,
