@@ -164,7 +164,10 @@ class EchoUpstream:
                 )
             await send({"type": "http.response.body", "body": b""})
             return
-        await _respond(send, int(query.get("status", 200)), orjson.dumps(record), extra)
+        status = int(query.get("status", 200))
+        if status == 405:  # as Starlette answers: the methods of the first route that matched the path
+            extra.append((b"allow", b"GET"))
+        await _respond(send, status, orjson.dumps(record), extra)
 
 
 async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -258,6 +261,10 @@ class DroppingUpstream:
                 length = next((int(value) for name, _, value in fields if name.lower() == "content-length"), 0)
                 await reader.readexactly(length)
                 self.received.append(f"{method} {path}")
+                if path == "/openapi.json":  # the gateway's document fetch: no document, and no pooling
+                    writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    await writer.drain()
+                    return
                 if poisoned or (self.drop == "reused" and answered):
                     return  # closed with the request unanswered
                 status = 500 if path.endswith("/fail") else 200

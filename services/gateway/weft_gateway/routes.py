@@ -23,16 +23,16 @@ class Route:
     subtree: bool = True
 
 
-def _template_regex(route: Route) -> str:
-    """`/v1/communities/{id}/events` -> `/v1/communities/[^/]+/events(?:/.*)?`."""
+def template_pattern(template: str, *, subtree: bool = False) -> str:
+    """`/v1/communities/{id}/events` -> `/v1/communities/[^/]+/events` (+ `(?:/.*)?` for a subtree)."""
     parts: list[str] = []
     last = 0
-    for m in _PARAM.finditer(route.template):
-        parts.append(re.escape(route.template[last : m.start()]))
+    for m in _PARAM.finditer(template):
+        parts.append(re.escape(template[last : m.start()]))
         parts.append("[^/]+")
         last = m.end()
-    parts.append(re.escape(route.template[last:]))
-    return "".join(parts) + ("(?:/.*)?" if route.subtree else "")
+    parts.append(re.escape(template[last:]))
+    return "".join(parts) + ("(?:/.*)?" if subtree else "")
 
 
 class RouteTable:
@@ -42,7 +42,9 @@ class RouteTable:
         self.routes = tuple(routes)
         # One alternation with a named group per route: a single regex call per request,
         # and `lastgroup` names the first alternative that matched (the params are non-capturing).
-        pattern = "|".join(f"(?P<r{i}>{_template_regex(r)})" for i, r in enumerate(self.routes))
+        pattern = "|".join(
+            f"(?P<r{i}>{template_pattern(r.template, subtree=r.subtree)})" for i, r in enumerate(self.routes)
+        )
         self._regex = re.compile(f"(?:{pattern})\\Z", re.DOTALL)
 
     def match(self, path: str) -> Route | None:
