@@ -108,3 +108,19 @@ async def test_the_real_services_paths_list_all_their_methods(gateway_service: S
         wrong = await client.put(path, headers=owner.headers, json={})
         assert wrong.status_code == 405
         assert wrong.headers["allow"] == options.headers["allow"]
+
+
+async def test_a_service_reached_directly_lists_all_methods_too(membership_service: ServiceProcess) -> None:
+    async with httpx.AsyncClient(base_url=membership_service.url, timeout=15) as client:
+        owner = new_person("owner")
+        community = await create_community(client, owner)
+        path = f"/v1/communities/{community['id']}"
+        options = await client.options(path)
+        assert options.status_code == 204
+        assert options.headers["allow"] == "GET, HEAD, OPTIONS, PATCH"
+        wrong = await client.put(path, headers=owner.headers, json={})
+        assert wrong.status_code == 405
+        assert wrong.headers["allow"] == "GET, HEAD, OPTIONS, PATCH"
+        assert wrong.headers["content-type"].startswith("application/problem+json")
+        # Paths the service doesn't have stay 404.
+        assert (await client.options("/v1/nothing-here")).status_code == 404

@@ -12,65 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from weft_gateway.openapi import MergedOpenApi
-from weft_gateway.routes import template_pattern
+from weft_shared.service.path_templates import PathTemplates
 
 log = logging.getLogger("weft.gateway.operations")
 
-_PARAM = re.compile(r"\{[^}/]+\}")
-_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "PATCH", "TRACE"})
 # The access log looks at the document at most this often, without waiting for it.
 _RECHECK_SECONDS = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class PathOperations:
-    template: str
-    methods: frozenset[str]
-
-    @property
-    def allow(self) -> str:
-        """The `Allow` header: what the document lists, HEAD with GET (Starlette serves it), OPTIONS."""
-        methods = set(self.methods) | {"OPTIONS"}
-        if "GET" in methods:
-            methods.add("HEAD")
-        return ", ".join(sorted(methods))
-
-
-class PathTemplates:
-    """Concrete paths matched against templates, the most specific template first."""
-
-    def __init__(self, paths: Mapping[str, Iterable[str]]) -> None:
-        # A literal segment beats a parameter (`/v1/me/attendance.csv` before `/v1/me/{x}`), then longer first.
-        ordered = sorted(paths, key=lambda t: (len(_PARAM.findall(t)), -len(t)))
-        self._operations = [PathOperations(t, frozenset(m.upper() for m in paths[t])) for t in ordered]
-        pattern = "|".join(f"(?P<t{i}>{template_pattern(op.template)})" for i, op in enumerate(self._operations))
-        self._regex = re.compile(f"(?:{pattern})\\Z") if self._operations else None
-
-    def match(self, path: str) -> PathOperations | None:
-        m = self._regex.match(path) if self._regex is not None else None
-        if m is None or m.lastgroup is None:
-            return None
-        return self._operations[int(m.lastgroup[1:])]
-
-    @classmethod
-    def from_document(cls, document: Mapping[str, Any]) -> PathTemplates:
-        paths = document.get("paths") or {}
-        return cls(
-            {
-                template: [m.upper() for m in item if m.upper() in _METHODS]
-                for template, item in paths.items()
-                if isinstance(item, dict)
-            }
-        )
 
 
 class OperationIndex:

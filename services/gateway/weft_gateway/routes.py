@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from weft_shared.service.path_templates import template_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,18 +21,6 @@ class Route:
     auth: bool = True
     # True: the template and everything below it (`/v1/events`, `/v1/events/e1/rsvps`).
     subtree: bool = True
-
-
-def template_pattern(template: str, *, subtree: bool = False) -> str:
-    """`/v1/communities/{id}/events` -> `/v1/communities/[^/]+/events` (+ `(?:/.*)?` for a subtree)."""
-    parts: list[str] = []
-    last = 0
-    for m in _PARAM.finditer(template):
-        parts.append(re.escape(template[last : m.start()]))
-        parts.append("[^/]+")
-        last = m.end()
-    parts.append(re.escape(template[last:]))
-    return "".join(parts) + ("(?:/.*)?" if subtree else "")
 
 
 class RouteTable:
