@@ -54,7 +54,11 @@ def create_service_app(
         # The route template, not the path: paths can carry secrets (feed and invitation tokens).
         route = getattr(request.scope.get("route"), "path", "(no route)")
         log.exception("unhandled error on %s %s", request.method, route)
-        return problem_response(500, "internal error; the request id identifies it in the logs")
+        # Starlette re-raises after this answer and uvicorn then drops the connection: say so, or a
+        # client's pool (the gateway's) reuses it and another request fails.
+        return problem_response(
+            500, "internal error; the request id identifies it in the logs", headers={"Connection": "close"}
+        )
 
     app.add_exception_handler(Exception, on_unexpected)
     app.add_middleware(RequestIdMiddleware)

@@ -74,7 +74,8 @@ class EchoUpstream:
 
     - `/healthz` answers 200 (503 once `healthy` is False).
     - `/openapi.json` serves `openapi` (404 when None).
-    - `?status=N` answers with status N; `?stream=N` streams N chunks with no Content-Length;
+    - `?status=N` answers with status N; `?crash=1` answers 500 and then fails (uvicorn then drops
+      the connection); `?stream=N` streams N chunks with no Content-Length;
       `?size=N` answers N bytes; `?gzip=1` a gzip-encoded echo; `?stall=S` stops for S seconds mid-body
       (`&sized=1`: with a Content-Length).
     """
@@ -141,6 +142,10 @@ class EchoUpstream:
             await asyncio.sleep(float(query["stall"]))
             await send({"type": "http.response.body", "body": b"x" * 93})
             return
+        if "crash" in query:  # what Starlette does on an unhandled error: answer 500, then raise,
+            # after which uvicorn drops the connection (the response said nothing of it)
+            await _respond(send, 500, b'{"detail":"internal error"}')
+            raise RuntimeError("the service failed after answering (a test upstream)")
         if "stream" in query:
             await send(
                 {
@@ -159,7 +164,10 @@ class EchoUpstream:
                 )
             await send({"type": "http.response.body", "body": b""})
             return
-        await _respond(send, int(query.get("status", 200)), orjson.dumps(record), extra)
+        status = int(query.get("status", 200))
+        if status == 405:  # as Starlette answers: the methods of the first route that matched the path
+            extra.append((b"allow", b"GET"))
+        await _respond(send, status, orjson.dumps(record), extra)
 
 
 async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -217,6 +225,69 @@ async def resetting_upstream() -> AsyncIterator[str]:
     server = await asyncio.start_server(reset, "127.0.0.1", 0)
     try:
         yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+@dataclass
+class DroppingUpstream:
+    """A raw HTTP/1.1 service whose keep-alive connections die under the gateway's pool.
+
+    Every request is answered 200 (with its method and path), except a path ending in `/fail`,
+    answered 500. With `drop="after-500"`, a connection that answered 500 is closed as soon as the
+    next request arrives on it, unanswered: uvicorn's race after an unhandled error, made certain.
+    With `drop="reused"`, every connection answers its first request and closes, unanswered, on the
+    second: a pooled connection the service closed while it sat idle. `received` lists
+    "METHOD path" for every request read, answered or not.
+    """
+
+    drop: str
+    url: str = ""
+    received: list[str] = field(default_factory=list)
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        answered = 0
+        poisoned = False
+        try:
+            while True:
+                try:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                lines = head.decode("latin-1").split("\r\n")
+                method, path, _ = lines[0].split(" ", 2)
+                fields = (line.partition(":") for line in lines[1:])
+                length = next((int(value) for name, _, value in fields if name.lower() == "content-length"), 0)
+                await reader.readexactly(length)
+                self.received.append(f"{method} {path}")
+                if path == "/openapi.json":  # the gateway's document fetch: no document, and no pooling
+                    writer.write(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    await writer.drain()
+                    return
+                if poisoned or (self.drop == "reused" and answered):
+                    return  # closed with the request unanswered
+                status = 500 if path.endswith("/fail") else 200
+                body = orjson.dumps({"method": method, "path": path, "status": status})
+                reason = b"Internal Server Error" if status == 500 else b"OK"
+                writer.write(
+                    b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s"
+                    % (status, reason, len(body), b"" if method == "HEAD" else body)
+                )
+                await writer.drain()
+                answered += 1
+                poisoned = self.drop == "after-500" and status == 500
+        finally:
+            writer.close()
+
+
+@asynccontextmanager
+async def dropping_upstream(drop: str) -> AsyncIterator[DroppingUpstream]:
+    upstream = DroppingUpstream(drop)
+    server = await asyncio.start_server(upstream.handle, "127.0.0.1", 0)
+    upstream.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        yield upstream
     finally:
         server.close()
         await server.wait_closed()

@@ -93,3 +93,19 @@ async def test_oidc_tokens_verify_against_the_providers_jwks(
         await verifier.verify(
             jwt.encode({**claims, "iss": "https://evil.example.org/"}, key, algorithm="EdDSA", headers={"kid": "k1"})
         )
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"exp": "9999999999"}, {"nbf": "0"}, {"iat": "1700000000"}, {"iat": True}, {"nbf": False}, {"exp": [1]}],
+)
+async def test_time_claims_must_be_numbers(claims: dict[str, object]) -> None:
+    # Signed with the right key: only the claim's type is wrong. PyJWT alone takes int("9999999999").
+    settings = PlatformSettings(env="dev")
+    base = {"sub": "ana", "iss": settings.auth_issuer, "aud": settings.auth_audience, "exp": int(time.time()) + 60}
+    forged = jwt.encode({**base, **claims}, DEV_SIGNING_KEY, algorithm="HS256")
+    with pytest.raises(Unauthorized) as refused:
+        await TokenVerifier(settings).verify(forged)
+    assert refused.value.status == 401
+    fractional = jwt.encode({**base, "exp": time.time() + 60.5}, DEV_SIGNING_KEY, algorithm="HS256")
+    assert (await TokenVerifier(settings).verify(fractional)).sub == "ana"

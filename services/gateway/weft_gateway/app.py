@@ -14,6 +14,7 @@ from starlette.types import Receive, Scope, Send
 
 from weft_gateway.asyncapi import AsyncApiDocument
 from weft_gateway.openapi import MergedOpenApi
+from weft_gateway.operations import OperationIndex
 from weft_gateway.proxy import Proxy
 from weft_gateway.ratelimit import RateLimiter
 from weft_gateway.routes import ROUTES
@@ -21,6 +22,7 @@ from weft_gateway.settings import GatewaySettings
 from weft_gateway.upstreams import Upstreams
 from weft_shared.http import ReadinessCheck, create_service_app
 from weft_shared.observability import RequestIdMiddleware, configure_logging
+from weft_shared.service.docs_assets import serve_docs_offline
 
 VERSION = "0.1.0"
 
@@ -37,12 +39,17 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         max_connections=settings.upstream_max_connections,
     )
 
+    openapi = MergedOpenApi(upstreams, ROUTES, ttl_seconds=settings.openapi_cache_seconds, version=VERSION)
+    operations = OperationIndex(openapi)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.start()
+        operations.latest()  # starts reading the services' documents, so the first log lines name paths
         try:
             yield
         finally:
+            await operations.stop()
             await upstreams.close()
 
     app = create_service_app(
@@ -52,15 +59,16 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         readiness_checks={name: _health_check(upstreams, name) for name in upstreams.configured()},
         version=VERSION,
     )
+    serve_docs_offline(app)
     proxy = Proxy(
         routes=ROUTES,
+        operations=operations,
         upstreams=upstreams,
         verifier=app.state.token_verifier,
         limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
         max_body_bytes=settings.max_body_bytes,
         access_log=settings.access_log,
     )
-    openapi = MergedOpenApi(upstreams, ROUTES, ttl_seconds=settings.openapi_cache_seconds, version=VERSION)
     asyncapi = AsyncApiDocument(settings.asyncapi_path)
 
     # FastAPI's own /openapi.json would describe only the gateway; the merged one takes its

@@ -14,6 +14,7 @@ import aiohttp
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from weft_gateway.operations import OperationIndex
 from weft_gateway.ratelimit import RateLimiter, retry_after_header
 from weft_gateway.routes import RouteTable
 from weft_gateway.tracing import trace_headers
@@ -55,6 +56,10 @@ _REQUEST_REPLACED = HOP_BY_HOP | {
     b"x-forwarded-host",
     b"x-real-ip",
 }
+# Request headers that must come once: two copies would let the gateway and the service read
+# different ones (the gateway checks one token, the service acts on another; or body smuggling).
+_SINGLE = {name: name.decode().title() for name in (b"authorization", b"content-type", b"content-length", b"host")}
+_SINGLE[b"idempotency-key"] = "Idempotency-Key"
 # uvicorn adds its own date/server and the request id middleware its own X-Request-ID; don't send two.
 _RESPONSE_DROPPED = HOP_BY_HOP | {b"date", b"server", b"x-request-id"}
 # Responses up to this size are read whole and sent in one write; larger or unsized ones stream.
@@ -70,6 +75,7 @@ class Proxy:
         self,
         *,
         routes: RouteTable,
+        operations: OperationIndex,
         upstreams: Upstreams,
         verifier: TokenVerifier,
         limiter: RateLimiter,
@@ -77,6 +83,7 @@ class Proxy:
         access_log: bool = True,
     ) -> None:
         self.routes = routes
+        self.operations = operations
         self.upstreams = upstreams
         self.verifier = verifier
         self.limiter = limiter
@@ -102,18 +109,26 @@ class Proxy:
                 self._log_access(scope, status, began)
 
     def _log_access(self, scope: Scope, status: int, began: float) -> None:
-        # The route template, not the raw path: paths can carry secrets (invitation
+        # The path template, not the raw path: paths can carry secrets (invitation
         # and calendar-feed tokens) that must not end up in logs.
-        route = self.routes.match(scope["path"])
+        path: str = scope["path"]
+        route = self.routes.match(path)
+        template = None
+        if route is not None:
+            operations = self.operations.latest().match(path)
+            if operations is not None:
+                template = operations.template
+            else:  # not in the document (yet, or at all): the route's prefix, and no more of the path
+                template = route.template if path == route.template or not route.subtree else route.template + "/*"
         access_log.info(
             "%s %s %s",
             scope["method"],
-            route.template if route else "(no route)",
+            template or "(no route)",
             status or "aborted",
             extra={
                 "fields": {
                     "method": scope["method"],
-                    "route": route.template if route else None,
+                    "route": template,
                     "service": route.service if route else None,
                     "status": status or None,
                     "duration_ms": round((time.perf_counter() - began) * 1000, 2),
@@ -164,7 +179,12 @@ class Proxy:
         connection: list[bytes] = []
         traceparents: list[str] = []
         tracestates: list[str] = []
+        seen: set[bytes] = set()
         for name, value in scope["headers"]:
+            if name in _SINGLE:
+                if name in seen:
+                    raise BadRequest(f"send one {_SINGLE[name]} header, not several", field=_SINGLE[name])
+                seen.add(name)
             if name not in _REQUEST_REPLACED:
                 forwarded.append((name.decode("latin-1"), value.decode("latin-1")))
                 if name == b"authorization":
@@ -181,6 +201,9 @@ class Proxy:
                 host = value.decode("latin-1")
             elif name == b"connection":
                 connection.extend(t.strip().lower() for t in value.split(b","))
+        if chunked and content_length is not None:
+            # RFC 9112 §6.3: a message with both is how requests are smuggled past a proxy.
+            raise BadRequest("send Content-Length or Transfer-Encoding, not both", field="Transfer-Encoding")
         if connection:
             # Headers named in Connection are hop-by-hop too (RFC 9110 §7.6.1).
             dropped = {t.decode("latin-1") for t in connection}
@@ -188,17 +211,23 @@ class Proxy:
 
         client = scope.get("client")
         client_ip = client[0] if client else "unknown"
+        if scope["method"] == "OPTIONS":
+            operations = (await self.operations.current()).match(path)
+            if operations is not None:
+                # What the path supports is public (the OpenAPI document says it), so no token:
+                # the answer is the same for every id, and a CORS preflight carries none.
+                self._take_or_raise("ip:" + client_ip)
+                await send(
+                    {"type": "http.response.start", "status": 204, "headers": [(b"allow", operations.allow.encode())]}
+                )
+                await send({"type": "http.response.body", "body": b""})
+                return
+            # A path the document doesn't know (its service may be down): the service answers.
         if route.auth:
             principal = await self.verifier.verify(bearer_token(authorization))
-            wait = self.limiter.take("sub:" + principal.sub)
+            self._take_or_raise("sub:" + principal.sub)
         else:
-            wait = self.limiter.take("ip:" + client_ip)
-        if wait is not None:
-            raise Problem(
-                "rate limit exceeded; retry after the time in Retry-After",
-                status=429,
-                headers={"Retry-After": retry_after_header(wait)},
-            )
+            self._take_or_raise("ip:" + client_ip)
 
         base = self.upstreams.url(route.service)
         if base is None:
@@ -220,6 +249,15 @@ class Proxy:
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
         await self._exchange(scope, send, route.service, URL(target, encoded=True), forwarded, body)
+
+    def _take_or_raise(self, key: str) -> None:
+        wait = self.limiter.take(key)
+        if wait is not None:
+            raise Problem(
+                "rate limit exceeded; retry after the time in Retry-After",
+                status=429,
+                headers={"Retry-After": retry_after_header(wait)},
+            )
 
     async def _read_body(self, receive: Receive, content_length: bytes | None, chunked: bool) -> bytes | None:
         """The whole request body (bounded by max_body_bytes), or None when there is none."""
@@ -257,14 +295,11 @@ class Proxy:
         method: str = scope["method"]
         started = False
         try:
-            async with self.upstreams.session.request(
-                method, url, headers=headers, data=body, allow_redirects=False
-            ) as upstream:
-                start: Message = {
-                    "type": "http.response.start",
-                    "status": upstream.status,
-                    "headers": _response_headers(upstream.raw_headers),
-                }
+            async with await self.upstreams.request(method, url, headers=headers, body=body) as upstream:
+                headers_out = _response_headers(upstream.raw_headers)
+                if upstream.status == 405:
+                    headers_out = await self._full_allow(scope["path"], headers_out)
+                start: Message = {"type": "http.response.start", "status": upstream.status, "headers": headers_out}
                 length = upstream.content_length
                 if (
                     method == "HEAD"
@@ -294,6 +329,13 @@ class Proxy:
                 return
             log.warning("%s unreachable on %s %s: %r", service, method, url.path, exc)
             raise Problem(f"the {service} service could not be reached", status=502) from exc
+
+    async def _full_allow(self, path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """A service's 405 names the methods of one of its routes; the path may have more."""
+        operations = (await self.operations.current()).match(path)
+        if operations is None:
+            return headers
+        return [(k, v) for k, v in headers if k != b"allow"] + [(b"allow", operations.allow.encode())]
 
 
 def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes, bytes]]:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+from weft_shared.service.path_templates import template_pattern
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,18 +23,6 @@ class Route:
     subtree: bool = True
 
 
-def _template_regex(route: Route) -> str:
-    """`/v1/communities/{id}/events` -> `/v1/communities/[^/]+/events(?:/.*)?`."""
-    parts: list[str] = []
-    last = 0
-    for m in _PARAM.finditer(route.template):
-        parts.append(re.escape(route.template[last : m.start()]))
-        parts.append("[^/]+")
-        last = m.end()
-    parts.append(re.escape(route.template[last:]))
-    return "".join(parts) + ("(?:/.*)?" if route.subtree else "")
-
-
 class RouteTable:
     """First match wins, so specific templates must come before the general ones they overlap."""
 
@@ -42,7 +30,9 @@ class RouteTable:
         self.routes = tuple(routes)
         # One alternation with a named group per route: a single regex call per request,
         # and `lastgroup` names the first alternative that matched (the params are non-capturing).
-        pattern = "|".join(f"(?P<r{i}>{_template_regex(r)})" for i, r in enumerate(self.routes))
+        pattern = "|".join(
+            f"(?P<r{i}>{template_pattern(r.template, subtree=r.subtree)})" for i, r in enumerate(self.routes)
+        )
         self._regex = re.compile(f"(?:{pattern})\\Z", re.DOTALL)
 
     def match(self, path: str) -> Route | None:

@@ -7,14 +7,43 @@ and one sequential client did 3,300 vs 1,200 req/s.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
+from typing import Any
 
 import aiohttp
+from aiohttp.connector import Connection
+from yarl import URL
+
+log = logging.getLogger("weft.gateway.upstreams")
 
 # Below uvicorn's default 5 s keep-alive, so the gateway drops an idle connection
 # before the service does and never writes into one that is being closed.
 _KEEPALIVE_SECONDS = 4.0
 _HEALTH_TIMEOUT_SECONDS = 2.0
+# Safe to send twice: reads, and writes the service deduplicates by their Idempotency-Key.
+_RETRYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class _UpstreamResponse(aiohttp.ClientResponse):
+    """A response whose connection is closed, not pooled, when the service answered 5xx.
+
+    A service that failed may drop the connection right after answering (uvicorn does after an
+    unhandled error, without saying `Connection: close`); pooled, it would fail the next request,
+    which may be another client's and not safe to retry.
+    """
+
+    async def start(self, connection: Connection) -> aiohttp.ClientResponse:
+        protocol = connection.protocol
+        await super().start(connection)
+        if self.status >= 500 and protocol is not None:
+            if self.connection is None:
+                # The whole response came with its head, so aiohttp has already put the connection
+                # back in the pool (no other task ran since): close it there.
+                protocol.close()
+            else:
+                protocol.force_close()  # closed instead of pooled once the body is read
+        return self
 
 
 class Upstreams:
@@ -23,6 +52,7 @@ class Upstreams:
         self.timeout_seconds = timeout_seconds
         self._max_connections = max_connections
         self._session: aiohttp.ClientSession | None = None
+        self._fresh: aiohttp.ClientSession | None = None
 
     def url(self, service: str) -> str | None:
         return self.urls.get(service)
@@ -37,11 +67,16 @@ class Upstreams:
         return self._session
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(
-            limit=0, limit_per_host=self._max_connections, keepalive_timeout=_KEEPALIVE_SECONDS
+        self._session = self._client(
+            aiohttp.TCPConnector(limit=0, limit_per_host=self._max_connections, keepalive_timeout=_KEEPALIVE_SECONDS)
         )
-        self._session = aiohttp.ClientSession(
+        # For a retry: a connection of its own, never one from the pool that may hold more dead ones.
+        self._fresh = self._client(aiohttp.TCPConnector(limit=0, force_close=True))
+
+    def _client(self, connector: aiohttp.TCPConnector) -> aiohttp.ClientSession:
+        session = aiohttp.ClientSession(
             connector=connector,
+            response_class=_UpstreamResponse,
             # Per read, not total: a long download keeps going while bytes flow; a stalled service does not.
             timeout=aiohttp.ClientTimeout(total=None, connect=self.timeout_seconds, sock_read=self.timeout_seconds),
             # A shared jar would hand one user's cookies to the next; the client owns its cookies.
@@ -51,11 +86,36 @@ class Upstreams:
             # Forward only what the client sent, not aiohttp's defaults.
             skip_auto_headers=("User-Agent", "Accept", "Accept-Encoding", "Content-Type"),
         )
+        # aiohttp resends PUT and DELETE too, on whatever pooled connection comes next; the
+        # retry policy is `request`'s, in one place (the attribute is what aiohttp's own test client sets).
+        session._retry_connection = False
+        return session
+
+    async def request(
+        self, method: str, url: URL, *, headers: list[tuple[str, str]], body: bytes | None
+    ) -> aiohttp.ClientResponse:
+        """Send one request; the caller reads the response and releases it.
+
+        A pooled keep-alive connection can be dead by the time it is reused (the service closed
+        it after an error, or restarted). If it fails before any response arrived, a request that
+        is safe to send twice goes once more on a fresh connection; anything else is the caller's 502.
+        """
+        options: dict[str, Any] = {"headers": headers, "data": body, "allow_redirects": False}
+        try:
+            return await self.session.request(method, url, **options)
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+            # A refused connection was never a pooled one: another try would be refused too.
+            if isinstance(exc, aiohttp.ClientConnectorError) or not _retryable(method, headers):
+                raise
+            log.info("connection to %s dropped before an answer (%r); retrying %s once", url.host, exc, method)
+        assert self._fresh is not None  # started together with the session
+        return await self._fresh.request(method, url, **options)
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._fresh):
+            if session is not None:
+                await session.close()
+        self._session = self._fresh = None
 
     async def check_health(self, service: str) -> None:
         """Raise unless the service's `/healthz` answers 200."""
@@ -66,3 +126,7 @@ class Upstreams:
         async with self.session.get(f"{url}/healthz", timeout=timeout) as response:
             if response.status != 200:
                 raise RuntimeError(f"{service} /healthz answered {response.status}")
+
+
+def _retryable(method: str, headers: list[tuple[str, str]]) -> bool:
+    return method in _RETRYABLE_METHODS or any(name.lower() == "idempotency-key" for name, _ in headers)

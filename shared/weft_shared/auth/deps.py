@@ -6,9 +6,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from weft_shared.auth.tokens import Principal, TokenVerifier
-from weft_shared.errors import Unauthorized
+from weft_shared.errors import BadRequest, Unauthorized
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -29,7 +30,16 @@ async def current_principal(
     request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Security(_documented_bearer)]
 ) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(bearer_token(request.headers.get("authorization")))
+    return await verifier.verify(bearer_token(single_header(request.headers, "Authorization")))
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+def single_header(headers: Headers, name: str) -> str | None:
+    """The header's value, refusing more than one: a proxy that reads the last copy and a service
+    that reads the first would each act on a different caller."""
+    values = headers.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(f"send one {name} header, not {len(values)}", field=name)
+    return values[0] if values else None

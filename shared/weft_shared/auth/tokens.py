@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,8 @@ from weft_shared.errors import Unauthorized
 from weft_shared.settings import PlatformSettings
 
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
+# RFC 7519 NumericDate claims. PyJWT checks them with int(), which takes "9999999999" and True.
+_TIME_CLAIMS = ("exp", "nbf", "iat")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,7 @@ class TokenVerifier:
                 return cached
             del self._cache[token]
         claims = await self._decode(token)
+        _require_numeric_dates(claims)
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub or len(sub) > 200:
             raise Unauthorized("token has no usable 'sub' claim")
@@ -89,6 +93,16 @@ class TokenVerifier:
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized("token is invalid") from exc
         raise Unauthorized("token algorithm is not accepted")
+
+
+def _require_numeric_dates(claims: dict[str, Any]) -> None:
+    for name in _TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        # bool is an int in Python; JSON's true is not a date.
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise Unauthorized(f"token claim '{name}' must be a number of seconds (a NumericDate)")
 
 
 def issue_dev_token(

@@ -24,6 +24,8 @@ from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.messaging.subscription import PullConsumer
 from weft_shared.observability import configure_logging
 from weft_shared.service import idempotency
+from weft_shared.service.allowed_methods import AllowedMethods
+from weft_shared.service.docs_assets import serve_docs_offline
 from weft_shared.settings import DataServiceSettings
 from weft_shared.storage.client import MongoLifecycle
 from weft_shared.storage.idempotency import IdempotencyKeys
@@ -114,5 +116,7 @@ class ServiceRuntime:
         )
         for router in routers:
             app.include_router(router)
+        serve_docs_offline(app)
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
+        app.add_middleware(AllowedMethods, document=app.openapi)
         return app
