@@ -69,10 +69,10 @@ async def known_community(ctx: EventsContext, person: Person, community_id: str)
 async def visible_event(ctx: EventsContext, person: Person, event_id: str) -> tuple[Doc, EventSight]:
     """The occurrence, if `person` may see it; else the same 404 as for an id that does not exist."""
     event = await ctx.storage.events.get(event_id)
-    if event is None:
-        raise NotFound("no such event")
+    # Read before deciding, even for an id that names nothing, so that the 404 for an
+    # occurrence the person may not see costs what the 404 for a missing one does.
     sight = await sight_of(ctx, person.id)
-    if not await sight.can_see(event):
+    if event is None or not await sight.can_see(event):
         raise NotFound("no such event")
     return event, sight
 

@@ -32,9 +32,11 @@ class Context:
     async def access(self, community_id: str, person: Person) -> Access:
         """404 if the community does not exist for this person (hidden and not a member)."""
         community = await self.store.communities.get(community_id)
+        # Read before deciding, even for an id that names nothing: the 404 for a hidden
+        # community then costs what the 404 for a missing one does (nothing to time).
+        membership = await self.store.memberships.get(community_id, person.id)
         if community is None:
             raise NotFound("no such community")
-        membership = await self.store.memberships.get(community_id, person.id)
         viewer = viewer_of(community, person.id, membership)
         if not can_know_exists(community, viewer):
             raise NotFound("no such community")
