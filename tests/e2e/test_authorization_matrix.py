@@ -20,7 +20,7 @@ caller's or a target's standing uses a spare set up for that case (a member to
 remove, a join request to decide, an occurrence to cancel, an invitation to accept).
 Archiving is last: it makes the community read-only.
 
-Timing (404 vs 403) is not asserted here; `bench/scenarios/authorization_404_timing.py`
+Timing (404 vs 403) is not asserted here; `bench/scenarios/not_found_timing.py`
 prints both latencies.
 """
 

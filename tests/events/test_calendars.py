@@ -118,11 +118,29 @@ async def test_a_hidden_community_s_event_shows_nowhere_outside_it(
     public event co-hosted by H does not name H to them."""
     ana, hal, member_of_a, outsider = new_person("ana"), new_person("hal"), new_person("mem"), new_person("out")
     a = await community_with(members, ana, [member_of_a], visibility="public")
-    h = await community_with(members, hal, [], visibility="hidden")
+    h = await community_with(members, hal, [], visibility="public")  # hidden once the events are made
     await linked_for_events(members, hal, h, ana, a)
     from_h = await schedule_cohosted(events, h, hal, a)
     from_a = await schedule_cohosted(events, a, ana, h)
     await known_member(events, from_a, member_of_a)
+    hidden = await members.patch(f"/v1/communities/{h}", json={"visibility": "hidden"}, headers=hal.headers)
+    assert hidden.status_code == 200, hidden.text
+
+    async def hidden_from_outsiders() -> bool:
+        return (await events.get(f"/v1/events/{from_h}", headers=outsider.headers)).status_code == 404
+
+    await eventually(hidden_from_outsiders, what="the events service to learn that H is hidden")
+    # Naming H as a co-host now answers as naming a community that is not linked at all.
+    refusals = [
+        await events.post(
+            f"/v1/communities/{a}/events",
+            json=event_body(visibility="public", cohost_community_ids=[cohost]),
+            headers=ana.headers,
+        )
+        for cohost in (h, "0" * len(h))
+    ]
+    assert [r.status_code for r in refusals] == [422, 422]
+    assert [r.json()["errors"][0]["field"] for r in refusals] == ["cohost_community_ids"] * 2
 
     for person in (outsider, member_of_a, ana):
         calendar = (await events.get(f"/v1/communities/{a}/calendar.ics", headers=person.headers)).content.decode()
@@ -143,3 +161,26 @@ async def test_a_hidden_community_s_event_shows_nowhere_outside_it(
     assert from_h in calendar and from_a in calendar
     assert (await events.get(f"/v1/events/{from_a}", headers=hal.headers)).json()["cohost_community_ids"] == [h]
     assert (await events.get(f"/v1/events/{from_h}", headers=hal.headers)).status_code == 200
+
+
+async def test_a_personal_feed_drops_an_event_its_holder_may_no_longer_see(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    """A place at a public event of a community that then becomes hidden: the holder (no
+    member of it) no longer finds the event in their feed, nor anywhere else."""
+    owner, guest = new_person("owner"), new_person("guest")
+    cid = await community_with(members, owner, [], visibility="public")
+    eid = (await schedule(events, cid, owner, visibility="public"))["id"]
+    booked = await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "in_person"}, headers=guest.headers)
+    assert booked.status_code == 201, booked.text
+    token = (await events.post("/v1/me/calendar-feed", headers=guest.headers)).json()["token"]
+    assert eid in (await events.get(f"/v1/calendar/{token}.ics")).text
+    hidden = await members.patch(f"/v1/communities/{cid}", json={"visibility": "hidden"}, headers=owner.headers)
+    assert hidden.status_code == 200, hidden.text
+
+    async def gone() -> bool:
+        return (await events.get(f"/v1/events/{eid}", headers=guest.headers)).status_code == 404
+
+    await eventually(gone, what="the events service to learn that the community is hidden")
+    feed = await events.get(f"/v1/calendar/{token}.ics")
+    assert feed.status_code == 200 and eid not in feed.text and cid not in feed.text

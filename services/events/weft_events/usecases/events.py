@@ -79,7 +79,13 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
             raise invalid("hosts", f"hosts must be the community's facilitators or owners: {sorted(not_staff)}")
         cohosts = list(dict.fromkeys(body.cohost_community_ids))
         for cohost in cohosts:
-            if cohost == community_id or not await ctx.storage.membership.linked_for_events(community_id, cohost):
+            # A hidden community the scheduler is not in answers as one that is not linked: accepting it
+            # would tell them it exists (and is linked), which its links list does not.
+            if (
+                cohost == community_id
+                or not await sight.may_know(cohost)
+                or not await ctx.storage.membership.linked_for_events(community_id, cohost)
+            ):
                 raise invalid("cohost_community_ids", f"{cohost} is not linked to this community for events")
         moment = now()
         template: Doc = {
