@@ -4,6 +4,8 @@ HTTP through the real gateway and services, with each expected status written do
 once, in `MATRIX` below.
 
 For every case it also checks that
+- an allowed answer shows no more than the caller may see (`CONTENT_CHECKS`: the
+  details and member count of a private community, an event's attendee list);
 - a refused request (any 4xx) changed nothing: the stored documents of the case's
   community (and its people) are the same before and after;
 - nothing of the hidden community leaks to a caller outside it: no response names
@@ -290,7 +292,13 @@ async def _build_community(
     owner = new_person(f"{visibility}-owner")
     name = f"Matrix {visibility} {marker}"
     created = await create_community(
-        http, owner, name=name, join_policy="approval", code_of_conduct=CODE_OF_CONDUCT, visibility="public"
+        http,
+        owner,
+        name=name,
+        description=f"What {name} is about",
+        join_policy="approval",
+        code_of_conduct=CODE_OF_CONDUCT,
+        visibility="public",
     )
     cid = created["id"]
     base = f"/v1/communities/{cid}"
@@ -587,6 +595,33 @@ def _fake(value: str) -> str:
     return secrets.token_hex(len(value))[: len(value)]
 
 
+# What an allowed answer may show depends on the caller too: (operation, check) where
+# check(community, role, body) says what it shows that it must not (None: nothing).
+ContentCheck = Callable[[Community, str, Any], str | None]
+
+
+def _details_only_for_members(c: Community, role: str, body: Any) -> str | None:
+    """A private community's description and member count are for its members (who do see them)."""
+    shown = body.get("member_count") is not None, bool(body.get("description"))
+    if c.visibility != "hidden" and shown != (
+        (True, True) if c.visibility == "public" or role in INSIDE else (False, False)
+    ):
+        return f"shows member_count {body.get('member_count')!r} and description {body.get('description')!r}"
+    return None
+
+
+def _attendee_list_only_for_hosts(c: Community, role: str, body: Any) -> str | None:
+    if role not in ("facilitator", "owner") and body.get("attendees") is not None:
+        return f"shows the attendee list ({len(body['attendees'])} people)"
+    return None
+
+
+CONTENT_CHECKS: dict[str, ContentCheck] = {
+    "GET /v1/communities/{community_id}": _details_only_for_members,
+    "GET /v1/events/{event_id}/attendees": _attendee_list_only_for_hosts,
+}
+
+
 # -- the tests --------------------------------------------------------------------------------------------
 
 HTTP_METHODS = {"get", "put", "post", "patch", "delete", "head", "options"}
@@ -638,6 +673,10 @@ async def test_every_operation_for_every_caller_and_visibility(world: World) -> 
                 if response.status_code >= 400 and _changed(before, after):
                     failures.append(f"{where}: refused ({response.status_code}) but changed {_changed(before, after)}")
                 before = after
+                check = CONTENT_CHECKS.get(operation)
+                shown = check(community, role, response.json()) if check and response.status_code == 200 else None
+                if shown:
+                    failures.append(f"{where}: {shown}")
                 outside = not (visibility == "hidden" and role in INSIDE)
                 # The ids the caller sent come back in `instance`: that tells them nothing.
                 told = world.secrets - set(request.params.values())
