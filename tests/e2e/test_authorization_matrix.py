@@ -498,6 +498,7 @@ class Request:
     body: Any = None
     caller: Person | None = None  # instead of the role's usual person
     wrote: bool = False  # preparing it stored something (take the "before" snapshot after it)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 Prepare = Callable[[World, Community, Person | None, str, int], Awaitable[Request]]
@@ -533,6 +534,8 @@ PREPARE: dict[str, Prepare] = {
     "POST /v1/communities": _with_body(
         lambda w, c, p: {"name": f"Matrix-made {secrets.token_hex(3)}", "purpose": "Test", "visibility": "hidden"}
     ),
+    # Found by a search (the name's words), so that it is on the page whatever else the database holds.
+    "GET /v1/communities": lambda w, c, p, r, i: _done(Request(_ids(c), query={"q": c.name.lower()})),
     "PATCH /v1/communities/{community_id}": _with_body(lambda w, c, p: {"name": c.name}),
     "PUT /v1/communities/{community_id}/code-of-conduct": _with_body(lambda w, c, p: {"text": CODE_OF_CONDUCT}),
     "POST /v1/communities/{community_id}/code-of-conduct/accept": _with_body(lambda w, c, p: {"version": 1}),
@@ -587,7 +590,8 @@ def _caller(c: Community, role: str) -> Person | None:
 async def _send(w: World, operation: str, request: Request, caller: Person | None) -> httpx.Response:
     method, template = operation.split(" ", 1)
     headers = caller.headers if caller else {}
-    return await w.http.request(method, template.format(**request.params), json=request.body, headers=headers)
+    path = template.format(**request.params)
+    return await w.http.request(method, path, params=request.query, json=request.body, headers=headers)
 
 
 def _fake(value: str) -> str:
@@ -616,7 +620,19 @@ def _attendee_list_only_for_hosts(c: Community, role: str, body: Any) -> str | N
     return None
 
 
+def _directory_counts_only_for_members(c: Community, role: str, body: Any) -> str | None:
+    """A search by its name finds the community (a hidden one only for its members); the
+    directory shows a private community's member count only to its members."""
+    found = [item for item in body["items"] if item["id"] == c.id]
+    if bool(found) != (c.visibility != "hidden" or role in INSIDE):
+        return f"a search by its name finds it {len(found)} times"
+    if found and c.visibility == "private" and role not in INSIDE and found[0].get("member_count") is not None:
+        return f"lists the private community with member_count {found[0]['member_count']}"
+    return None
+
+
 CONTENT_CHECKS: dict[str, ContentCheck] = {
+    "GET /v1/communities": _directory_counts_only_for_members,
     "GET /v1/communities/{community_id}": _details_only_for_members,
     "GET /v1/events/{event_id}/attendees": _attendee_list_only_for_hosts,
 }
