@@ -7,8 +7,8 @@ from datetime import datetime
 import httpx
 from icalendar import Calendar
 
-from tests.events.conftest import community_with, known_member, schedule
-from tests.support.api import new_person, problem
+from tests.events.conftest import community_with, event_body, eventually, known_member, schedule
+from tests.support.api import Person, new_person, problem
 
 
 def parse(response: httpx.Response) -> Calendar:
@@ -85,3 +85,102 @@ async def test_calendars_show_the_joining_link_only_with_a_confirmed_place(
     for path in (f"/v1/communities/{cid}/calendar.ics", f"/v1/events/{eid}/calendar.ics"):
         assert link in parse(await events.get(path, headers=ana.headers)).to_ical().decode()
         assert link not in parse(await events.get(path, headers=ben.headers)).to_ical().decode()
+
+
+async def linked_for_events(members: httpx.AsyncClient, owner_a: Person, a: str, owner_b: Person, b: str) -> None:
+    proposed = await members.post(f"/v1/communities/{a}/links", json={"to_community_id": b}, headers=owner_a.headers)
+    assert proposed.status_code == 201, proposed.text
+    accepted = await members.post(f"/v1/communities/{b}/links/{proposed.json()['id']}/accept", headers=owner_b.headers)
+    assert accepted.status_code == 200, accepted.text
+
+
+async def schedule_cohosted(events: httpx.AsyncClient, organiser: str, host: Person, cohost: str) -> str:
+    """A public event co-hosted by `cohost`, once the events service knows of the link."""
+
+    async def attempt() -> str | None:
+        body = event_body(visibility="public", cohost_community_ids=[cohost])
+        response = await events.post(f"/v1/communities/{organiser}/events", json=body, headers=host.headers)
+        if response.status_code in (403, 404, 422):
+            return None
+        assert response.status_code == 201, response.text
+        event_id: str = response.json()["id"]
+        return event_id
+
+    found: str = await eventually(attempt, what="the events service to learn of the link")
+    return found
+
+
+async def test_a_hidden_community_s_event_shows_nowhere_outside_it(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    """Issue 7 item 2: hidden H organises a public event co-hosted by public A. Neither A's
+    calendar nor any other view of the event shows it (or H) to anyone outside H; and a
+    public event co-hosted by H does not name H to them."""
+    ana, hal, member_of_a, outsider = new_person("ana"), new_person("hal"), new_person("mem"), new_person("out")
+    a = await community_with(members, ana, [member_of_a], visibility="public")
+    h = await community_with(members, hal, [], visibility="public")  # hidden once the events are made
+    await linked_for_events(members, hal, h, ana, a)
+    from_h = await schedule_cohosted(events, h, hal, a)
+    from_a = await schedule_cohosted(events, a, ana, h)
+    await known_member(events, from_a, member_of_a)
+    hidden = await members.patch(f"/v1/communities/{h}", json={"visibility": "hidden"}, headers=hal.headers)
+    assert hidden.status_code == 200, hidden.text
+
+    async def hidden_from_outsiders() -> bool:
+        return (await events.get(f"/v1/events/{from_h}", headers=outsider.headers)).status_code == 404
+
+    await eventually(hidden_from_outsiders, what="the events service to learn that H is hidden")
+    # Naming H as a co-host now answers as naming a community that is not linked at all.
+    refusals = [
+        await events.post(
+            f"/v1/communities/{a}/events",
+            json=event_body(visibility="public", cohost_community_ids=[cohost]),
+            headers=ana.headers,
+        )
+        for cohost in (h, "0" * len(h))
+    ]
+    assert [r.status_code for r in refusals] == [422, 422]
+    assert [r.json()["errors"][0]["field"] for r in refusals] == ["cohost_community_ids"] * 2
+
+    for person in (outsider, member_of_a, ana):
+        calendar = (await events.get(f"/v1/communities/{a}/calendar.ics", headers=person.headers)).content.decode()
+        assert from_a in calendar and from_h not in calendar and h not in calendar, person
+        missing = await events.get("/v1/events/000000000000000000000000", headers=person.headers)
+        for path in (f"/v1/events/{from_h}", f"/v1/events/{from_h}/calendar.ics", f"/v1/events/{from_h}/attendees"):
+            response = await events.get(path, headers=person.headers)
+            assert (response.status_code, response.json()["detail"]) == (404, missing.json()["detail"]), path
+        seat = {"attendance": "in_person"}
+        refused = await events.put(f"/v1/events/{from_h}/rsvp", json=seat, headers=person.headers)
+        assert refused.status_code == 404, refused.text
+        shown = (await events.get(f"/v1/events/{from_a}", headers=person.headers)).json()
+        assert shown["cohost_community_ids"] == [], person  # H is not named
+        listed = (await events.get(f"/v1/communities/{a}/events", headers=person.headers)).json()["items"]
+        assert [e["cohost_community_ids"] for e in listed if e["id"] == from_a] == [[]]
+    # H's members see both, and H named.
+    calendar = (await events.get(f"/v1/communities/{h}/calendar.ics", headers=hal.headers)).content.decode()
+    assert from_h in calendar and from_a in calendar
+    assert (await events.get(f"/v1/events/{from_a}", headers=hal.headers)).json()["cohost_community_ids"] == [h]
+    assert (await events.get(f"/v1/events/{from_h}", headers=hal.headers)).status_code == 200
+
+
+async def test_a_personal_feed_drops_an_event_its_holder_may_no_longer_see(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    """A place at a public event of a community that then becomes hidden: the holder (no
+    member of it) no longer finds the event in their feed, nor anywhere else."""
+    owner, guest = new_person("owner"), new_person("guest")
+    cid = await community_with(members, owner, [], visibility="public")
+    eid = (await schedule(events, cid, owner, visibility="public"))["id"]
+    booked = await events.put(f"/v1/events/{eid}/rsvp", json={"attendance": "in_person"}, headers=guest.headers)
+    assert booked.status_code == 201, booked.text
+    token = (await events.post("/v1/me/calendar-feed", headers=guest.headers)).json()["token"]
+    assert eid in (await events.get(f"/v1/calendar/{token}.ics")).text
+    hidden = await members.patch(f"/v1/communities/{cid}", json={"visibility": "hidden"}, headers=owner.headers)
+    assert hidden.status_code == 200, hidden.text
+
+    async def gone() -> bool:
+        return (await events.get(f"/v1/events/{eid}", headers=guest.headers)).status_code == 404
+
+    await eventually(gone, what="the events service to learn that the community is hidden")
+    feed = await events.get(f"/v1/calendar/{token}.ics")
+    assert feed.status_code == 200 and eid not in feed.text and cid not in feed.text

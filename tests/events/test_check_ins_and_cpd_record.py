@@ -85,7 +85,7 @@ async def test_hosts_check_in_once_and_the_person_gets_a_record(
     assert_counters_match_places(counted, listed)  # the walk-in counts in the head count
 
     problem(await check_in(events, eid, ana, ben.user_id), 403)  # not a host
-    assert problem_fields(await check_in(events, eid, owner, "nobody-at-all"), 404) == {"user_id"}
+    assert problem_fields(await check_in(events, eid, owner, "nobody-at-all"), 422) == {"user_id"}
     assert problem_fields(await check_in(events, eid, owner, {"$ne": None}), 422) == {"user_id"}
 
     found = await wait_for_messages(nats_server.url, f"weft.checkin.recorded.v1.{cid}", at_least=2)
@@ -139,16 +139,19 @@ async def test_check_in_refused_before_the_event_and_when_cancelled(
     problem(await check_in(events, "000000000000000000000000", owner, ana.user_id), 404)
     assert problem_fields(await check_in(events, eid, owner, ""), 422) == {"user_id"}
 
-    # Known to the events service (a member elsewhere), but could not have booked this community-only event.
+    # Known to the events service (a member elsewhere: `schedule` waits until it is),
+    # but could not have booked this community-only event.
     other = (await create_community(members, stranger))["id"]
     await schedule(events, other, stranger)
-
-    async def refused_as_ineligible() -> bool:
-        response: httpx.Response = await check_in(events, eid, owner, stranger.user_id)
-        return response.status_code == 422
-
-    await eventually(refused_as_ineligible, what="the stranger to be known")
-    assert problem_fields(await check_in(events, eid, owner, stranger.user_id), 422) == {"user_id"}
+    refused = await check_in(events, eid, owner, stranger.user_id)
+    assert problem_fields(refused, 422) == {"user_id"}
+    # Issue 7 item 5: an id nobody knows gets the very same answer, so a host learns nothing of who exists.
+    unknown = await check_in(events, eid, owner, f"nobody-{stranger.user_id}")
+    assert (unknown.status_code, unknown.headers["content-type"], unknown.content) == (
+        refused.status_code,
+        refused.headers["content-type"],
+        refused.content,
+    )
 
     await events.post(f"/v1/events/{eid}/cancel", headers=owner.headers)
     assert "cancelled" in problem(await check_in(events, eid, owner, ana.user_id), 409)["detail"]

@@ -152,3 +152,49 @@ async def test_profile_and_who_appears_in_the_people_directory(client: httpx.Asy
         skill.upper(),
         "Falls",
     ]
+
+
+async def test_a_link_never_shows_a_community_the_caller_may_not_know(client: httpx.AsyncClient) -> None:
+    """Issue 7 item 1: public A linked with hidden H. A's list of links shows H only
+    to H's members, whatever they are to A; to everyone else H does not exist."""
+    ana, hal, both = new_person("ana"), new_person("hal"), new_person("both")
+    outsider, pending, banned, member = (new_person(n) for n in ("outsider", "pending", "banned", "member"))
+    a = (await create_community(client, ana, visibility="public", join_policy="approval"))["id"]
+    h = (await create_community(client, hal, visibility="hidden", join_policy="open"))["id"]
+    p = (await create_community(client, new_person("pia"), visibility="private"))["id"]
+    proposed = await client.post(f"/v1/communities/{h}/links", json={"to_community_id": a}, headers=hal.headers)
+    assert proposed.status_code == 201, proposed.text
+    hidden_link = proposed.json()["id"]
+    for person in (member, banned, both):
+        request_id = (await join(client, a, person)).json()["request_id"]
+        approved = await client.post(f"/v1/communities/{a}/requests/{request_id}/approve", headers=ana.headers)
+        assert approved.status_code == 200, approved.text
+    assert (await join(client, a, pending)).status_code == 202
+    assert (
+        await client.delete(f"/v1/communities/{a}/members/{banned.user_id}?ban=true", headers=ana.headers)
+    ).status_code == 204
+    invited = await client.post(f"/v1/communities/{h}/invitations", json={"user_id": both.user_id}, headers=hal.headers)
+    assert invited.status_code == 201, invited.text
+    entered = await client.post(invited.json()["accept_path"], headers=both.headers)
+    assert entered.status_code == 200, entered.text
+    # A's owner is asked by H (the proposal names A); the link id is all they need to accept.
+    accepted = await client.post(f"/v1/communities/{a}/links/{hidden_link}/accept", headers=ana.headers)
+    assert accepted.status_code == 200, accepted.text
+    # A link to a private community shows: that community is in the directory for everyone.
+    private_link = await client.post(f"/v1/communities/{a}/links", json={"to_community_id": p}, headers=ana.headers)
+    assert private_link.status_code == 201, private_link.text
+
+    async def linked_ids(person: object) -> set[str]:
+        response = await client.get(f"/v1/communities/{a}/links", headers=person.headers)  # type: ignore[attr-defined]
+        assert response.status_code == 200, response.text
+        return {community for x in response.json() for community in (x["from_community_id"], x["to_community_id"])}
+
+    for person in (outsider, pending, banned, member, ana):
+        assert h not in await linked_ids(person), person
+    assert p in await linked_ids(ana)  # owners see proposed links too
+    assert h in await linked_ids(both)  # a member of H knows H
+    # H's own list (for its members) shows A.
+    assert a in {
+        x["to_community_id"] for x in (await client.get(f"/v1/communities/{h}/links", headers=hal.headers)).json()
+    }
+    problem(await client.get(f"/v1/communities/{h}/links", headers=ana.headers), 404)

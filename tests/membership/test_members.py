@@ -160,6 +160,38 @@ async def test_invitation_by_user_id_is_single_use(client: httpx.AsyncClient) ->
     problem(await client.post(f"/v1/invitations/{token}/accept", headers=fay.headers), 410)
 
 
+async def test_a_spent_invitation_never_readmits_a_removed_member(client: httpx.AsyncClient) -> None:
+    """Issue 7 item 3, as reported: zed accepts t1, is removed, accepts t2, is removed
+    again; t1 (and t2) must not bring zed back."""
+    owner, zed = new_person("owner"), new_person("zed")
+    cid = (await create_community(client, owner, join_policy="invite"))["id"]
+    members = f"/v1/communities/{cid}/members"
+
+    async def invite() -> str:
+        made = await client.post(
+            f"/v1/communities/{cid}/invitations", json={"user_id": zed.user_id}, headers=owner.headers
+        )
+        assert made.status_code == 201, made.text
+        token: str = made.json()["token"]
+        return token
+
+    async def zed_status() -> str | None:
+        status: str | None = (await client.get(f"/v1/communities/{cid}", headers=zed.headers)).json()["my_status"]
+        return status
+
+    t1 = await invite()
+    assert (await client.post(f"/v1/invitations/{t1}/accept", headers=zed.headers)).json()["status"] == "active"
+    assert (await client.delete(f"{members}/{zed.user_id}", headers=owner.headers)).status_code == 204
+    t2 = await invite()
+    assert (await client.post(f"/v1/invitations/{t2}/accept", headers=zed.headers)).json()["status"] == "active"
+    assert (await client.delete(f"{members}/{zed.user_id}", headers=owner.headers)).status_code == 204
+    for spent in (t1, t2):
+        problem(await client.post(f"/v1/invitations/{spent}/accept", headers=zed.headers), 410)
+        assert await zed_status() == "removed"
+    listed = (await client.get(members, headers=owner.headers)).json()["items"]
+    assert [m["user_id"] for m in listed] == [owner.user_id]
+
+
 async def test_code_of_conduct_must_be_accepted_to_join(client: httpx.AsyncClient, nats_url: str) -> None:
     owner, gus = new_person("owner"), new_person("gus")
     cid = (await create_community(client, owner, code_of_conduct="Be kind. Protect patient data."))["id"]

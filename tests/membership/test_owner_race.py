@@ -144,6 +144,21 @@ async def test_promote_while_leaving_never_leaves_an_inactive_only_owner(
             answers = {rejoined.json()["role"], (await standing(client, cid, c))[1], (await standing(other, cid, c))[1]}
             if answers != {"member"}:
                 failures.append(f"round {round_no}: rejoined C is shown as {answers}")
+
+            # ...and to the events service: once it knows C is back (C sees a members-only
+            # event), C is a plain member there too and may not schedule.
+            async def c_is_back(cid: str = cid, c: Person = c, a: Person = a) -> bool:
+                made = await events.post(f"/v1/communities/{cid}/events", json=meeting(), headers=a.headers)
+                if made.status_code != 201:
+                    return False
+                return (await events.get(f"/v1/events/{made.json()['id']}", headers=c.headers)).status_code == 200
+
+            if not await eventually(c_is_back):
+                failures.append(f"round {round_no}: the events service never learnt that C rejoined")
+                continue
+            c_schedules = await events.post(f"/v1/communities/{cid}/events", json=meeting(), headers=c.headers)
+            if c_schedules.status_code != 403:
+                failures.append(f"round {round_no}: the events service lets rejoined C schedule")
         assert failures == [], f"{len(failures)} failures in {ROUNDS} rounds (outcomes {outcomes}):\n" + "\n".join(
             failures
         )

@@ -69,13 +69,17 @@ def audience_communities(event: Doc) -> set[str]:
     return {event["community_id"], *event.get("cohost_community_ids", [])}
 
 
-def can_see(event: Doc, standing: Standing, *, community_hidden: bool) -> bool:
+def can_see(event: Doc, standing: Standing, *, organiser_hidden: bool) -> bool:
+    """The one visibility rule of an occurrence, whichever community it is reached through."""
+    if event["community_id"] in standing.member_of:
+        return True
+    if organiser_hidden:
+        # Not even to its co-hosts' members: the event names a community that does not exist for them.
+        return False
     audience = audience_communities(event)
     if standing.member_of & audience:
         return True
     visibility = EventVisibility(event["visibility"])
-    if community_hidden:
-        return False  # a hidden community's events never show outside it
     if visibility is EventVisibility.PUBLIC:
         return True
     if visibility is EventVisibility.PARTNERS:
@@ -98,9 +102,9 @@ def members_only(event: Doc, standing: Standing) -> bool:
     )
 
 
-def may_book(event: Doc, standing: Standing, *, community_hidden: bool) -> bool:
+def may_book(event: Doc, standing: Standing, *, organiser_hidden: bool) -> bool:
     """Whether the person may hold a place. The same rule decides who may walk in."""
-    return can_see(event, standing, community_hidden=community_hidden) and not members_only(event, standing)
+    return can_see(event, standing, organiser_hidden=organiser_hidden) and not members_only(event, standing)
 
 
 def registration_refusal(event: Doc, moment: datetime) -> str | None:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from weft_events.domain.calendar_feeds import looks_like_token, new_token, token_hash
-from weft_events.domain.events import Doc, can_see
+from weft_events.domain.events import Doc
 from weft_events.domain.places import PlaceStatus
-from weft_events.usecases.access import hidden, known_community, visible_event
+from weft_events.usecases.access import known_community, sight_of, visible_event
 from weft_events.usecases.context import EventsContext
 from weft_shared.errors import BadRequest, NotFound
 from weft_shared.service.actor import Person
@@ -63,9 +63,9 @@ async def community_calendar(
     ctx: EventsContext, person: Person, community_id: str, *, start: datetime, end: datetime
 ) -> CalendarContent:
     """The events the community organises or co-hosts that `person` may see, cancelled ones included."""
-    community, standing = await known_community(ctx, person, community_id)
+    community, sight = await known_community(ctx, person, community_id)
     found = await ctx.storage.events.calendar_of_community(community_id, start=start, end=end, limit=MAX_EVENTS)
-    visible = [e for e in found if can_see(e, standing, community_hidden=hidden(community))]
+    visible = await sight.visible(found)
     return await _with_links(ctx, str(community.get("name") or community_id), visible, person.id)
 
 
@@ -85,7 +85,8 @@ async def feed_calendar(ctx: EventsContext, token: str) -> CalendarContent:
         user_id, start=moment - DEFAULT_LOOKBACK, end=moment + DEFAULT_LOOKAHEAD, limit=MAX_EVENTS
     )
     events = await ctx.storage.events.by_ids(event_ids)
-    found = [events[e] for e in event_ids if e in events]
+    # A place kept at an event its holder may no longer see (the organiser became hidden) stays out.
+    found = await (await sight_of(ctx, user_id)).visible(events[e] for e in event_ids if e in events)
     return CalendarContent("Weft: my events", found, {e["_id"] for e in found})
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from weft_events.domain.check_ins import check_in_refusal, walk_in_mode
-from weft_events.domain.events import AttendanceMode, Doc, duration_minutes, may_book
+from weft_events.domain.events import AttendanceMode, Doc, duration_minutes
 from weft_events.domain.places import PlaceStatus
 from weft_events.messages import rsvp_facts
 from weft_events.schemas import CheckInView
 from weft_events.storage.rsvps import place_id
-from weft_events.usecases.access import announce, community_hidden, managed_event
+from weft_events.usecases.access import announce, managed_event, sight_of
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.places import counter, take_place
 from weft_events.usecases.views import check_in_view
@@ -18,19 +18,17 @@ from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Transaction
 
-
-def _user_problem(status: int, message: str) -> Problem:
-    return Problem(message, status=status, errors=[{"field": "user_id", "message": message}])
+# One answer for an id nobody knows and for a person who may not attend: a host
+# learns nothing about whether an id exists by checking it in.
+NO_WALK_IN = "this person has no place at this event and may not join it"
 
 
 async def _check_walk_in(ctx: EventsContext, event: Doc, user_id: str) -> None:
-    """Someone without a place may be checked in if they could have booked one."""
-    standing = await ctx.storage.membership.standing(user_id)
-    if not standing.member_of:
-        # The membership view knows everyone who belongs to a community; nobody else can attend.
-        raise _user_problem(404, "no such person: not a member of any community")
-    if not may_book(event, standing, community_hidden=await community_hidden(ctx, event["community_id"])):
-        raise _user_problem(422, "this person has no place at this event and may not join it")
+    """Someone without a place may be checked in if they could have booked one.
+    The membership view knows everyone who belongs to a community; nobody else can attend."""
+    sight = await sight_of(ctx, user_id)
+    if not sight.standing.member_of or not await sight.may_book(event):
+        raise Problem(NO_WALK_IN, status=422, errors=[{"field": "user_id", "message": NO_WALK_IN}])
 
 
 async def check_in(ctx: EventsContext, host: Person, event_id: str, user_id: str) -> tuple[CheckInView, bool]:

@@ -54,6 +54,9 @@ def entry_of(event: Doc, check_in: Doc, community_name: str | None) -> CpdRecord
 
 
 async def _entries(ctx: EventsContext, check_ins: list[Doc], names: CommunityNames) -> list[CpdRecordEntry]:
+    """Every occurrence the person was checked in at, even one they may no longer see
+    (they left its community): a host admitted them, so it shows them nothing they did
+    not know, and the record is their evidence. Nobody else's record is ever read."""
     events = await ctx.storage.events.by_ids([c["event_id"] for c in check_ins])
     return [
         entry_of(events[c["event_id"]], c, await names(events[c["event_id"]]["community_id"]))

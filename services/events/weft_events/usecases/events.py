@@ -10,7 +10,6 @@ from weft_events.domain.events import (
     AttendanceMode,
     Doc,
     EventStatus,
-    can_see,
     inconsistency,
     is_scheduled,
 )
@@ -18,7 +17,7 @@ from weft_events.domain.recurrence import RecurrenceError, expand_recurrence
 from weft_events.domain.reminders import next_reminder, reminder_schedule
 from weft_events.messages import event_snapshot
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
-from weft_events.usecases.access import actor_name, announce, hidden, known_community, managed_event, visible_event
+from weft_events.usecases.access import actor_name, announce, known_community, managed_event, visible_event
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.paging import decode_start_cursor, encode_start_cursor
 from weft_events.usecases.places import fill_all_seats
@@ -69,8 +68,8 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
     """One occurrence, or with `recurrence` a series of them (owners and facilitators)."""
 
     async def work(tx: Transaction) -> CreatedEvents:
-        community, standing = await known_community(ctx, person, community_id)
-        if community_id not in standing.staff_of:
+        community, sight = await known_community(ctx, person, community_id)
+        if community_id not in sight.standing.staff_of:
             raise Forbidden("only the community's owners and facilitators can schedule events")
         if community.get("archived"):
             raise Conflict("the community is archived")
@@ -80,7 +79,13 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
             raise invalid("hosts", f"hosts must be the community's facilitators or owners: {sorted(not_staff)}")
         cohosts = list(dict.fromkeys(body.cohost_community_ids))
         for cohost in cohosts:
-            if cohost == community_id or not await ctx.storage.membership.linked_for_events(community_id, cohost):
+            # A hidden community the scheduler is not in answers as one that is not linked: accepting it
+            # would tell them it exists (and is linked), which its links list does not.
+            if (
+                cohost == community_id
+                or not await sight.may_know(cohost)
+                or not await ctx.storage.membership.linked_for_events(community_id, cohost)
+            ):
                 raise invalid("cohost_community_ids", f"{cohost} is not linked to this community for events")
         moment = now()
         template: Doc = {
@@ -145,15 +150,15 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
         await ctx.storage.events.insert_many(occurrences)
         for occurrence in occurrences:
             announce(tx, occurrence, EventScheduled(event=event_snapshot(occurrence), scheduled_by=person.id))
-        first = event_view(occurrences[0], standing, None)
+        first = event_view(occurrences[0], sight.standing, None, cohosts=await sight.named_cohosts(occurrences[0]))
         return CreatedEvents(**first.model_dump(), occurrence_ids=[o["_id"] for o in occurrences])
 
     return await ctx.uow.run(work)
 
 
 async def get_event(ctx: EventsContext, person: Person, event_id: str) -> EventView:
-    event, standing = await visible_event(ctx, person, event_id)
-    return await event_view_for(ctx, event, standing)
+    event, sight = await visible_event(ctx, person, event_id)
+    return await event_view_for(ctx, event, sight)
 
 
 async def list_community_events(
@@ -168,8 +173,7 @@ async def list_community_events(
 ) -> EventPage:
     """Keyset pages over the community's events (upcoming by default), dropping those
     the caller may not see."""
-    community, standing = await known_community(ctx, person, community_id)
-    community_hidden = hidden(community)
+    _, sight = await known_community(ctx, person, community_id)
     after = decode_start_cursor(cursor)
     visible: list[Doc] = []
     while True:
@@ -178,13 +182,13 @@ async def list_community_events(
         )
         page, more = batch[:limit], len(batch) > limit
         for event in page:
-            if len(visible) < limit and can_see(event, standing, community_hidden=community_hidden):
+            if len(visible) < limit and await sight.can_see(event):
                 visible.append(event)
             after = (event["starts_at"], event["_id"])
         if len(visible) >= limit or not more:
             break
     next_cursor = encode_start_cursor(*after) if more and after else None
-    return EventPage(items=await event_views_for(ctx, visible, standing), next_cursor=next_cursor)
+    return EventPage(items=await event_views_for(ctx, visible, sight), next_cursor=next_cursor)
 
 
 async def update_event(
@@ -194,7 +198,7 @@ async def update_event(
     changes = fields_of(body)
 
     async def work(tx: Transaction) -> EventView:
-        event, standing = await managed_event(ctx, person, event_id)
+        event, sight = await managed_event(ctx, person, event_id)
         wanted = dict(changes)
         if "hosts" in wanted:
             hosts = list(dict.fromkeys(wanted["hosts"]))
@@ -212,7 +216,7 @@ async def update_event(
             written = await _change_occurrence(ctx, tx, person, target, wanted, shift, duration)
             if target["_id"] == event_id:
                 updated = written
-        return await event_view_for(ctx, updated, standing)
+        return await event_view_for(ctx, updated, sight)
 
     return await ctx.uow.run(work)
 
@@ -261,7 +265,7 @@ async def cancel_event(ctx: EventsContext, person: Person, event_id: str, *, ser
     """Cancel one occurrence, or it and the later ones of its series, in one transaction."""
 
     async def work(tx: Transaction) -> EventView:
-        event, standing = await managed_event(ctx, person, event_id)
+        event, sight = await managed_event(ctx, person, event_id)
         targets = [event]
         if series and event.get("series_id"):
             targets = await ctx.storage.events.series_from(event["series_id"], event["starts_at"])
@@ -270,7 +274,7 @@ async def cancel_event(ctx: EventsContext, person: Person, event_id: str, *, ser
             written = await _cancel_occurrence(ctx, tx, target, cancelled_by=person.id, reason=None)
             if target["_id"] == event_id:
                 result = written
-        return await event_view_for(ctx, result, standing)
+        return await event_view_for(ctx, result, sight)
 
     return await ctx.uow.run(work)
 

@@ -30,8 +30,8 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
     nothing; asking for the other mode moves the place. Returns (result, changed)."""
 
     async def work(tx: Transaction) -> tuple[RsvpView, bool]:
-        event, standing = await visible_event(ctx, person, event_id)
-        if members_only(event, standing):
+        event, sight = await visible_event(ctx, person, event_id)
+        if members_only(event, sight.standing):
             raise Forbidden("only members of the community can join this event")
         refusal = registration_refusal(event, now())
         if refusal is not None:
@@ -87,9 +87,9 @@ async def attendees(ctx: EventsContext, person: Person, event_id: str) -> Attend
     Read in one transaction, so the counts and the list are one snapshot."""
 
     async def work(_tx: Transaction) -> AttendeesView:
-        event, standing = await visible_event(ctx, person, event_id)
+        event, sight = await visible_event(ctx, person, event_id)
         view = AttendeesView(confirmed=SeatsView(**event["confirmed"]), waitlisted=SeatsView(**event["waitlisted"]))
-        if can_manage(event, standing):
+        if can_manage(event, sight.standing):
             places = await ctx.storage.rsvps.of_event(event_id)
             view.attendees = attendee_views(places, await ctx.storage.check_ins.of_event(event_id))
         return view

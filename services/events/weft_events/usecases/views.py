@@ -6,6 +6,7 @@ from weft_events.domain.events import AttendanceMode, Doc, Standing, can_manage,
 from weft_events.domain.places import PlaceStatus, seats_left
 from weft_events.messages import event_snapshot
 from weft_events.schemas import AttendeeView, CheckInView, EventView, MyRsvp, RsvpView, SeatsView
+from weft_events.usecases.access import EventSight
 from weft_events.usecases.context import EventsContext
 
 
@@ -19,8 +20,9 @@ async def rsvp_view(ctx: EventsContext, place: Doc) -> RsvpView:
     return RsvpView(status=place["status"], attendance=place["mode"], position=await waitlist_position(ctx, place))
 
 
-async def event_views_for(ctx: EventsContext, events: list[Doc], standing: Standing) -> list[EventView]:
-    """The occurrences as `standing`'s person sees them, each with their own place."""
+async def event_views_for(ctx: EventsContext, events: list[Doc], sight: EventSight) -> list[EventView]:
+    """The occurrences as `sight`'s person sees them, each with their own place."""
+    standing = sight.standing
     places = await ctx.storage.rsvps.of_person_at(standing.user_id, [e["_id"] for e in events])
     views = []
     for event in events:
@@ -29,21 +31,22 @@ async def event_views_for(ctx: EventsContext, events: list[Doc], standing: Stand
         if place is not None:
             position = await waitlist_position(ctx, place)
             mine = MyRsvp(status=place["status"], attendance=place["mode"], position=position)
-        views.append(event_view(event, standing, mine))
+        views.append(event_view(event, standing, mine, cohosts=await sight.named_cohosts(event)))
     return views
 
 
-async def event_view_for(ctx: EventsContext, event: Doc, standing: Standing) -> EventView:
-    [view] = await event_views_for(ctx, [event], standing)
+async def event_view_for(ctx: EventsContext, event: Doc, sight: EventSight) -> EventView:
+    [view] = await event_views_for(ctx, [event], sight)
     return view
 
 
-def event_view(event: Doc, standing: Standing, mine: MyRsvp | None) -> EventView:
+def event_view(event: Doc, standing: Standing, mine: MyRsvp | None, *, cohosts: list[str]) -> EventView:
+    """`cohosts`: the co-hosting communities this reader may know of (see `EventSight.named_cohosts`)."""
     manager = can_manage(event, standing)
     confirmed = mine is not None and mine.status == PlaceStatus.CONFIRMED.value
     # What the bus sees of the event, and what only the API shows.
     return EventView(
-        **event_snapshot(event).model_dump(),
+        **(event_snapshot(event).model_dump() | {"cohost_community_ids": cohosts}),
         joining_link=event.get("joining_link") if (confirmed or manager) else None,
         seats_left=SeatsView(**{m.value: seats_left(event, m) for m in AttendanceMode}),
         waitlisted=SeatsView(**event["waitlisted"]),

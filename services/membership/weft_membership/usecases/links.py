@@ -132,4 +132,12 @@ async def list_links(ctx: Context, actor: Person, community_id: str) -> list[Lin
     access = await ctx.access(community_id, actor)
     require_details(access.community, access.viewer)
     statuses = LIVE if access.viewer.is_owner else ["active"]
-    return [link_view(link) for link in await ctx.store.links.of_community(community_id, statuses=statuses)]
+    found = await ctx.store.links.of_community(community_id, statuses=statuses)
+    # A link to a community the caller may not know of is not shown: its id would reveal it.
+    known = await ctx.knowable({other_side(link, community_id) for link in found}, actor)
+    return [link_view(link) for link in found if other_side(link, community_id) in known]
+
+
+def other_side(link: Doc, community_id: str) -> str:
+    other: str = link["to_community_id"] if link["from_community_id"] == community_id else link["from_community_id"]
+    return other
