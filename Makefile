@@ -5,6 +5,7 @@
 #   make test [ARGS="-k ladder -x"]                     the test suite
 #   make lint                                           ruff, ruff format, mypy, import contracts
 #   make bench                                          speed and memory numbers
+#   make chaos [ARGS="--seconds 60"]                    faults under load, then an audit (all counts 0)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -15,7 +16,7 @@ ARGS ?=
 # uv's path, installing uv from PyPI first if needed (evaluated when used).
 UV = "$$(tools/ensure-uv)"
 
-.PHONY: help sync run test lint bench
+.PHONY: help sync run test lint bench chaos
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -44,3 +45,8 @@ lint:
 bench:
 	@$(UV) sync --locked --quiet
 	$(VENV)/bin/python bench/run.py $(ARGS)
+
+# Bounded (--seconds, --max-requests); prints its figures; exits 1 if any count is not 0.
+chaos:
+	@$(UV) sync --locked --quiet
+	PYTHONPATH=bench $(VENV)/bin/python -m chaos $(ARGS)
