@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chaos.load import Figures
 from chaos.stack import ChaosStack, Log
 
 
@@ -47,7 +48,14 @@ def plan(stack: ChaosStack) -> tuple[list[Fault], list[str]]:
 
 
 async def run_faults(
-    stack: ChaosStack, faults: list[Fault], *, first_after: float, spacing: float, down_for: float, log: Log
+    stack: ChaosStack,
+    faults: list[Fault],
+    *,
+    first_after: float,
+    spacing: float,
+    down_for: float,
+    log: Log,
+    figures: Figures,
 ) -> list[FaultRecord]:
     records: list[FaultRecord] = []
     await asyncio.sleep(first_after)
@@ -55,6 +63,7 @@ async def run_faults(
         if index:
             await asyncio.sleep(spacing)
         log(f"fault {index + 1}/{len(faults)}: {fault.name}")
+        figures.phase = fault.name.split(" (")[0]
         started = time.monotonic()
         try:
             await asyncio.to_thread(fault.inject)

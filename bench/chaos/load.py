@@ -71,6 +71,9 @@ class Figures:
 
     outcomes: Counter[str] = field(default_factory=Counter)  # "rsvp 201"
     retries: Counter[str] = field(default_factory=Counter)  # "502", "connection"
+    # Retries by cause, operation and the fault last injected: where the faults hurt.
+    retries_after: Counter[str] = field(default_factory=Counter)  # "504 rsvp | kill -9 events"
+    phase: str = "before any fault"
     requests: int = 0
 
 
@@ -112,6 +115,7 @@ class Client:
                 answer = last
                 break
             self.figures.retries[cause] += 1
+            self.figures.retries_after[f"{cause} {op} | {self.figures.phase}"] += 1
             await asyncio.sleep(min(2.0, 0.1 * 2 ** min(attempts, 5)) * random.uniform(0.5, 1.0))
         self.figures.outcomes[f"{op} {answer.outcome}"] += 1
         return answer

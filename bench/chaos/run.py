@@ -75,6 +75,7 @@ class ChaosReport:
         out += [f"  {key:<22} {n}" for key, n in sorted(self.figures.outcomes.items())]
         retried = ", ".join(f"{cause}: {n}" for cause, n in sorted(self.figures.retries.items())) or "none"
         out.append(f"retries (same Idempotency-Key): {retried}")
+        out += [f"  {key:<64} {n}" for key, n in sorted(self.figures.retries_after.items())]
         out.append(f"faults injected: {len(self.faults)}")
         for fault in self.faults:
             if fault.recovered_after is None:
@@ -150,6 +151,7 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
             world = await _set_up(client, config, Tokens(), stack.nats.url)
             report.figures.outcomes.clear()
             report.figures.retries.clear()
+            report.figures.retries_after.clear()
             report.figures.requests = 0
             initial_events = sum(len(e) for e in world.events.values())
             log(f"set up: {config.communities} communities, {initial_events} events; load and faults start")
@@ -165,6 +167,7 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
                     spacing=config.seconds * 0.8 / max(1, len(faults)),
                     down_for=config.down_for,
                     log=log,
+                    figures=report.figures,
                 )
             )
             shares = [world.people[i :: config.clients] for i in range(config.clients)]

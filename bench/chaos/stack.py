@@ -170,4 +170,5 @@ def _message_of(line: str) -> str:
         text = f"{entry.get('level')}: {entry.get('logger')}: {entry.get('msg')}"
     except (orjson.JSONDecodeError, AttributeError):
         text = line
+    text = re.sub(r"\b[0-9a-f]{24}\b", "<id>", text)
     return re.sub(r"\d+", "N", text)[:160]
