@@ -30,8 +30,12 @@ class FaultRecord:
     error: str | None = None
 
 
-def plan(stack: ChaosStack) -> tuple[list[Fault], list[str]]:
-    """The faults to inject, and those skipped with the reason."""
+def plan(stack: ChaosStack, rounds: int = 1) -> tuple[list[Fault], list[str]]:
+    """The faults to inject (`rounds` times over), and those skipped with the reason.
+
+    The database comes last in each round: a service killed inside a transaction leaves it
+    open, and its documents unwritable, until the server expires it (60 s on mongod and on
+    secantusd-rs) or restarts (secantusd-py never expires one; docs/secantusdb.md, item 2)."""
     faults = [
         Fault(f"kill -9 {name}", lambda n=name: stack.kill_service(n), lambda n=name: stack.start_service(n))  # type: ignore[misc]
         for name in ("membership", "events", "gateway")
@@ -44,7 +48,7 @@ def plan(stack: ChaosStack) -> tuple[list[Fault], list[str]]:
         )
     else:
         skipped.append(f"database restart: {stack.database.kind} is not a server this run started")
-    return faults, skipped
+    return faults * rounds, skipped * rounds
 
 
 async def run_faults(
