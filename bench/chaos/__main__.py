@@ -21,7 +21,7 @@ def parse_args(argv: list[str] | None = None) -> ChaosConfig:
         flag = "--" + spec.name.replace("_", "-")
         default = getattr(defaults, spec.name)
         if isinstance(default, bool):
-            parser.add_argument(flag, action="store_true", help="echo every child's output")
+            parser.add_argument(flag, action="store_true")
         else:
             parser.add_argument(flag, type=type(default), default=default, help=f"default {default}")
     return ChaosConfig(**vars(parser.parse_args(argv)))

@@ -30,7 +30,7 @@ class FaultRecord:
     error: str | None = None
 
 
-def plan(stack: ChaosStack, rounds: int = 1) -> tuple[list[Fault], list[str]]:
+def plan(stack: ChaosStack, rounds: int = 1, *, kill_nats: bool = False) -> tuple[list[Fault], list[str]]:
     """The faults to inject (`rounds` times over), and those skipped with the reason.
 
     The database comes last in each round: a service killed inside a transaction leaves it
@@ -40,7 +40,10 @@ def plan(stack: ChaosStack, rounds: int = 1) -> tuple[list[Fault], list[str]]:
         Fault(f"kill -9 {name}", lambda n=name: stack.kill_service(n), lambda n=name: stack.start_service(n))  # type: ignore[misc]
         for name in ("membership", "events", "gateway")
     ]
-    faults.append(Fault("restart nats-server (SIGTERM, same port and store)", stack.restart_nats, lambda: None))
+    if kill_nats:
+        faults.append(Fault("kill -9 nats-server (same port and store)", stack.kill_nats, stack.nats.start))
+    else:
+        faults.append(Fault("restart nats-server (SIGTERM, same port and store)", stack.restart_nats, lambda: None))
     skipped: list[str] = []
     if stack.database_restartable:
         faults.append(

@@ -38,6 +38,7 @@ class ChaosConfig:
     events_per_community: int = 2
     seats: int = 3  # per event: few, so there are waitlists and promotions
     rounds: int = 1  # of the five faults
+    kill_nats: bool = False  # kill -9 nats-server instead of a SIGTERM restart
     down_for: float = 1.0  # between a kill and the restart
     retry_for: float = 60.0  # a client's retry budget per request
     settle_timeout: float = 120.0
@@ -146,7 +147,7 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
         exits.callback(shutil.rmtree, root, ignore_errors=True)
         stack = await asyncio.to_thread(ChaosStack.start, exits, root, output, log, server=config.database)
         report.database = stack.database.description
-        faults, report.skipped_faults = plan(stack, config.rounds)
+        faults, report.skipped_faults = plan(stack, config.rounds, kill_nats=config.kill_nats)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.clients * 2)) as session:
             client = Client(session, stack.gateway_url, report.figures, config.retry_for)
             world = await _set_up(client, config, Tokens(), stack.nats.url)

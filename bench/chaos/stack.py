@@ -83,6 +83,9 @@ class ChaosStack:
         self.nats.stop()
         self.nats.start()
 
+    def kill_nats(self) -> None:
+        self.nats.kill()
+
     def kill_database(self) -> None:
         assert self.database.process is not None
         self.database.process.kill()
