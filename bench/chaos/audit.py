@@ -232,7 +232,7 @@ async def audit(
         findings.found("dead letters", f"{stream}_DLQ holds {dead} message(s)")
 
     _check_writes(findings, world, memberships, places, event_docs, initial_events)
-    _check_stream(findings, messages, versions, outbox_ids, memberships, places)
+    check_stream(findings, messages, versions, outbox_ids, memberships, places)
     _check_read_model(findings, memberships, view)
     _check_seats(findings, event_docs, places)
     return findings
@@ -298,7 +298,7 @@ def _history(person: Person, community_id: str, event_id: str | None) -> str:
     return ", ".join(steps[-8:])
 
 
-def _check_stream(
+def check_stream(
     findings: Findings,
     messages: list[dict[str, Any]],
     versions: dict[str, int],

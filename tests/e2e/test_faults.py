@@ -18,6 +18,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))  # the fault run lives in bench/chaos
 
+from chaos.audit import Findings, check_stream, expected_memberships, expected_places
+from chaos.load import Answer, Person, Step
 from chaos.run import ChaosConfig, run_chaos
 
 SHORT = ChaosConfig(
@@ -51,3 +53,62 @@ async def test_faults_under_load_lose_nothing_and_double_nothing(
     assert any(key.startswith("leave 2") for key in report.figures.outcomes), report.figures.outcomes
     assert report.findings.figures["messages on the stream"] > 0
     assert report.problems() == dict.fromkeys(report.problems(), 0), "\n".join(report.lines())
+
+
+# The audit's own rules, on answers and messages made up here: it must see what it is for.
+
+
+def _person(roamer: bool, *steps: tuple[str, str, str | None, int | None]) -> Person:
+    person = Person("ana", "token", roamer)
+    person.steps = [Step(op, community, event, Answer(status, None, 1)) for op, community, event, status in steps]
+    return person
+
+
+def test_the_last_definite_answer_decides_and_a_missing_one_leaves_the_state_unknown() -> None:
+    regular = _person(
+        False,
+        ("rsvp", "c1", "e1", 201),
+        ("rsvp", "c1", "e2", 201),
+        ("cancel", "c1", "e2", 404),  # "you have no RSVP": whatever came before, there is none
+        ("rsvp", "c1", "e3", 201),
+        ("cancel", "c1", "e3", None),  # no answer at all: unknown
+        ("rsvp", "c1", "e4", 403),  # refused: nothing changed
+    )
+    assert expected_places([regular]) == {
+        ("e1", "ana"): True,
+        ("e2", "ana"): False,
+        ("e3", "ana"): None,
+        ("e4", "ana"): False,
+    }
+
+
+def test_a_roamer_who_left_loses_the_places_and_a_later_rsvp_is_not_judged() -> None:
+    roamer = _person(
+        True,
+        ("join", "c1", None, 201),
+        ("rsvp", "c1", "e1", 201),
+        ("leave", "c1", None, 204),  # releases e1
+        ("join", "c1", None, 201),
+        ("rsvp", "c1", "e2", 201),  # possibly granted on a view that still had the old join
+    )
+    assert expected_places([roamer]) == {("e1", "ana"): False, ("e2", "ana"): None}
+    assert expected_memberships([roamer]) == {("c1", "ana"): True}
+    assert expected_memberships([_person(True, ("join", "c1", None, 201), ("leave", "c1", None, 502))]) == {
+        ("c1", "ana"): None
+    }
+
+
+def test_a_gap_in_an_aggregate_s_versions_and_a_copy_are_counted() -> None:
+    def message(message_id: str, version: int) -> dict[str, object]:
+        return {
+            "id": message_id,
+            "type": "org.weft.event.updated.v1",
+            "aggregate": "events/e1",
+            "aggregateversion": version,
+        }
+
+    findings = Findings()
+    messages = [message("m1", 1), message("m3", 3), message("m3", 3), message("m4", 4)]
+    check_stream(findings, messages, {"events/e1": 5}, {"events/e1#5"}, {}, {})
+    assert findings.counts["lost messages"] == 1  # v2: committed, not on the stream (v5 still in the outbox)
+    assert findings.counts["duplicate messages"] == 2  # m3 twice: by id and by aggregate version
