@@ -37,7 +37,7 @@ class ChaosConfig:
     communities: int = 3
     events_per_community: int = 2
     seats: int = 3  # per event: few, so there are waitlists and promotions
-    rounds: int = 1  # of the five faults
+    rounds: int = 2  # of the five faults
     kill_nats: bool = False  # kill -9 nats-server instead of a SIGTERM restart
     down_for: float = 1.0  # between a kill and the restart
     retry_for: float = 60.0  # a client's retry budget per request

@@ -31,6 +31,7 @@ SHORT = ChaosConfig(
     communities=2,
     events_per_community=2,
     seats=3,
+    rounds=1,
     settle_timeout=90.0,
     seed=15,
     # CI runs the ladder's choice (secantusd-py there); WEFT_CHAOS_DATABASE=secantusd-py tries CI's here.
