@@ -74,6 +74,7 @@ class Figures:
     # Retries by cause, operation and the fault last injected: where the faults hurt.
     retries_after: Counter[str] = field(default_factory=Counter)  # "504 rsvp | kill -9 events"
     phase: str = "before any fault"
+    slowest: dict[str, float] = field(default_factory=dict)  # operation -> longest wait for its final answer (s)
     requests: int = 0
 
 
@@ -91,7 +92,8 @@ class Client:
         data = orjson.dumps(body) if body is not None else None
         if data is not None:
             headers["Content-Type"] = "application/json"
-        deadline = time.monotonic() + self.retry_for
+        started = time.monotonic()
+        deadline = started + self.retry_for
         attempts = 0
         self.figures.requests += 1
         while True:
@@ -118,6 +120,7 @@ class Client:
             self.figures.retries_after[f"{cause} {op} | {self.figures.phase}"] += 1
             await asyncio.sleep(min(2.0, 0.1 * 2 ** min(attempts, 5)) * random.uniform(0.5, 1.0))
         self.figures.outcomes[f"{op} {answer.outcome}"] += 1
+        self.figures.slowest[op] = max(self.figures.slowest.get(op, 0.0), time.monotonic() - started)
         return answer
 
 

@@ -78,6 +78,8 @@ class ChaosReport:
         retried = ", ".join(f"{cause}: {n}" for cause, n in sorted(self.figures.retries.items())) or "none"
         out.append(f"retries (same Idempotency-Key): {retried}")
         out += [f"  {key:<64} {n}" for key, n in sorted(self.figures.retries_after.items())]
+        slowest = ", ".join(f"{op} {s:.1f} s" for op, s in sorted(self.figures.slowest.items()))
+        out.append(f"longest wait for a final answer (retries included): {slowest}")
         out.append(f"faults injected: {len(self.faults)}")
         for fault in self.faults:
             if fault.recovered_after is None:
@@ -154,6 +156,7 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
             report.figures.outcomes.clear()
             report.figures.retries.clear()
             report.figures.retries_after.clear()
+            report.figures.slowest.clear()
             report.figures.requests = 0
             initial_events = sum(len(e) for e in world.events.values())
             log(f"set up: {config.communities} communities, {initial_events} events; load and faults start")
