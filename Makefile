@@ -6,6 +6,7 @@
 #   make lint                                           ruff, ruff format, mypy, import contracts
 #   make bench                                          speed and memory numbers
 #   make contract [ARGS="--max-examples 100"]           schemathesis against the running suite
+#   make chaos [ARGS="--seconds 60"]                    faults under load, then an audit (all counts 0)
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,7 +17,7 @@ ARGS ?=
 # uv's path, installing uv from PyPI first if needed (evaluated when used).
 UV = "$$(tools/ensure-uv)"
 
-.PHONY: help sync run test lint bench contract
+.PHONY: help sync run test lint bench contract chaos
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -49,3 +50,8 @@ bench:
 contract:
 	@$(UV) sync --locked --quiet
 	$(VENV)/bin/weft contract $(ARGS)
+
+# Bounded (--seconds, --max-requests); prints its figures; exits 1 if any count is not 0.
+chaos:
+	@$(UV) sync --locked --quiet
+	PYTHONPATH=bench $(VENV)/bin/python -m chaos $(ARGS)

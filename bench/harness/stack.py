@@ -36,6 +36,19 @@ RATE_LIMIT_PER_MINUTE = 1_000_000_000
 RATE_LIMIT_BURST = 1_000_000_000
 
 Log = Callable[[str], None]
+# How warnings and errors look in the services' JSON logs (weft_shared.observability: lowercase
+# levels, orjson without spaces), in nats-server's and SecantusDB's own logs, and a traceback.
+NOTABLE = (
+    '"level":"warning"',
+    '"level":"error"',
+    '"level":"critical"',
+    "[WRN]",
+    "[ERR]",
+    "[FTL]",
+    " WARN ",
+    " ERROR ",
+    "Traceback",
+)
 
 
 class OutputLog:
@@ -49,7 +62,7 @@ class OutputLog:
         def write(line: str) -> None:
             if self.verbose:
                 print(f"  [{name}] {line}", file=sys.stderr, flush=True)
-            if any(word in line for word in ('"WARNING"', '"ERROR"', '"CRITICAL"', "Traceback")):
+            if any(word in line for word in NOTABLE):
                 self.notable.setdefault(name, []).append(line)
 
         return write

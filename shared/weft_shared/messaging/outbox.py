@@ -190,14 +190,25 @@ class OutboxRelay:
         self._watcher: asyncio.Task[None] | None = None
         self._early_sweep: asyncio.Task[None] | None = None
 
+    def _connected(self) -> bool:
+        try:
+            return bool(self._broker.connection.is_connected)
+        except Exception:  # never connected yet (FastStream has no connection to give)
+            return False
+
     async def publish_committed(self, records: Sequence[OutboxRecord]) -> None:
         """Fast path, right after the commit. Never raises: whatever fails stays
-        in the outbox for the sweeper."""
+        in the outbox for the sweeper. While NATS is away it does not try: the
+        write is committed, and its caller (a request, or the writers queued behind
+        it on a hot aggregate) should not wait out a publish timeout for nothing."""
         if not records:
             return
         if self._crash_before_publish:
             log.critical("crash hook: exiting between commit and publish")
             os._exit(70)
+        if not self._connected():
+            log.info("NATS unavailable: %d message(s) left to the outbox sweeper", len(records))
+            return
         for aggregate, group in groupby(sorted(records, key=lambda r: (r.aggregate, r.version)), lambda r: r.aggregate):
             try:
                 await self._publish_in_order(aggregate, list(group))
@@ -230,6 +241,8 @@ class OutboxRelay:
 
     async def sweep(self) -> int:
         """Publish records the fast path did not (a crash, NATS away), oldest aggregate first."""
+        if not self._connected():
+            return 0  # the next sweep after the reconnect publishes them
         stale = await self._outbox.stale(datetime.now(UTC) - self._grace)
         lowest: dict[str, OutboxRecord] = {}
         for record in stale:  # oldest first; keep each aggregate's lowest version

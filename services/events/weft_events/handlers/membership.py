@@ -73,18 +73,27 @@ async def member_role_changed(ctx: EventsContext, message: MemberRoleChanged, de
     await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
 
 
+# A leave handled after a later rejoin (a redelivery, or a batch handled out of order)
+# changes no view, but still releases the places granted before it: `release_places`
+# keeps only those granted on a newer fact.
+
+
 async def member_left(ctx: EventsContext, message: MemberLeft, delivery: Delivery) -> None:
     state = {"active": False, "role": message.role}
-    if await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence):
-        actor = System(reason="left the community", on_behalf_of=message.user_id)
-        await release_places(ctx, actor, message.community_id, message.user_id, "left_community")
+    await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
+    actor = System(reason="left the community", on_behalf_of=message.user_id)
+    await release_places(
+        ctx, actor, message.community_id, message.user_id, "left_community", left_at_seq=delivery.sequence
+    )
 
 
 async def member_removed(ctx: EventsContext, message: MemberRemoved, delivery: Delivery) -> None:
     state = {"active": False, "role": message.role}
-    if await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence):
-        actor = System(reason="removed from the community", on_behalf_of=message.removed_by)
-        await release_places(ctx, actor, message.community_id, message.user_id, "removed_from_community")
+    await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
+    actor = System(reason="removed from the community", on_behalf_of=message.removed_by)
+    await release_places(
+        ctx, actor, message.community_id, message.user_id, "removed_from_community", left_at_seq=delivery.sequence
+    )
 
 
 async def link_accepted(ctx: EventsContext, message: LinkAccepted, delivery: Delivery) -> None:

@@ -64,10 +64,15 @@ class MembershipView:
     # other: the leaver's new RSVP is dropped, the archived community's new event is
     # cancelled. A write that changes nothing does not conflict, hence the counter.
 
-    async def hold_member(self, community_id: str, user_id: str) -> None:
-        await self.members.update_one(
-            {"_id": member_key(community_id, user_id)}, {"$inc": {"holds": 1}}, session=current_session()
+    async def hold_member(self, community_id: str, user_id: str) -> int | None:
+        """Hold the membership fact; the stream sequence of the message it came from (None: no fact)."""
+        held = await self.members.find_one_and_update(
+            {"_id": member_key(community_id, user_id)},
+            {"$inc": {"holds": 1}},
+            projection={"seq": 1},
+            session=current_session(),
         )
+        return None if held is None else int(held["seq"])
 
     async def hold_community(self, community_id: str) -> None:
         await self.communities.update_one({"_id": community_id}, {"$inc": {"holds": 1}}, session=current_session())

@@ -28,9 +28,17 @@ def counter(status: PlaceStatus | str, mode: AttendanceMode | str) -> str:
 
 
 async def take_place(
-    ctx: EventsContext, event: Doc, user_id: str, mode: AttendanceMode, status: PlaceStatus, *, at: datetime
+    ctx: EventsContext,
+    event: Doc,
+    user_id: str,
+    mode: AttendanceMode,
+    status: PlaceStatus,
+    *,
+    at: datetime,
+    member_seq: int | None = None,
 ) -> Doc:
-    """A new place at the end of the queue; the occurrence after."""
+    """A new place at the end of the queue; the occurrence after. `member_seq` is the stream
+    sequence of the membership fact the place was granted on (see `release_places`)."""
     event = await ctx.storage.events.update(event["_id"], inc={counter(status, mode): 1, "rsvp_seq": 1})
     place = {
         "_id": place_id(event["_id"], user_id),
@@ -42,6 +50,7 @@ async def take_place(
         "status": status.value,
         "seq": event["rsvp_seq"],
         "at": at,
+        "member_seq": member_seq,
     }
     await ctx.storage.rsvps.put(place)
     return event

@@ -49,9 +49,9 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
                 return await rsvp_view(ctx, held), False  # the same place, or attendance already recorded
             event = await drop_place(ctx, tx, event, held, reason="cancelled")
         # Leaving the community drops this place: make a concurrent leave and this RSVP conflict.
-        await ctx.storage.membership.hold_member(event["community_id"], person.id)
+        member_seq = await ctx.storage.membership.hold_member(event["community_id"], person.id)
         status = status_on_arrival(event, mode)
-        event = await take_place(ctx, event, person.id, mode, status, at=now())
+        event = await take_place(ctx, event, person.id, mode, status, at=now(), member_seq=member_seq)
         facts = rsvp_facts(event, person.id, mode)
         if status is PlaceStatus.CONFIRMED:
             announce(tx, event, RsvpConfirmed(rsvp=facts))
@@ -97,12 +97,19 @@ async def attendees(ctx: EventsContext, person: Person, event_id: str) -> Attend
     return await ctx.uow.run(work)
 
 
-async def release_places(ctx: EventsContext, actor: System, community_id: str, user_id: str, reason: EndReason) -> None:
-    """Someone left (or was removed from) the community: drop their places at its
-    upcoming events. Recorded attendance stays: it is evidence (CPD), not a booking."""
+async def release_places(
+    ctx: EventsContext, actor: System, community_id: str, user_id: str, reason: EndReason, *, left_at_seq: int
+) -> None:
+    """Someone left (or was removed from) the community, as the message at stream sequence
+    `left_at_seq` says: drop their places at its upcoming events that were granted on an
+    older membership fact. A place granted after a later rejoin was seen stays, even when
+    the leave is handled late (a redelivery, or a batch handled out of order). Recorded
+    attendance stays: it is evidence (CPD), not a booking."""
 
     async def work(tx: Transaction) -> None:
         for place in await ctx.storage.rsvps.upcoming_of_member(community_id, user_id, after=now()):
+            if (place.get("member_seq") or 0) > left_at_seq:
+                continue
             event = await ctx.storage.events.get(place["event_id"])
             if event is None or not is_scheduled(event):
                 continue
