@@ -79,7 +79,7 @@ def expected_memberships(people: list[Person]) -> dict[tuple[str, str], bool | N
             key = (step.community_id, person.user_id)
             state = expected.get(key, False)
             status = step.answer.status
-            if step.answer.ok:
+            if step.answer.took_effect:
                 state = step.op == "join"
             elif step.op == "leave" and status == 404:
                 state = False  # "you are not a member"
@@ -102,9 +102,9 @@ def expected_places(people: list[Person]) -> dict[tuple[str, str], bool | None]:
         for step in person.steps:
             status = step.answer.status
             if step.op == "leave":
-                if step.answer.ok or status == 404 or status is None or status >= 500:
+                if step.answer.took_effect or status == 404 or status is None or status >= 500:
                     left.add(step.community_id)
-                    released = False if (step.answer.ok or status == 404) else None
+                    released = False if (step.answer.took_effect or status == 404) else None
                     for event_id in touched[step.community_id]:
                         expected[(event_id, person.user_id)] = released
                 continue
@@ -113,7 +113,7 @@ def expected_places(people: list[Person]) -> dict[tuple[str, str], bool | None]:
             key = (step.event_id, person.user_id)
             touched[step.community_id].add(step.event_id)
             state = expected.get(key, False)
-            if step.answer.ok:
+            if step.answer.took_effect:
                 state = None if (step.op == "rsvp" and step.community_id in left) else step.op == "rsvp"
             elif step.op == "cancel" and status == 404:
                 state = False  # "you have no RSVP"

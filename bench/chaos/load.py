@@ -3,8 +3,9 @@ scheduling events, all through the gateway.
 
 Each person belongs to one client loop, so what one person asks happens in order and the
 log of their answers is the truth the audit compares the databases with. A client retries
-502, 503, 504 and connection errors (a real client's policy) with the same `Idempotency-Key`
-until the request's retry budget runs out; every other answer is final.
+502, 503, 504, connection errors and a 409 "still running" for its key (a real client's policy)
+with the same `Idempotency-Key` until the request's retry budget runs out; every other answer is
+final. A 409 saying the key's first attempt was applied but its answer lost counts as applied.
 
 Two kinds of people: *regulars* join every community during set-up and never leave, then
 only RSVP and cancel, so every answer they get pins down whether they hold a place; *roamers*
@@ -40,6 +41,15 @@ class Answer:
     @property
     def ok(self) -> bool:
         return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def applied_unanswered(self) -> bool:
+        """The Idempotency-Key's first attempt committed; its answer was lost (a kill after commit)."""
+        return self.status == 409 and isinstance(self.body, dict) and self.body.get("applied") is True
+
+    @property
+    def took_effect(self) -> bool:
+        return self.ok or self.applied_unanswered
 
     @property
     def outcome(self) -> str:
@@ -105,11 +115,14 @@ class Client:
                 ) as response:
                     raw = await response.read()
                     status = response.status
-                if status not in RETRIED_STATUSES:
-                    answer = Answer(status, _parse(raw), attempts)
-                    break
-                cause = str(status)
                 last = Answer(status, _parse(raw), attempts)
+                if status in RETRIED_STATUSES:
+                    cause = str(status)
+                elif _still_running(last, response.headers):
+                    cause = "409 still running"
+                else:
+                    answer = last
+                    break
             except (aiohttp.ClientError, TimeoutError) as exc:
                 cause = "connection"
                 last = Answer(None, repr(exc), attempts)
@@ -122,6 +135,17 @@ class Client:
         self.figures.outcomes[f"{op} {answer.outcome}"] += 1
         self.figures.slowest[op] = max(self.figures.slowest.get(op, 0.0), time.monotonic() - started)
         return answer
+
+
+def _still_running(answer: Answer, headers: Any) -> bool:
+    """The idempotency 409 for a key whose first attempt may still commit: ask again later."""
+    return (
+        answer.status == 409
+        and "Retry-After" in headers
+        and isinstance(answer.body, dict)
+        and any(e.get("field") == "Idempotency-Key" for e in answer.body.get("errors") or [])
+        and not answer.applied_unanswered
+    )
 
 
 def _parse(raw: bytes) -> Any:

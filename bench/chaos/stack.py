@@ -49,6 +49,9 @@ def secantus_rung(wanted: str = "auto") -> ladder.SecantusRung | None:
     return "secantusd-py" if ladder.secantusd_py_path() is not None else None
 
 
+IDEMPOTENCY_LEASE_SECONDS = 15
+
+
 @dataclass
 class ChaosStack:
     root: Path
@@ -150,6 +153,9 @@ class ChaosStack:
             "WEFT_LOG_LEVEL": "WARNING",
             "WEFT_MEMBERSHIP_DATABASE": stack.databases["membership"],
             "WEFT_EVENTS_DATABASE": stack.databases["events"],
+            # A first attempt killed after its commit holds its key this long ("still running"):
+            # above the gateway's 10 s upstream timeout, within a client's retry budget.
+            **{f"WEFT_{name.upper()}_IDEMPOTENCY_LEASE_SECONDS": str(IDEMPOTENCY_LEASE_SECONDS) for name in BACKENDS},
         }
         for name in BACKENDS:
             stack.services[name] = ServiceProcess(name, env, free_port(), on_line=output.sink(name))
