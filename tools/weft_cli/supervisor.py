@@ -35,7 +35,7 @@ def crash_report(name: str, process: ManagedProcess, *, died_at: float) -> str:
     if not lines:
         return f"--- {name} printed nothing in the {window} ---"
     shown = "\n".join(f"{_clock(at)} {line}" for at, line in lines)
-    return f"--- last output of {name}, from the {window} ---\n{shown}\n--- end of {name}'s output ---"
+    return f"--- last output of {name}, from the {window} ---\n{shown}\n--- end of the output of {name} ---"
 
 
 def _clock(at: float) -> str:
