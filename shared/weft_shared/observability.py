@@ -1,4 +1,4 @@
-"""Structured JSON logs carrying the request id, and the ASGI middleware that sets it."""
+"""Logs that carry the request id (JSON or text), and the ASGI middleware that sets it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,21 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from weft_shared.errors import problem_response
+
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+log = logging.getLogger("weft.http")
+
+
+def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    extra = getattr(record, "fields", None)
+    return extra if isinstance(extra, dict) else {}
+
+
+def _request_id(record: logging.LogRecord) -> str | None:
+    # A line may name its request itself (the access line does); otherwise the one being handled.
+    return _record_fields(record).get("request_id") or request_id_var.get()
 
 
 class JsonFormatter(logging.Formatter):
@@ -30,27 +43,37 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = request_id_var.get()
+        rid = _request_id(record)
         if rid:
             entry["request_id"] = rid
-        extra = getattr(record, "fields", None)
-        if isinstance(extra, dict):
-            entry.update(extra)
+        entry.update(_record_fields(record))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         return orjson.dumps(entry, default=str).decode()
 
 
+class TextFormatter(logging.Formatter):
+    """One line for a person: `<time> <service> <LEVEL> <logger> [<request id>]: <message>`.
+
+    The request id is printed whole, so the id in a 500 answer can be grepped for.
+    """
+
+    def __init__(self, service: str) -> None:
+        super().__init__("%(asctime)s " + service + " %(levelname)s %(name)s%(request_tag)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid = _request_id(record)
+        record.request_tag = f" [{rid}]" if rid else ""
+        return super().format(record)
+
+
 def configure_logging(service: str, *, level: str = "INFO", json_logs: bool = True) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    if json_logs:
-        handler.setFormatter(JsonFormatter(service))
-    else:
-        handler.setFormatter(logging.Formatter(f"%(asctime)s {service} %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(JsonFormatter(service) if json_logs else TextFormatter(service))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # uvicorn's access log duplicates ours and is not JSON.
+    # uvicorn's access log duplicates ours and carries no request id.
     logging.getLogger("uvicorn.access").disabled = True
 
 
@@ -67,6 +90,11 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 class RequestIdMiddleware:
     """Adopts or creates `X-Request-ID`, exposes it to logs, echoes it in the response.
 
+    It is also where an unexpected error is logged, once, and answered 500 while the id is
+    still known: left to Starlette's error middleware (outside this one) the line and the
+    answer would carry no id, and uvicorn would print the same traceback a second time.
+    An error raised after a complete answer was logged by whoever answered, so it stops here.
+
     Plain ASGI (not BaseHTTPMiddleware) because it sits on every request's hot path.
     """
 
@@ -80,14 +108,34 @@ class RequestIdMiddleware:
         rid = incoming_request_id(scope["headers"])
         scope.setdefault("state", {})["request_id"] = rid
         token = request_id_var.set(rid)
+        started = complete = False
 
         async def send_with_id(message: Message) -> None:
+            nonlocal started, complete
             if message["type"] == "http.response.start":
                 message.setdefault("headers", [])
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                started = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                complete = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            if complete:
+                return  # answered (with Connection: close) and logged by the code that answered
+            log.exception("unhandled error on %s %s", scope["method"], _route_of(scope))
+            if started:
+                return  # uvicorn closes a connection whose answer was cut off
+            response = problem_response(
+                500, "internal error; the request id identifies it in the logs", headers={"Connection": "close"}
+            )
+            await response(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def _route_of(scope: Scope) -> str:
+    # The route template, not the path: paths can carry secrets (feed and invitation tokens).
+    return getattr(scope.get("route"), "path", None) or "(no route)"

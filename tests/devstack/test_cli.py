@@ -8,12 +8,13 @@ import secrets
 import signal
 import subprocess
 import uuid
+from pathlib import Path
 
 import nats
 import pytest
 from nats.js.api import StreamConfig
 
-from weft_cli.natsserver import NatsHandle
+from weft_cli.natsserver import NatsHandle, start_nats
 from weft_cli.procs import ManagedProcess, free_port
 from weft_cli.services import weft_command
 from weft_cli.testing import clean_base_env
@@ -161,3 +162,43 @@ async def test_tail_stops_quietly_when_told_to(nats_server: NatsHandle, sig: sig
     assert code == 0
     assert "connection lost" not in tail.tail(200)
     assert "reconnecting" not in tail.tail(200)
+
+
+async def test_tail_resumes_after_a_nats_restart_without_skipping_or_repeating(tmp_path: Path) -> None:
+    """kill -9 of nats-server, then a message published before tail has reconnected: tail shows
+    it (it is in the stream) and shows what came before it only once."""
+    server = start_nats(tmp_path / "nats")
+    prefix = f"resume{secrets.token_hex(3)}"
+    stream = prefix.upper()
+    env = {**clean_base_env(), "WEFT_NATS_URL": server.url, "WEFT_SUBJECT_PREFIX": prefix, "WEFT_STREAM_NAME": stream}
+
+    async def publish(n: int) -> None:
+        nc = await nats.connect(server.url)
+        await nc.jetstream().publish(f"{prefix}.test.pinged.c{n}", json.dumps(cloud_event(f"c{n}")).encode())
+        await nc.close()
+
+    tail: ManagedProcess | None = None
+    try:
+        nc = await nats.connect(server.url)
+        await nc.jetstream().add_stream(StreamConfig(name=stream, subjects=[f"{prefix}.>"]))
+        await nc.close()
+        await publish(0)  # before tail starts: live mode does not show it
+        tail = ManagedProcess("weft-tail", [*weft_command(), "tail"], env=env)
+        await asyncio.to_thread(tail.wait_for_output, rf"listening on {prefix}\.> \(stream {stream} from sequence 2\)")
+        await publish(1)
+        await asyncio.to_thread(tail.wait_for_output, rf"^{prefix}\.test\.pinged\.c1 ")
+
+        server.kill()  # kill -9: its ephemeral consumers are gone with it
+        await asyncio.to_thread(tail.wait_for_output, r"connection lost")
+        await asyncio.to_thread(server.start)  # same port, same store: the stream is still there
+        await publish(2)  # most likely before tail has noticed the server is back
+        await asyncio.to_thread(tail.wait_for_output, r"resumed stream")
+        await publish(3)
+        await asyncio.to_thread(tail.wait_for_output, rf"^{prefix}\.test\.pinged\.c3 ")
+    finally:
+        if tail is not None:
+            tail.stop()
+        server.stop()
+    assert tail is not None
+    shown = [line.split(" ", 1)[0] for line in tail.tail(200).splitlines() if line.startswith(prefix)]
+    assert shown == [f"{prefix}.test.pinged.c{n}" for n in (1, 2, 3)], tail.tail(200)

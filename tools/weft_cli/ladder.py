@@ -440,7 +440,7 @@ def start_secantus(
         *_secantus_flags(rung, storage=storage, port=port),
         *(["--sync-on-commit"] if sync_on_commit else []),
     ]
-    process = ManagedProcess(rung, argv, cwd=data_dir, on_line=on_line)
+    process = ManagedProcess(rung, argv, cwd=data_dir, on_line=on_line, is_noise=is_secantus_noise)
     url = f"mongodb://{HOST}:{port}/"
     try:
         wait_until(
@@ -476,6 +476,23 @@ SECANTUS_CONFIG = """\
 # Written by weft (tools/weft_cli/ladder.py). The ladder passes every setting it needs as a flag;
 # this file exists so that no machine-wide secantusd.toml applies. Settings added here are read.
 """
+
+
+# SecantusDB logs an awaited getMore as a slow query: the outbox relay's change stream waits
+# about a second on every getMore, so its log would say "Slow query ... outbox getMore ~1000ms"
+# every second. Neither server has a setting that spares awaited reads (its slowms is per
+# database and applies to every command), so those lines are dropped here, as are the
+# CursorNotFound lines of getMores that reach a closing server at shutdown. A slow find,
+# update or aggregate, and every other error, still shows.
+_AWAITED_READ_NOISE = (
+    re.compile(r"slow query.*\bgetmore\b.*(outbox|changestream)|slow query.*(outbox|changestream).*\bgetmore\b", re.I),
+    re.compile(r"cursornotfound.*\b(getmore|killcursors)\b|\b(getmore|killcursors)\b.*cursornotfound", re.I),
+)
+
+
+def is_secantus_noise(line: str) -> bool:
+    """A SecantusDB log line that only says a change stream waited (or lost its cursor at shutdown)."""
+    return any(pattern.search(line) for pattern in _AWAITED_READ_NOISE)
 
 
 def _secantus_flags(rung: SecantusRung, *, storage: Path, port: int) -> list[str]:

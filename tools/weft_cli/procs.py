@@ -207,8 +207,9 @@ def _signal_group(pid: int, sig: signal.Signals) -> None:
 class ManagedProcess:
     """One child process in its own process group, with its output read line by line.
 
-    Every line is kept in a short ring buffer (`tail()`, for error messages) and
-    passed to `on_line` if given (prefix and print, write to a file, ...).
+    Every line is kept, with the time it arrived, in a short ring buffer (`tail()` and
+    `recent()`, for error messages) and passed to `on_line` if given (prefix and print,
+    write to a file, ...). A line `is_noise` says is known chatter and is dropped.
     """
 
     def __init__(
@@ -220,11 +221,14 @@ class ManagedProcess:
         cwd: Path | None = None,
         on_line: LineSink | None = None,
         tail_lines: int = 200,
+        is_noise: Callable[[str], bool] | None = None,
     ) -> None:
         self.name = name
         self.argv = [os.fspath(arg) for arg in argv]
         self._on_line = on_line
-        self._tail: collections.deque[str] = collections.deque(maxlen=tail_lines)
+        self._is_noise = is_noise
+        self._tail: collections.deque[tuple[float, str]] = collections.deque(maxlen=tail_lines)
+        self.started_at = time.time()
         self._popen = subprocess.Popen(  # noqa: S603 - argv built by us, never a shell
             self.argv,
             env=dict(env) if env is not None else None,
@@ -251,7 +255,11 @@ class ManagedProcess:
 
     def tail(self, lines: int = 40) -> str:
         """The last lines the child printed (stdout and stderr together)."""
-        return "\n".join(list(self._tail)[-lines:])
+        return "\n".join(line for _, line in list(self._tail)[-lines:])
+
+    def recent(self, seconds: float, *, until: float, lines: int = 20) -> list[tuple[float, str]]:
+        """At most `lines` of its last lines, printed in the `seconds` before `until`, with their time."""
+        return [(at, line) for at, line in list(self._tail) if at >= until - seconds][-lines:]
 
     def finish_reading(self, timeout: float = 2.0) -> None:
         """After the child exited: wait until its remaining output has been read."""
@@ -265,7 +273,7 @@ class ManagedProcess:
 
         def seen() -> bool:
             # list() copies the deque in one step, safe against the reader thread appending.
-            found.extend(m for m in map(regex.search, list(self._tail)) if m)
+            found.extend(m for m in (regex.search(line) for _, line in list(self._tail)) if m)
             return bool(found)
 
         wait_until(
@@ -314,9 +322,35 @@ class ManagedProcess:
         with stream:
             for raw in iter(stream.readline, b""):
                 line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
-                self._tail.append(line)
+                if self._is_noise is not None and self._is_noise(line):
+                    continue
+                self._tail.append((time.time(), line))
                 if self._on_line is not None:
                     try:
                         self._on_line(line)
                     except Exception:
                         self._on_line = None
+
+
+def describe_exit(returncode: int | None) -> str:
+    """How a child ended, as an operator reads it: "was killed by SIGKILL", "exited with code 1"."""
+    if returncode is None:
+        return "is still running"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"was killed by {name}"
+    return f"exited with code {returncode}"
+
+
+def describe_duration(seconds: float) -> str:
+    """`4.2 s`, `3 min 12 s`, `2 h 5 min`."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"

@@ -5,12 +5,26 @@ from __future__ import annotations
 import logging
 
 import uvicorn
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weft_cli.request_deadlines import protocol_with_deadlines
 from weft_cli.services import ServiceSpec
 
 # Long-lived responses (the gateway's server-sent events) would otherwise hold
 # shutdown open forever; after this many seconds uvicorn closes them.
 GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+class ServeSettings(BaseSettings):
+    """How long a client may take to send a request (every service and the gateway)."""
+
+    model_config = SettingsConfigDict(env_prefix="WEFT_HTTP_", extra="ignore")
+
+    # From the connection opening (or the next request's first byte) to the end of its headers.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    # Longest pause while a request body arrives.
+    body_timeout_seconds: float = Field(30.0, gt=0)
 
 
 def serve(spec: ServiceSpec, *, host: str | None = None, port: int | None = None) -> None:
@@ -19,13 +33,17 @@ def serve(spec: ServiceSpec, *, host: str | None = None, port: int | None = None
         level=logging.INFO,
         format=f"%(asctime)s {spec.name} %(levelname)s %(name)s: %(message)s",
     )
+    settings = ServeSettings()
     uvicorn.run(
         spec.factory,
         factory=True,
         host=host or spec.host(),
         port=port if port is not None else spec.port(),
         loop="uvloop",
-        http="httptools",
+        # httptools, with deadlines for slow clients (uvicorn has none for headers or bodies).
+        http=protocol_with_deadlines(
+            header_seconds=settings.header_timeout_seconds, body_seconds=settings.body_timeout_seconds
+        ),
         lifespan="on",
         access_log=False,  # the services log requests themselves, with request ids
         log_config=None,  # let uvicorn's loggers propagate to the service's (JSON) root handler

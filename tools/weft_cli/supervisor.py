@@ -10,12 +10,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from weft_cli.procs import ManagedProcess, ProcessDied
+from weft_cli.procs import ManagedProcess, ProcessDied, describe_duration, describe_exit
 
 FIRST_BACKOFF = 1.0
 MAX_BACKOFF = 30.0
 STABLE_AFTER = 60.0
 POLL_SECONDS = 0.25
+# A crash report shows what the child printed this long before it died: older lines
+# (a traceback from an hour ago) would read as the cause of death.
+RECENT_OUTPUT_SECONDS = 60.0
 
 Say = Callable[[str], None]
 
@@ -23,6 +26,20 @@ Say = Callable[[str], None]
 def backoff(failures: int) -> float:
     """Seconds to wait before the restart that follows `failures` failures in a row (1 or more)."""
     return float(min(FIRST_BACKOFF * 2 ** (failures - 1), MAX_BACKOFF))
+
+
+def crash_report(name: str, process: ManagedProcess, *, died_at: float) -> str:
+    """Its last lines from the minute before it died, each with the time it was printed."""
+    lines = process.recent(RECENT_OUTPUT_SECONDS, until=died_at)
+    window = f"{RECENT_OUTPUT_SECONDS:.0f} s before it died at {_clock(died_at)}"
+    if not lines:
+        return f"--- {name} printed nothing in the {window} ---"
+    shown = "\n".join(f"{_clock(at)} {line}" for at, line in lines)
+    return f"--- last output of {name}, from the {window} ---\n{shown}\n--- end of the output of {name} ---"
+
+
+def _clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
 
 
 class Child:
@@ -84,10 +101,11 @@ class Supervisor:
         delay = backoff(child.failures)
         child.restart_at = now + delay
         self._shout(
-            f"{child.name} (pid {process.pid}) exited with code {process.returncode}; "
+            f"{child.name} (pid {process.pid}) {describe_exit(process.returncode)} "
+            f"after {describe_duration(time.time() - process.started_at)} up; "
             f"restarting it in {delay:.0f} s (failure {child.failures} in a row)"
         )
-        self._say(f"--- last output of {child.name} ---\n{process.tail(20)}")
+        self._say(crash_report(child.name, process, died_at=time.time()))
 
     def _restart(self, child: Child) -> None:
         child.restart_at = None

@@ -25,6 +25,8 @@ from weft_shared.observability import incoming_request_id
 
 log = logging.getLogger("weft.gateway.proxy")
 access_log = logging.getLogger("weft.gateway.access")
+# Where the proxy leaves the verified principal's subject for the access line.
+PRINCIPAL_STATE = "principal_subject"
 
 # RFC 9110 §7.6.1: these describe one connection, not the message, so they never cross the gateway.
 HOP_BY_HOP = frozenset(
@@ -108,30 +110,43 @@ class Proxy:
             if self.access_log:
                 self._log_access(scope, status, began)
 
+    def _template(self, path: str) -> str:
+        """The path template, not the raw path: paths can carry secrets (invitation and
+        calendar-feed tokens) that must not end up in logs."""
+        route = self.routes.match(path)
+        if route is None:
+            return "(no route)"
+        operations = self.operations.latest().match(path)
+        if operations is not None:
+            return operations.template
+        # Not in the document (yet, or at all): the route's prefix, and no more of the path.
+        return route.template if path == route.template or not route.subtree else route.template + "/*"
+
     def _log_access(self, scope: Scope, status: int, began: float) -> None:
-        # The path template, not the raw path: paths can carry secrets (invitation
-        # and calendar-feed tokens) that must not end up in logs.
         path: str = scope["path"]
         route = self.routes.match(path)
-        template = None
-        if route is not None:
-            operations = self.operations.latest().match(path)
-            if operations is not None:
-                template = operations.template
-            else:  # not in the document (yet, or at all): the route's prefix, and no more of the path
-                template = route.template if path == route.template or not route.subtree else route.template + "/*"
+        template = self._template(path)
+        service = route.service if route else None
+        state = scope.get("state", {})
+        subject: str | None = state.get(PRINCIPAL_STATE)  # the token's subject, never the token
+        duration_ms = round((time.perf_counter() - began) * 1000, 2)
         access_log.info(
-            "%s %s %s",
+            "%s %s %s in %.1f ms (%s, sub=%s)",
             scope["method"],
-            template or "(no route)",
+            template,
             status or "aborted",
+            duration_ms,
+            service or "-",
+            subject or "-",
             extra={
                 "fields": {
                     "method": scope["method"],
-                    "route": template,
-                    "service": route.service if route else None,
+                    "route": template if route else None,
+                    "service": service,
                     "status": status or None,
-                    "duration_ms": round((time.perf_counter() - began) * 1000, 2),
+                    "duration_ms": duration_ms,
+                    "subject": subject,
+                    "request_id": state.get("request_id"),
                 }
             },
         )
@@ -154,10 +169,10 @@ class Proxy:
         except _ClientGone:
             pass
         except Exception:
-            # This path bypasses FastAPI's error handling, so it answers unexpected errors itself.
-            log.exception("unhandled error proxying %s %s", scope["method"], scope["path"])
             if started:
-                raise
+                raise  # cut off mid-answer: RequestIdMiddleware logs it, once
+            # This path bypasses FastAPI's error handling, so it answers unexpected errors itself.
+            log.exception("unhandled error proxying %s %s", scope["method"], self._template(scope["path"]))
             await problem_response(500, "internal error; the request id identifies it in the logs")(
                 scope, receive, send
             )
@@ -225,6 +240,7 @@ class Proxy:
             # A path the document doesn't know (its service may be down): the service answers.
         if route.auth:
             principal = await self.verifier.verify(bearer_token(authorization))
+            scope.setdefault("state", {})[PRINCIPAL_STATE] = principal.sub  # for the access line
             self._take_or_raise("sub:" + principal.sub)
         else:
             self._take_or_raise("ip:" + client_ip)

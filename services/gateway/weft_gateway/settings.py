@@ -34,7 +34,7 @@ class GatewaySettings(ServiceSettings):
     # Token bucket per principal (or per client address on unauthenticated routes); 0 disables it.
     rate_limit_per_minute: float = Field(600.0, ge=0)
     rate_limit_burst: int = Field(100, ge=1)
-    # One JSON line per proxied request (method, route template, status, duration, request id).
+    # One line per proxied request (method, route template, status, duration, upstream, subject, request id).
     access_log: bool = True
 
     # How long the merged OpenAPI document is reused before the services are asked again.
