@@ -194,7 +194,7 @@ async def list_community_events(
 async def update_event(
     ctx: EventsContext, person: Person, event_id: str, body: EventUpdate, *, series: bool
 ) -> EventView:
-    """Change one occurrence, or it and the later ones of its series, in one transaction."""
+    """Change one occurrence, or it and the later scheduled ones of its series, in one transaction."""
     changes = fields_of(body)
 
     async def work(tx: Transaction) -> EventView:
@@ -211,8 +211,12 @@ async def update_event(
             targets = await ctx.storage.events.series_from(event["series_id"], event["starts_at"])
         shift = wanted["starts_at"] - event["starts_at"] if "starts_at" in wanted else timedelta(0)
         duration = (wanted.get("ends_at") or event["ends_at"]) - (wanted.get("starts_at") or event["starts_at"])
+        if not is_scheduled(event):
+            raise Conflict("a cancelled event cannot be changed")
         updated = event
         for target in targets:
+            if not is_scheduled(target):
+                continue  # a series edit leaves the occurrences cancelled on their own as they are
             written = await _change_occurrence(ctx, tx, person, target, wanted, shift, duration)
             if target["_id"] == event_id:
                 updated = written
@@ -230,8 +234,6 @@ async def _change_occurrence(
     shift: timedelta,
     duration: timedelta,
 ) -> Doc:
-    if not is_scheduled(current):
-        raise Conflict("a cancelled event cannot be changed")
     new = {**current, **changes}
     # Times move by the same shift for every occurrence of a series; the
     # registration window moves with them.
