@@ -10,6 +10,7 @@ from weft_events.domain.events import (
     AttendanceMode,
     Doc,
     EventStatus,
+    closes_in_the_past,
     inconsistency,
     is_scheduled,
 )
@@ -30,6 +31,7 @@ from weft_shared.service.ids import new_id
 from weft_shared.storage.unit_of_work import Transaction
 
 NO_PLACES = {m.value: 0 for m in AttendanceMode}
+PAST_DEADLINE = "registration cannot close in the past"
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -114,6 +116,8 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
         check_consistency(template)
         if template["starts_at"] <= moment:
             raise invalid("starts_at", "an event must start in the future")
+        if closes_in_the_past(template, moment):
+            raise invalid("registration_closes_at", PAST_DEADLINE)
         starts = [template["starts_at"]]
         series_id = None
         if body.recurrence is not None:
@@ -245,6 +249,8 @@ async def _change_occurrence(
     if not changed:
         return current
     moment = now()
+    if "registration_closes_at" in changed and closes_in_the_past(new, moment):
+        raise invalid("registration_closes_at", PAST_DEADLINE)
     fields = {k: new[k] for k in changed}
     if "starts_at" in changed:
         if new["starts_at"] <= moment:
