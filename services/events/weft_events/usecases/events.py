@@ -20,7 +20,7 @@ from weft_events.messages import event_snapshot
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
 from weft_events.usecases.access import actor_name, announce, known_community, managed_event, visible_event
 from weft_events.usecases.context import EventsContext
-from weft_events.usecases.paging import decode_start_cursor, encode_start_cursor
+from weft_events.usecases.paging import check_window, decode_start_cursor, encode_start_cursor
 from weft_events.usecases.places import fill_all_seats
 from weft_events.usecases.views import event_view, event_view_for, event_views_for
 from weft_shared.contracts.events import EventCancelled, EventScheduled, EventUpdated
@@ -177,6 +177,7 @@ async def list_community_events(
 ) -> EventPage:
     """Keyset pages over the community's events (upcoming by default), dropping those
     the caller may not see."""
+    check_window(start, end)
     _, sight = await known_community(ctx, person, community_id)
     after = decode_start_cursor(cursor)
     visible: list[Doc] = []
