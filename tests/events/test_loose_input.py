@@ -26,7 +26,9 @@ async def test_seats_are_json_integers(
     events: httpx.AsyncClient, community: tuple[str, Person, str], seats: Any
 ) -> None:
     cid, owner, eid = community
-    body = event_body(format="online", venue=None, joining_link="https://meet.example.org/r", capacity={"online": seats})
+    body = event_body(
+        format="online", venue=None, joining_link="https://meet.example.org/r", capacity={"online": seats}
+    )
     created = await events.post(f"/v1/communities/{cid}/events", json=body, headers=owner.headers)
     assert problem_fields(created, 422) == {"capacity.online"}, created.text
     patched = await events.patch(f"/v1/events/{eid}", json={"capacity": {"in_person": seats}}, headers=owner.headers)

@@ -74,7 +74,9 @@ async def test_malformed_json_names_the_body_and_the_position(client: httpx.Asyn
 
 
 async def test_bytes_that_are_not_utf8_are_a_400_naming_the_body(client: httpx.AsyncClient) -> None:
-    response = await client.post("/things", content=b'{"seats": "\xff\xfe"}', headers={"content-type": "application/json"})
+    response = await client.post(
+        "/things", content=b'{"seats": "\xff\xfe"}', headers={"content-type": "application/json"}
+    )
     body = problem(response, 400)
     assert [e["field"] for e in body["errors"]] == ["body"]
     assert "UTF-8" in body["detail"]
@@ -98,7 +100,9 @@ async def test_numbers_and_booleans_are_json_s_own(client: httpx.AsyncClient, se
 async def test_good_bodies_still_pass(client: httpx.AsyncClient) -> None:
     response = await client.post("/things", json={"seats": 5, "open": False})
     assert response.status_code == 200 and response.json() == {"seats": 5, "open": False}
-    charset = await client.post("/things", content=b'{"seats": 2}', headers={"content-type": "application/json; charset=utf-8"})
+    charset = await client.post(
+        "/things", content=b'{"seats": 2}', headers={"content-type": "application/json; charset=utf-8"}
+    )
     assert charset.json() == {"seats": 2, "open": None}
 
 

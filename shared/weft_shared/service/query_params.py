@@ -45,5 +45,7 @@ async def refuse_repeated_query_parameters(request: Request) -> None:
         return  # nothing repeated: the common case costs one comparison
     repeated = sorted(name for name in _single_valued(route.dependant) if len(query.getlist(name)) > 1)
     if repeated:
-        errors = [{"field": name, "message": f"{name} takes one value; it was sent more than once"} for name in repeated]
+        errors = [
+            {"field": name, "message": f"{name} takes one value; it was sent more than once"} for name in repeated
+        ]
         raise Problem(f"repeated query parameter: {', '.join(repeated)}", status=422, errors=errors)

@@ -42,5 +42,7 @@ def query_terms(q: str) -> list[str]:
     terms = sorted({w[:MAX_TERM] for w in words(q) if len(w) >= MIN_TERM})
     if not terms and q.strip():
         message = f"search for a word of at least {MIN_TERM} letters or digits"
-        raise Problem(f"q has nothing to search for: {message}", status=422, errors=[{"field": "q", "message": message}])
+        raise Problem(
+            f"q has nothing to search for: {message}", status=422, errors=[{"field": "q", "message": message}]
+        )
     return terms
