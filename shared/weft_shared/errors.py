@@ -170,8 +170,33 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+def _error_entry(error: dict[str, Any]) -> dict[str, Any]:
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character offset where a field would be: the problem is the whole body.
+        loc = error.get("loc", ())
+        where = f" at position {loc[-1]}" if len(loc) > 1 else ""
+        reason = (error.get("ctx") or {}).get("error")
+        return {"field": "body", "message": f"malformed JSON{where}" + (f": {reason}" if reason else "")}
+    return {"field": _field_name(error.get("loc", ())), "message": error.get("msg", "invalid")}
+
+
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "invalid")} for e in exc.errors()]
+    return [_error_entry(e) for e in exc.errors()]
+
+
+def _not_json(exc: RequestValidationError) -> bool:
+    """FastAPI hands a route the raw bytes when the Content-Type is not JSON (text, form, XML, none)."""
+    return any(tuple(e.get("loc", ())) == ("body",) and isinstance(e.get("input"), bytes) for e in exc.errors())
+
+
+def _body_parse_failure(exc: StarletteHTTPException) -> dict[str, Any] | None:
+    """FastAPI's 400 for a body it could not even decode (non-UTF-8 bytes) names no field: name it."""
+    cause = exc.__cause__
+    if exc.status_code != 400 or cause is None or exc.detail != "There was an error parsing the body":
+        return None
+    if isinstance(cause, UnicodeDecodeError):
+        return {"field": "body", "message": f"the body is not UTF-8 text (byte {cause.start} cannot be read)"}
+    return {"field": "body", "message": "the body cannot be read as JSON"}
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -185,12 +210,22 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        if _not_json(exc):
+            detail = "this route takes a JSON body: send it with Content-Type: application/json"
+            return problem_response(
+                415, detail, instance=request.url.path, errors=[{"field": "body", "message": detail}]
+            )
         errors = validation_errors(exc)
+        if any(e["field"] == "body" and e["message"].startswith("malformed JSON") for e in errors):
+            return problem_response(422, errors[0]["message"], instance=request.url.path, errors=errors)
         fields = ", ".join(sorted({e["field"] for e in errors}))
         return problem_response(422, f"invalid input: {fields}", instance=request.url.path, errors=errors)
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        unreadable = _body_parse_failure(exc)
+        if unreadable is not None:
+            return problem_response(400, unreadable["message"], instance=request.url.path, errors=[unreadable])
         return problem_response(
             exc.status_code, str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
         )

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 
@@ -15,6 +15,7 @@ from weft_shared.auth.tokens import TokenVerifier
 from weft_shared.errors import install_problem_handlers, problem_response
 from weft_shared.observability import RequestIdMiddleware
 from weft_shared.service.openapi import install_error_responses
+from weft_shared.service.query_params import refuse_repeated_query_parameters
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.client import MongoLifecycle
 
@@ -45,7 +46,9 @@ def create_service_app(
     readiness_checks: dict[str, ReadinessCheck] | None = None,
     version: str = "0.1.0",
 ) -> FastAPI:
-    app = FastAPI(title=title, version=version, lifespan=lifespan)
+    app = FastAPI(
+        title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_repeated_query_parameters)]
+    )
     app.state.token_verifier = TokenVerifier(platform)
     install_problem_handlers(app)
     install_error_responses(app)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import httpx
 
 from tests.events.conftest import at, community_with, event_body, known_member, schedule
 from tests.support.api import create_community, new_person, problem, problem_fields
 from tests.support.bus import stream_messages
+
+
+def next_tuesday_evening() -> datetime:
+    """18:00 UTC on a Tuesday at least a week ahead."""
+    day = datetime.now(UTC).replace(hour=18, minute=0, second=0, microsecond=0) + timedelta(days=7)
+    return day + timedelta(days=(1 - day.weekday()) % 7)
 
 
 async def test_staff_schedule_members_see_outsiders_do_not(
@@ -56,7 +64,15 @@ async def test_recurring_series_edit_and_cancel_change_the_future_only(
 ) -> None:
     owner = new_person("owner")
     cid = (await create_community(members, owner))["id"]
-    series = await schedule(events, cid, owner, recurrence={"rrule": "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"})
+    tuesday = next_tuesday_evening()
+    series = await schedule(
+        events,
+        cid,
+        owner,
+        starts_at=tuesday.isoformat(),
+        ends_at=(tuesday + timedelta(hours=2)).isoformat(),
+        recurrence={"rrule": "FREQ=WEEKLY;BYDAY=TU,TH;COUNT=6"},  # the first occurrence is starts_at
+    )
     ids = series["occurrence_ids"]
     assert len(ids) == 6 and series["series_id"]
     third = ids[2]
@@ -72,7 +88,6 @@ async def test_recurring_series_edit_and_cancel_change_the_future_only(
     assert statuses == ["scheduled"] * 4 + ["cancelled"] * 2
     # Wall-clock time is kept across occurrences (DST-safe expansion in the event's timezone).
     local_hours = set()
-    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     for i in ids:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event
+import pytest
+from icalendar import Calendar, Event, vDuration
 
 from tests.events.conftest import occurrence_document
 from weft_events.formats.ical import event_uid, render_calendar
@@ -138,6 +139,28 @@ def test_the_calendar_announces_itself() -> None:
     assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=1)
     assert all(e["DTSTAMP"].dt == STAMP for e in calendar.walk("VEVENT"))
     assert "REFRESH-INTERVAL" not in parse(render(ALL))
+
+
+@pytest.mark.parametrize(("every", "written"), [(timedelta(hours=1), "PT1H"), (timedelta(minutes=90), "PT1H30M")])
+def test_the_refresh_interval_is_an_rfc_5545_duration(every: timedelta, written: str) -> None:
+    """X-PUBLISHED-TTL went out as "1:00:00" (Python's str of a timedelta), which no client reads."""
+    lines = render(ALL, refresh=every).decode().split("\r\n")
+    assert f"REFRESH-INTERVAL;VALUE=DURATION:{written}" in lines
+    assert f"X-PUBLISHED-TTL:{written}" in lines
+    assert vDuration.from_ical(written) == every
+
+
+def test_every_event_has_what_rfc_5545_requires() -> None:
+    """3.6.1: UID and DTSTAMP (a UTC time), DTSTART; 3.7: PRODID and VERSION once."""
+    raw = render(ALL, refresh=timedelta(hours=1)).decode()
+    calendar = parse(raw.encode())
+    assert raw.count("\r\nPRODID:") == 1 and raw.count("\r\nVERSION:2.0\r\n") == 1
+    for event in calendar.walk("VEVENT"):
+        assert str(event["UID"]).endswith("@weft")
+        assert event["DTSTAMP"].dt.utcoffset() == timedelta(0)
+        assert event["DTSTART"].dt < event["DTEND"].dt
+    stamps = [line for line in raw.split("\r\n") if line.startswith("DTSTAMP:")]
+    assert stamps and all(re.fullmatch(r"DTSTAMP:\d{8}T\d{6}Z", line) for line in stamps)
 
 
 def test_a_cancelled_occurrence_says_so_with_its_sequence() -> None:

@@ -327,3 +327,27 @@ async def test_a_create_response_equals_a_later_read(client: httpx.AsyncClient) 
     stamp = re.compile(rb'"(created_at|published_at)":"([^"]+)"')
     assert len(stamp.findall(response.content)) == 2
     assert stamp.findall(read.content) == stamp.findall(response.content)
+
+
+async def test_a_search_with_nothing_to_search_for_is_a_422_naming_q(client: httpx.AsyncClient) -> None:
+    """`q=.*` answered every community: cleaning it left no term, and no term meant no filter."""
+    ana = new_person("ana")
+    await create_community(client, ana, name="Punctuation Searchers")
+    for q in (".*", "\x00", "\\d", "!!!", "a"):
+        response = await client.get("/v1/communities", params={"q": q}, headers=ana.headers)
+        assert problem_fields(response, 422) == {"q"}, (q, response.text)
+    people = await client.get("/v1/people", params={"q": ".*"}, headers=ana.headers)
+    assert problem_fields(people, 422) == {"q"}
+    # A blank box is no search at all, and a real word still finds.
+    assert (await client.get("/v1/communities", params={"q": " "}, headers=ana.headers)).status_code == 200
+    found = (await client.get("/v1/communities", params={"q": "punctuation."}, headers=ana.headers)).json()
+    assert [c["name"] for c in found["items"]] == ["Punctuation Searchers"]
+
+
+async def test_a_boolean_is_not_a_code_of_conduct_version(client: httpx.AsyncClient) -> None:
+    owner, gus = new_person("owner"), new_person("gus")
+    cid = (await create_community(client, owner, code_of_conduct="Be kind."))["id"]
+    for sent in (False, True, "1", 1.0):
+        refused = await join(client, cid, gus, accept_code_of_conduct_version=sent)
+        assert problem_fields(refused, 422) == {"accept_code_of_conduct_version"}, (sent, refused.text)
+    assert (await join(client, cid, gus, accept_code_of_conduct_version=1)).status_code == 201

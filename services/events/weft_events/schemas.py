@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from weft_events.domain.events import AttendanceMode, EventFormat, EventVisibility
-from weft_shared.service.models import Strict
+from weft_shared.service.models import Strict, WholeNumber
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
 from weft_shared.service.times import Instant
@@ -22,7 +22,7 @@ Link = Annotated[str, OneLine(pattern=r"^https?://[^\s\x00-\x1f\x7f-\x9f]{3,2000
 Name = Annotated[str, OneLine(min_length=1, max_length=120)]
 Id = Annotated[str, OneLine(min_length=1, max_length=200)]
 TimezoneName = Annotated[str, OneLine(min_length=1, max_length=64)]
-Seats = Annotated[int, Field(ge=0, le=100_000)]
+Seats = Annotated[WholeNumber, Field(ge=0, le=100_000)]
 
 
 class CapacityIn(Strict):

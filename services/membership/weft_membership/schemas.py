@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from weft_membership.domain.access import Visibility
 from weft_membership.domain.membership import JoinPolicy, MemberStatus
 from weft_membership.domain.roles import Role
-from weft_shared.service.models import Strict
+from weft_shared.service.models import Flag, Strict, WholeNumber
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
 
@@ -102,7 +102,7 @@ class CommunityView(BaseModel):
 
 
 class JoinBody(Strict):
-    accept_code_of_conduct_version: int | None = None
+    accept_code_of_conduct_version: WholeNumber | None = None
     message: ShortText | None = None
 
 
@@ -134,7 +134,7 @@ class JoinRequestView(BaseModel):
 class InvitationCreate(Strict):
     email: Email | None = None
     user_id: UserId | None = None
-    expires_in_days: Annotated[int, Field(ge=1, le=30)] = 14
+    expires_in_days: Annotated[WholeNumber, Field(ge=1, le=30)] = 14
 
     @model_validator(mode="after")
     def _exactly_one_invitee(self) -> InvitationCreate:
@@ -151,7 +151,7 @@ class InvitationCreated(BaseModel):
 
 
 class InvitationAccept(Strict):
-    accept_code_of_conduct_version: int | None = None
+    accept_code_of_conduct_version: WholeNumber | None = None
 
 
 class CodeOfConductPublish(Strict):
@@ -159,7 +159,7 @@ class CodeOfConductPublish(Strict):
 
 
 class CodeOfConductAccept(Strict):
-    version: Annotated[int, Field(ge=1)]
+    version: Annotated[WholeNumber, Field(ge=1)]
 
 
 class ProfileUpdate(Strict):
@@ -193,8 +193,8 @@ class Me(Profile):
 
 class LinkPropose(Strict):
     to_community_id: CommunityId
-    share_events: bool = True
-    share_resources: bool = True
+    share_events: Flag = True
+    share_resources: Flag = True
 
 
 class LinkView(BaseModel):

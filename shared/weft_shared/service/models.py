@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
+from pydantic import Strict as StrictType
 
 T = TypeVar("T")
 
@@ -15,6 +16,12 @@ class Strict(BaseModel):
     `name`, never part of a query."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+# Numbers and yes/no in request bodies are JSON's own: lax mode would read "5" and true as 5 and 1,
+# and "yes" or 1 as true. (Query parameters arrive as text and stay lax.)
+WholeNumber = Annotated[int, StrictType()]
+Flag = Annotated[bool, StrictType()]
 
 
 class Page(BaseModel, Generic[T]):

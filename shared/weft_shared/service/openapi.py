@@ -68,6 +68,8 @@ def _error_statuses(method: str, operation: Document) -> list[int]:
     if has_input:
         # 400: a value the schema allows that a rule refuses (a malformed cursor, a window too wide).
         statuses |= {400, 422}
+    if "requestBody" in operation:
+        statuses.add(415)  # a body that is not JSON (errors.py)
     if operation.get("security"):
         # Set by `CurrentUser` (its documented bearer scheme): no valid token.
         statuses.add(401)

@@ -134,12 +134,22 @@ def inconsistency(event: Doc) -> tuple[str, str] | None:
         return "joining_link", "an online or hybrid event needs a joining link"
     if fmt in (EventFormat.IN_PERSON, EventFormat.HYBRID) and not event.get("venue"):
         return "venue", "an in-person or hybrid event needs a venue"
+    # Bookings stop when the event starts (registration_refusal): a window must end by then.
     opens, closes = event.get("registration_opens_at"), event.get("registration_closes_at")
+    if opens and opens >= event["starts_at"]:
+        return "registration_opens_at", "registration must open before the event starts"
     if opens and closes and closes <= opens:
         return "registration_closes_at", "registration must close after it opens"
-    if closes and closes > event["ends_at"]:
-        return "registration_closes_at", "registration must close before the event ends"
+    if closes and closes > event["starts_at"]:
+        return "registration_closes_at", "registration must close by the time the event starts"
     return None
+
+
+def closes_in_the_past(event: Doc, moment: datetime) -> bool:
+    """A registration deadline set to a moment already gone: a typo, not a way to close
+    registration (the deadline passing does that)."""
+    closes = event.get("registration_closes_at")
+    return bool(closes and closes <= moment)
 
 
 def duration_minutes(event: Doc) -> int:

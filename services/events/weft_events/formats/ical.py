@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Calendar, Event, vText, vUri
+from icalendar import Calendar, Event, vDuration, vText, vUri
 
 Doc = dict[str, Any]
 
@@ -69,7 +69,9 @@ def render_calendar(
     calendar.add("NAME", one_line(name))  # RFC 7986 spelling of the same
     if refresh is not None:
         calendar.add("REFRESH-INTERVAL", refresh, parameters={"VALUE": "DURATION"})
-        calendar.add("X-PUBLISHED-TTL", refresh)  # what Outlook and older Apple clients read
+        # What Outlook and older Apple clients read. An X- property has no declared type, so icalendar
+        # would write str(timedelta) ("1:00:00"): give it the DURATION value (PT1H) itself.
+        calendar.add("X-PUBLISHED-TTL", vDuration(refresh))
     ordered = sorted(events, key=lambda e: (e["starts_at"], e["_id"]))
     for event in ordered:
         calendar.add_component(

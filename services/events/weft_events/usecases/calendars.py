@@ -15,6 +15,7 @@ from weft_events.domain.events import Doc
 from weft_events.domain.places import PlaceStatus
 from weft_events.usecases.access import known_community, sight_of, visible_event
 from weft_events.usecases.context import EventsContext
+from weft_events.usecases.paging import check_window
 from weft_shared.errors import BadRequest, NotFound
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
@@ -39,8 +40,7 @@ def calendar_window(from_: datetime | None, to: datetime | None) -> tuple[dateti
     """[from, to), by default from 30 days ago to a year ahead; a time without an offset is UTC."""
     start = _aware(from_) if from_ else now() - DEFAULT_LOOKBACK
     end = _aware(to) if to else start + DEFAULT_LOOKBACK + DEFAULT_LOOKAHEAD
-    if end <= start:
-        raise BadRequest("'to' must be after 'from'", field="to")
+    check_window(start, end)
     if end - start > MAX_WINDOW:
         raise BadRequest(f"the window may span at most {MAX_WINDOW.days} days", field="to")
     return start, end

@@ -10,6 +10,7 @@ from weft_events.domain.events import (
     AttendanceMode,
     Doc,
     EventStatus,
+    closes_in_the_past,
     inconsistency,
     is_scheduled,
 )
@@ -19,7 +20,7 @@ from weft_events.messages import event_snapshot
 from weft_events.schemas import CreatedEvents, EventCreate, EventFields, EventPage, EventUpdate, EventView
 from weft_events.usecases.access import actor_name, announce, known_community, managed_event, visible_event
 from weft_events.usecases.context import EventsContext
-from weft_events.usecases.paging import decode_start_cursor, encode_start_cursor
+from weft_events.usecases.paging import check_window, decode_start_cursor, encode_start_cursor
 from weft_events.usecases.places import fill_all_seats
 from weft_events.usecases.views import event_view, event_view_for, event_views_for
 from weft_shared.contracts.events import EventCancelled, EventScheduled, EventUpdated
@@ -30,6 +31,7 @@ from weft_shared.service.ids import new_id
 from weft_shared.storage.unit_of_work import Transaction
 
 NO_PLACES = {m.value: 0 for m in AttendanceMode}
+PAST_DEADLINE = "registration cannot close in the past"
 
 
 def invalid(field: str, message: str) -> Problem:
@@ -114,6 +116,8 @@ async def schedule_event(ctx: EventsContext, person: Person, community_id: str, 
         check_consistency(template)
         if template["starts_at"] <= moment:
             raise invalid("starts_at", "an event must start in the future")
+        if closes_in_the_past(template, moment):
+            raise invalid("registration_closes_at", PAST_DEADLINE)
         starts = [template["starts_at"]]
         series_id = None
         if body.recurrence is not None:
@@ -173,6 +177,7 @@ async def list_community_events(
 ) -> EventPage:
     """Keyset pages over the community's events (upcoming by default), dropping those
     the caller may not see."""
+    check_window(start, end)
     _, sight = await known_community(ctx, person, community_id)
     after = decode_start_cursor(cursor)
     visible: list[Doc] = []
@@ -194,7 +199,7 @@ async def list_community_events(
 async def update_event(
     ctx: EventsContext, person: Person, event_id: str, body: EventUpdate, *, series: bool
 ) -> EventView:
-    """Change one occurrence, or it and the later ones of its series, in one transaction."""
+    """Change one occurrence, or it and the later scheduled ones of its series, in one transaction."""
     changes = fields_of(body)
 
     async def work(tx: Transaction) -> EventView:
@@ -211,8 +216,12 @@ async def update_event(
             targets = await ctx.storage.events.series_from(event["series_id"], event["starts_at"])
         shift = wanted["starts_at"] - event["starts_at"] if "starts_at" in wanted else timedelta(0)
         duration = (wanted.get("ends_at") or event["ends_at"]) - (wanted.get("starts_at") or event["starts_at"])
+        if not is_scheduled(event):
+            raise Conflict("a cancelled event cannot be changed")
         updated = event
         for target in targets:
+            if not is_scheduled(target):
+                continue  # a series edit leaves the occurrences cancelled on their own as they are
             written = await _change_occurrence(ctx, tx, person, target, wanted, shift, duration)
             if target["_id"] == event_id:
                 updated = written
@@ -230,8 +239,6 @@ async def _change_occurrence(
     shift: timedelta,
     duration: timedelta,
 ) -> Doc:
-    if not is_scheduled(current):
-        raise Conflict("a cancelled event cannot be changed")
     new = {**current, **changes}
     # Times move by the same shift for every occurrence of a series; the
     # registration window moves with them.
@@ -243,6 +250,8 @@ async def _change_occurrence(
     if not changed:
         return current
     moment = now()
+    if "registration_closes_at" in changed and closes_in_the_past(new, moment):
+        raise invalid("registration_closes_at", PAST_DEADLINE)
     fields = {k: new[k] for k in changed}
     if "starts_at" in changed:
         if new["starts_at"] <= moment:

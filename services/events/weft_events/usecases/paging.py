@@ -18,5 +18,6 @@ def decode_start_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 
 def check_window(start: datetime | None, end: datetime | None) -> None:
+    """The one check of a `from`/`to` window, on every route that takes one."""
     if start is not None and end is not None and end <= start:
         raise BadRequest("'to' must be after 'from'", field="to")

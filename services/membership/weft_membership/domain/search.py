@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from weft_shared.errors import Problem
+
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 _WORD = re.compile(r"[\w]+", re.UNICODE)
 MIN_TERM = 2
@@ -33,4 +35,14 @@ def search_terms(*texts: str) -> list[str]:
 
 
 def query_terms(q: str) -> list[str]:
-    return sorted({w[:MAX_TERM] for w in words(q) if len(w) >= MIN_TERM})
+    """The terms a search looks up. A blank `q` searches nothing (the whole list, as with
+    no `q`); one with nothing searchable left (`.*`, a NUL, one letter) is refused: matching
+    everything would answer a question that was not asked, and matching nothing would
+    say "no such community" when the question could not be read."""
+    terms = sorted({w[:MAX_TERM] for w in words(q) if len(w) >= MIN_TERM})
+    if not terms and q.strip():
+        message = f"search for a word of at least {MIN_TERM} letters or digits"
+        raise Problem(
+            f"q has nothing to search for: {message}", status=422, errors=[{"field": "q", "message": message}]
+        )
+    return terms
