@@ -95,6 +95,12 @@ class MembershipView:
             b in link["communities"] for link in await self.links.find(query, session=current_session()).to_list()
         )
 
+    async def banned_from(self, user_id: str, community_ids: list[str]) -> set[str]:
+        """Which of these communities have banned `user_id` (read by `_id`)."""
+        keys = [member_key(c, user_id) for c in community_ids]
+        docs = await self.members.find({"_id": {"$in": keys}}, session=current_session()).to_list()
+        return {d["community_id"] for d in docs if d.get("banned")}
+
     async def active_staff(self, community_id: str, user_ids: list[str]) -> set[str]:
         keys = [member_key(community_id, u) for u in user_ids]
         docs = await self.members.find({"_id": {"$in": keys}}, session=current_session()).to_list()
