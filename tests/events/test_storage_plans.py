@@ -146,6 +146,7 @@ async def exercise(storage: EventsStorage) -> list[Calls]:
     await check_ins.move_start(e0["_id"], base + timedelta(minutes=5))
     await membership.hold_member("c0", "u0")
     await membership.hold_community("c0")
+    await membership.hold_links(["c0", "c1"])
     await membership.community("c0")
     await membership.standing("u1")
     await membership.linked_for_events("c0", "c1")

@@ -69,6 +69,11 @@ class MembershipView:
             {"_id": member_key(community_id, user_id)}, {"$inc": {"holds": 1}}, session=current_session()
         )
 
+    async def hold_links(self, community_ids: list[str]) -> None:
+        """The event-sharing links of these communities (a partner's place relies on one)."""
+        query = {"active": True, "share_events": True, "communities": {"$in": community_ids}}
+        await self.links.update_many(query, {"$inc": {"holds": 1}}, session=current_session())
+
     async def hold_community(self, community_id: str) -> None:
         await self.communities.update_one({"_id": community_id}, {"$inc": {"holds": 1}}, session=current_session())
 

@@ -54,6 +54,10 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
             event = await drop_place(ctx, tx, event, held, reason="cancelled")
         # Leaving the community drops this place: make a concurrent leave and this RSVP conflict.
         await ctx.storage.membership.hold_member(event["community_id"], person.id)
+        audience = sorted(audience_communities(event))
+        if not sight.standing.member_of & set(audience):
+            # A partner's place relies on a link, which removing drops: make the two conflict too.
+            await ctx.storage.membership.hold_links(audience)
         status = status_on_arrival(event, mode)
         event = await take_place(ctx, event, person.id, mode, status, at=now())
         facts = rsvp_facts(event, person.id, mode)
