@@ -122,8 +122,14 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 403 403 403 403 201 201",
         "401 404 404 404 403 201 201",
     ),
+    "DELETE /v1/communities/{community_id}/invitations/{invitation_id}": (  # a pending invitation
+        "401 403 403 403 403 204 204",
+        "401 403 403 403 403 204 204",
+        "401 404 404 404 403 204 204",
+    ),
     # An invitation made for the caller (a spare pending person for "pending"): the way into any community.
-    "POST /v1/invitations/{token}/accept": same("401 200 200 403 200 200 200"),
+    # Members cannot be invited (409): theirs is one made for someone else.
+    "POST /v1/invitations/{token}/accept": same("401 200 200 403 403 403 403"),
     # -- links --------------------------------------------------------------------------------------------
     "POST /v1/communities/{community_id}/links": (
         "401 403 403 403 403 403 201",
@@ -175,15 +181,15 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 403 403 403 403 200 200",
         "401 404 404 404 403 200 200",
     ),
-    # A public event: whoever may see it may book it (a banned person too: see the report of issue 7).
+    # A public event: whoever may see it may book it, but not someone its community banned.
     "PUT /v1/events/{event_id}/rsvp": (
-        "401 201 201 201 201 201 201",
-        "401 201 201 201 201 201 201",
+        "401 201 201 403 201 201 201",
+        "401 201 201 403 201 201 201",
         "401 404 404 404 201 201 201",
     ),
-    "DELETE /v1/events/{event_id}/rsvp": (  # the places just taken; a new outsider has none
-        "401 404 204 204 204 204 204",
-        "401 404 204 204 204 204 204",
+    "DELETE /v1/events/{event_id}/rsvp": (  # the places just taken; a new outsider (or the banned) has none
+        "401 404 204 404 204 204 204",
+        "401 404 204 404 204 204 204",
         "401 404 404 404 204 204 204",
     ),
     "GET /v1/events/{event_id}/attendees": (
@@ -521,12 +527,29 @@ def _with_body(body: Callable[[World, Community, Person | None], Any]) -> Prepar
 
 async def _invitation_for_caller(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
     # Accepting makes a pending person a member: a spare one keeps "pending" pending for the rest.
+    if role in INSIDE:  # a member cannot be invited: they try someone else's
+        made = await w.http.post(
+            f"/v1/communities/{c.id}/invitations",
+            json={"user_id": new_person("invitee").user_id},
+            headers=c.people["owner"].headers,
+        )
+        token = (await _ok(made, 201))["token"]
+        return Request({"token": token}, {"accept_code_of_conduct_version": 1}, wrote=True)
     invitee = c.spare_pending[0] if role == "pending" else caller or new_person("anonymous")
     made = await w.http.post(
         f"/v1/communities/{c.id}/invitations", json={"user_id": invitee.user_id}, headers=c.people["owner"].headers
     )
     token = (await _ok(made, 201))["token"]
     return Request({"token": token}, {"accept_code_of_conduct_version": 1}, caller=caller and invitee, wrote=True)
+
+
+async def _invitation_to_withdraw(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    made = await w.http.post(
+        f"/v1/communities/{c.id}/invitations",
+        json={"user_id": new_person("invitee").user_id},
+        headers=c.people["owner"].headers,
+    )
+    return Request(_ids(c, invitation_id=(await _ok(made, 201))["id"]), wrote=True)
 
 
 PREPARE: dict[str, Prepare] = {
@@ -556,6 +579,7 @@ PREPARE: dict[str, Prepare] = {
         lambda w, c, p: {"user_id": new_person("invitee").user_id}
     ),
     "POST /v1/invitations/{token}/accept": _invitation_for_caller,
+    "DELETE /v1/communities/{community_id}/invitations/{invitation_id}": _invitation_to_withdraw,
     "POST /v1/communities/{community_id}/links": _with_body(lambda w, c, p: {"to_community_id": w.propose_to}),
     "POST /v1/communities/{community_id}/links/{link_id}/accept": lambda w, c, p, r, i: _done(
         Request(_ids(c, link_id=c.link_to_accept))

@@ -245,3 +245,32 @@ async def test_recorded_attendance_survives_cancelling_and_leaving(
         return [a["user_id"] for a in listed] == [ana.user_id]
 
     assert await eventually(still_there, what="ana's recorded attendance")
+
+
+async def test_a_person_banned_by_the_organiser_cannot_be_checked_in_as_a_walk_in(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    """Issue 7: a banned person who belongs to some other community could be walked in
+    to the banning community's public event."""
+    owner, bo, elsewhere = new_person("owner"), new_person("bo"), new_person("elsewhere")
+    cid = await community_with(members, owner, [bo])
+    other = await community_with(members, elsewhere, [bo])
+    later = (await schedule(events, cid, owner, visibility="public"))["id"]
+    await schedule(events, other, elsewhere)
+    await known_member(events, later, bo)
+    assert (
+        await members.delete(f"/v1/communities/{cid}/members/{bo.user_id}?ban=true", headers=owner.headers)
+    ).status_code == 204
+
+    async def ban_applied() -> bool:
+        return (
+            await events.put(f"/v1/events/{later}/rsvp", json={"attendance": "in_person"}, headers=bo.headers)
+        ).status_code == 403
+
+    await eventually(ban_applied, what="bo's ban to reach the events service")
+    eid, starts = await starting_soon(events, cid, owner, visibility="public")
+    await until(starts)
+    refused = problem(await check_in(events, eid, owner, bo.user_id), 403)
+    assert "banned" in refused["detail"]
+    counted, listed = await counted_and_listed(events, eid, owner)
+    assert listed == [] and counted["confirmed"]["in_person"] == 0

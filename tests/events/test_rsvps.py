@@ -8,6 +8,7 @@ import httpx
 
 from tests.events.conftest import (
     assert_counters_match_places,
+    at,
     community_with,
     counted_and_listed,
     event_body,
@@ -17,7 +18,7 @@ from tests.events.conftest import (
     rsvp,
     schedule,
 )
-from tests.support.api import create_community, join, new_person, problem
+from tests.support.api import Person, create_community, join, new_person, problem
 from tests.support.bus import stream_messages, types_of, wait_for_messages
 
 
@@ -289,3 +290,114 @@ async def test_more_seats_promote_the_waitlist_in_order(
         ("org.weft.rsvp.promoted.v1", cai.user_id),
         ("org.weft.rsvp.promoted.v1", dee.user_id),
     ]
+
+
+async def _linked(members: httpx.AsyncClient, a: str, a_owner: Person, b: str, b_owner: Person) -> str:
+    link = (
+        await members.post(f"/v1/communities/{a}/links", json={"to_community_id": b}, headers=a_owner.headers)
+    ).json()
+    accepted = await members.post(f"/v1/communities/{b}/links/{link['id']}/accept", headers=b_owner.headers)
+    assert accepted.status_code == 200, accepted.text
+    link_id: str = link["id"]
+    return link_id
+
+
+async def test_a_banned_person_may_not_book_the_organisers_or_a_cohosts_public_events(
+    members: httpx.AsyncClient, events: httpx.AsyncClient
+) -> None:
+    """Issue 7: the events service knew "not a member" but not "banned", so a banned
+    person booked the community's public events and was shown their joining link."""
+    owner, co_owner, bo, cy = new_person("owner"), new_person("co-owner"), new_person("bo"), new_person("cy")
+    cid = await community_with(members, owner, [bo])
+    co = await community_with(members, co_owner, [cy])
+    await _linked(members, cid, owner, co, co_owner)
+    online = {"format": "online", "joining_link": "https://meet.example.org/falls", "visibility": "public"}
+    eid = (await schedule(events, cid, owner, **online))["id"]
+    cohosted = (await schedule(events, cid, owner, **online, cohost_community_ids=[co]))["id"]
+    await known_member(events, eid, bo)
+    assert (await rsvp(events, eid, bo, "online")).status_code == 201
+    for target, community, by in ((bo, cid, owner), (cy, co, co_owner)):
+        banned = await members.delete(
+            f"/v1/communities/{community}/members/{target.user_id}?ban=true", headers=by.headers
+        )
+        assert banned.status_code == 204
+
+    async def ban_applied() -> bool:  # bo's place is dropped, like a removed member's
+        listed = (await events.get(f"/v1/events/{eid}/attendees", headers=owner.headers)).json()["attendees"]
+        return listed == []
+
+    await eventually(ban_applied, what="bo's ban to reach the events service")
+
+    async def cohost_ban_applied() -> bool:
+        return (await rsvp(events, cohosted, cy, "online")).status_code == 403
+
+    await eventually(cohost_ban_applied, what="cy's ban by the co-host to reach the events service")
+    shown = (await events.get(f"/v1/events/{eid}", headers=bo.headers)).json()  # public: still visible
+    assert shown["joining_link"] is None and shown["my_rsvp"] is None
+    for person, event_id in ((bo, eid), (bo, cohosted), (cy, cohosted)):
+        refused = problem(await rsvp(events, event_id, person, "online"), 403)
+        assert "banned" in refused["detail"]
+    assert (await rsvp(events, eid, cy, "online")).status_code == 201  # a co-host's ban does not reach other events
+    counted, listed = await counted_and_listed(events, cohosted, owner)
+    assert listed == [] and counted["confirmed"]["online"] == 0
+
+
+async def test_removing_a_link_cancels_the_places_it_gave(
+    members: httpx.AsyncClient,
+    events: httpx.AsyncClient,
+    nats_server,  # type: ignore[no-untyped-def]
+) -> None:
+    """Issue 7: fay (of W) booked P's partners-only event; P's owner removed the W-P link:
+    her place goes (rsvp.cancelled, `link_removed`), the next on the waitlist gets the
+    seat, and the event leaves her feed. P's own member keeps theirs."""
+    import nats
+
+    p_owner, w_owner = new_person("p-owner"), new_person("w-owner")
+    fay, gus, pam = new_person("fay"), new_person("gus"), new_person("pam")
+    p = await community_with(members, p_owner, [pam])
+    w = await community_with(members, w_owner, [fay, gus])
+    link_id = await _linked(members, p, p_owner, w, w_owner)
+    eid = (
+        await schedule(
+            events, p, p_owner, visibility="partners", capacity={"in_person": 1}, starts_at=at(3), ends_at=at(3, 1)
+        )
+    )["id"]
+    for person in (fay, gus, pam):
+        await known_member(events, eid, person)
+    assert (await rsvp(events, eid, fay)).json()["status"] == "confirmed"
+    assert (await rsvp(events, eid, pam)).json()["status"] == "waitlisted"
+    assert (await rsvp(events, eid, gus)).json()["status"] == "waitlisted"
+    feed_path = f"/v1/calendar/{(await events.post('/v1/me/calendar-feed', headers=fay.headers)).json()['token']}.ics"
+    assert eid in (await events.get(feed_path)).text
+    removed = await members.delete(f"/v1/communities/{p}/links/{link_id}", headers=p_owner.headers)
+    assert removed.status_code == 204
+
+    async def applied() -> bool:
+        listed = (await events.get(f"/v1/events/{eid}/attendees", headers=p_owner.headers)).json()["attendees"]
+        return [(a["user_id"], a["status"]) for a in listed] == [(pam.user_id, "confirmed")]
+
+    await eventually(applied, what="the removed link to cancel fay's and gus's places")
+    problem(await events.get(f"/v1/events/{eid}", headers=fay.headers), 404)
+    assert eid not in (await events.get(feed_path)).text
+    rsvp_messages = await stream_messages(nats_server.url, f"weft.rsvp.*.*.{p}")
+    ended = [(m.type, m.body["data"]["rsvp"]["user_id"], m.body["data"].get("reason")) for m in rsvp_messages[3:]]
+    # gus (waitlisted) goes first, so only pam is promoted.
+    assert ended == [
+        ("org.weft.rsvp.cancelled.v1", gus.user_id, "link_removed"),
+        ("org.weft.rsvp.cancelled.v1", fay.user_id, "link_removed"),
+        ("org.weft.rsvp.promoted.v1", pam.user_id, None),
+    ]
+
+    # The link's messages again (new Nats-Msg-Id, so JetStream delivers them again): nothing changes.
+    link_messages = await stream_messages(nats_server.url, f"weft.link.*.*.{p}")
+    nc = await nats.connect(nats_server.url)
+    js = nc.jetstream()
+    for m in link_messages:
+        await js.publish(m.subject, m.raw, headers={"Nats-Msg-Id": m.headers["Nats-Msg-Id"] + "-again"})
+    await nc.close()
+    marker = new_person("marker")
+    await join(members, p, marker)
+    await known_member(events, eid, marker)
+    assert len(await stream_messages(nats_server.url, f"weft.rsvp.*.*.{p}")) == len(rsvp_messages)
+    assert await applied()
+    problem(await events.get(f"/v1/events/{eid}", headers=fay.headers), 404)

@@ -9,14 +9,21 @@ from datetime import UTC, datetime, timedelta
 
 from tests.events.conftest import Rig, occurrence_document
 from weft_events.domain.events import AttendanceMode
-from weft_events.handlers.membership import community_archived, member_left
+from weft_events.handlers.membership import community_archived, link_accepted, link_removed, member_left
 from weft_events.schemas import EventCreate
 from weft_events.usecases.check_ins import check_in
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.events import schedule_event
 from weft_events.usecases.rsvps import rsvp, withdraw
 from weft_shared.auth import Principal
-from weft_shared.contracts.membership import CommunityArchived, CommunitySnapshot, MemberLeft
+from weft_shared.contracts.membership import (
+    CommunityArchived,
+    CommunitySnapshot,
+    LinkAccepted,
+    LinkFacts,
+    LinkRemoved,
+    MemberLeft,
+)
 from weft_shared.errors import Problem
 from weft_shared.messaging.consumer import Delivery
 from weft_shared.service.actor import Person
@@ -146,3 +153,41 @@ async def test_a_check_in_racing_a_withdrawal_never_leaves_a_check_in_without_a_
     stored = await ctx.storage.events.get(event["_id"])
     assert stored is not None
     assert stored["confirmed"]["in_person"] == len(places) == ROUNDS and stored["checked_in"] == ROUNDS
+
+
+async def test_partners_booking_while_their_link_is_removed_keep_no_place(rig: Rig) -> None:
+    """A partner's place relies on the link: an RSVP racing the link's removal either
+    commits first (and the removal then drops it) or sees the link gone (404)."""
+    ctx = rig.context()
+    for attempt in range(3):
+        organiser, partner, link_id = f"o{attempt}", f"w{attempt}", f"l{attempt}"
+        event = occurrence_document(datetime.now(UTC) + timedelta(days=3), community_id=organiser)
+        await rig.db.events.insert_one({**event, "visibility": "partners"})
+        for community in (organiser, partner):
+            state = {"name": community, "visibility": "public", "archived": False}
+            await ctx.storage.membership.record_community(community, state, 1)
+        people = [f"{partner}p{i}" for i in range(ROUNDS)]
+        for i, user_id in enumerate(people):
+            await ctx.storage.membership.record_member(partner, user_id, {"active": True, "role": "member"}, 10 + i)
+        link = LinkFacts(
+            link_id=link_id,
+            from_community_id=organiser,
+            to_community_id=partner,
+            share_events=True,
+            share_resources=True,
+        )
+        await handle(ctx, link_accepted, LinkAccepted(link=link, accepted_by="owner"), 50)
+
+        async def book(user_id: str, event_id: str = event["_id"]) -> int:
+            try:
+                await rsvp(ctx, person(user_id), event_id, AttendanceMode.IN_PERSON)
+            except Problem as exc:
+                return exc.status
+            return 201
+
+        removal = handle(ctx, link_removed, LinkRemoved(link=link, removed_by="owner"), 100)
+        *outcomes, _ = await asyncio.gather(*(book(p) for p in people), removal)
+        assert set(outcomes) <= {201, 404}
+        assert await ctx.storage.rsvps.of_event(event["_id"]) == [], attempt
+        stored = await ctx.storage.events.get(event["_id"])
+        assert stored is not None and stored["confirmed"] == {"in_person": 0, "online": 0}

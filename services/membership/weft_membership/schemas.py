@@ -199,11 +199,12 @@ class LinkPropose(Strict):
 
 class LinkView(BaseModel):
     id: str
-    from_community_id: str
+    # null (with proposed_by) only in the answer to accepting a link from a community the caller may not know of
+    from_community_id: str | None
     to_community_id: str
     status: Literal["proposed", "active"]
     share_events: bool
     share_resources: bool
-    proposed_by: str
+    proposed_by: str | None
     created_at: datetime
     accepted_at: datetime | None = None

@@ -88,11 +88,14 @@ class RsvpPromoted(MessagePayload):
     rsvp: RsvpFacts
 
 
-@message("org.weft.rsvp.cancelled.v1", "An RSVP ended: by the person, or because they left the community.")
+@message(
+    "org.weft.rsvp.cancelled.v1",
+    "An RSVP ended: by the person, because they left the community, or because the link it came through was removed.",
+)
 class RsvpCancelled(MessagePayload):
     rsvp: RsvpFacts
     was: Literal["confirmed", "waitlisted"]
-    reason: Literal["cancelled", "left_community", "removed_from_community"]
+    reason: Literal["cancelled", "left_community", "removed_from_community", "link_removed"]
 
 
 @message("org.weft.checkin.recorded.v1", "A host recorded someone's attendance (CPD evidence).")

@@ -112,6 +112,13 @@ class JoinDeclined(MessagePayload):
     decided_by: str
 
 
+@message("org.weft.join.withdrawn.v1", "The person who asked to join withdrew their pending request.")
+class JoinWithdrawn(MessagePayload):
+    community_id: str
+    request_id: str
+    user_id: str
+
+
 @message("org.weft.invitation.created.v1", "An invitation was issued; the token only works for the invitee.")
 class InvitationCreated(MessagePayload):
     community_id: str
@@ -131,6 +138,13 @@ class InvitationAccepted(MessagePayload):
     community_id: str
     invitation_id: str
     user_id: str
+
+
+@message("org.weft.invitation.withdrawn.v1", "Staff withdrew a pending invitation; its token no longer works.")
+class InvitationWithdrawn(MessagePayload):
+    community_id: str
+    invitation_id: str
+    withdrawn_by: str
 
 
 @message("org.weft.code_of_conduct.published.v1", "A new code-of-conduct version; members must accept it.")

@@ -19,8 +19,8 @@ class PlaceStatus(StrEnum):
     WAITLISTED = "waitlisted"
 
 
-# Why a place ended: the person cancelled, or they are no longer a member.
-EndReason = Literal["cancelled", "left_community", "removed_from_community"]
+# Why a place ended: the person cancelled, they are no longer a member, or the link it came through went.
+EndReason = Literal["cancelled", "left_community", "removed_from_community", "link_removed"]
 
 
 def seats_left(event: Doc, mode: AttendanceMode | str) -> int | None:

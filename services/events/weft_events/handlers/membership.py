@@ -2,8 +2,8 @@
 
 One function per message type. Each runs in the message's transaction (with its
 processed-message record), and is idempotent: the view is sequence-guarded, and
-the consequences (dropping a leaver's places, cancelling an archived community's
-events) change nothing the second time.
+the consequences (dropping a leaver's places, and those a removed link no longer
+allows; cancelling an archived community's events) change nothing the second time.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.events import cancel_community_events
-from weft_events.usecases.rsvps import release_places
+from weft_events.usecases.rsvps import release_places, release_unlinked_places
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
@@ -40,13 +40,13 @@ async def _record_community(ctx: EventsContext, community: CommunitySnapshot, de
     return await ctx.storage.membership.record_community(community.id, state, delivery.sequence)
 
 
-async def _record_link(ctx: EventsContext, link: LinkFacts, active: bool, delivery: Delivery) -> None:
+async def _record_link(ctx: EventsContext, link: LinkFacts, active: bool, delivery: Delivery) -> bool:
     state = {
         "communities": sorted([link.from_community_id, link.to_community_id]),
         "share_events": link.share_events,
         "active": active,
     }
-    await ctx.storage.membership.record_link(link.link_id, state, delivery.sequence)
+    return await ctx.storage.membership.record_link(link.link_id, state, delivery.sequence)
 
 
 async def community_created(ctx: EventsContext, message: CommunityCreated, delivery: Delivery) -> None:
@@ -64,12 +64,12 @@ async def community_archived(ctx: EventsContext, message: CommunityArchived, del
 
 
 async def member_joined(ctx: EventsContext, message: MemberJoined, delivery: Delivery) -> None:
-    state = {"active": True, "role": message.role}
+    state = {"active": True, "role": message.role, "banned": False}
     await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
 
 
 async def member_role_changed(ctx: EventsContext, message: MemberRoleChanged, delivery: Delivery) -> None:
-    state = {"active": True, "role": message.new_role}
+    state = {"active": True, "role": message.new_role, "banned": False}
     await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
 
 
@@ -79,7 +79,7 @@ async def member_role_changed(ctx: EventsContext, message: MemberRoleChanged, de
 
 
 async def member_left(ctx: EventsContext, message: MemberLeft, delivery: Delivery) -> None:
-    state = {"active": False, "role": message.role}
+    state = {"active": False, "role": message.role, "banned": False}
     await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
     actor = System(reason="left the community", on_behalf_of=message.user_id)
     await release_places(
@@ -88,7 +88,8 @@ async def member_left(ctx: EventsContext, message: MemberLeft, delivery: Deliver
 
 
 async def member_removed(ctx: EventsContext, message: MemberRemoved, delivery: Delivery) -> None:
-    state = {"active": False, "role": message.role}
+    # A ban is kept: a banned person may not book (or walk into) the community's events.
+    state = {"active": False, "role": message.role, "banned": message.banned}
     await ctx.storage.membership.record_member(message.community_id, message.user_id, state, delivery.sequence)
     actor = System(reason="removed from the community", on_behalf_of=message.removed_by)
     await release_places(
@@ -101,7 +102,10 @@ async def link_accepted(ctx: EventsContext, message: LinkAccepted, delivery: Del
 
 
 async def link_removed(ctx: EventsContext, message: LinkRemoved, delivery: Delivery) -> None:
-    await _record_link(ctx, message.link, False, delivery)
+    if await _record_link(ctx, message.link, False, delivery):
+        actor = System(reason="the community link was removed", on_behalf_of=message.removed_by)
+        link = message.link
+        await release_unlinked_places(ctx, actor, [link.from_community_id, link.to_community_id])
 
 
 def register(dispatcher: MessageDispatcher, ctx: EventsContext) -> None:

@@ -89,6 +89,11 @@ class Events:
         query = {"community_id": community_id, "starts_at": {"$gt": after}}
         return await self.collection.find(query, session=current_session()).to_list()
 
+    async def upcoming_with_audience(self, community_id: str, *, after: datetime) -> list[Doc]:
+        """Organised or co-hosted by the community and starting after `after`."""
+        query = {"audience": community_id, "starts_at": {"$gt": after}}
+        return await self.collection.find(query, session=current_session()).to_list()
+
     async def calendar_of_community(
         self, community_id: str, *, start: datetime, end: datetime, limit: int
     ) -> list[Doc]:

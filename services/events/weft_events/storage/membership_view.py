@@ -74,6 +74,11 @@ class MembershipView:
         )
         return None if held is None else int(held["seq"])
 
+    async def hold_links(self, community_ids: list[str]) -> None:
+        """The event-sharing links of these communities (a partner's place relies on one)."""
+        query = {"active": True, "share_events": True, "communities": {"$in": community_ids}}
+        await self.links.update_many(query, {"$inc": {"holds": 1}}, session=current_session())
+
     async def hold_community(self, community_id: str) -> None:
         await self.communities.update_one({"_id": community_id}, {"$inc": {"holds": 1}}, session=current_session())
 
@@ -99,6 +104,12 @@ class MembershipView:
         return any(
             b in link["communities"] for link in await self.links.find(query, session=current_session()).to_list()
         )
+
+    async def banned_from(self, user_id: str, community_ids: list[str]) -> set[str]:
+        """Which of these communities have banned `user_id` (read by `_id`)."""
+        keys = [member_key(c, user_id) for c in community_ids]
+        docs = await self.members.find({"_id": {"$in": keys}}, session=current_session()).to_list()
+        return {d["community_id"] for d in docs if d.get("banned")}
 
     async def active_staff(self, community_id: str, user_ids: list[str]) -> set[str]:
         keys = [member_key(community_id, u) for u in user_ids]

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from weft_events.domain.events import (
     AttendanceMode,
+    Doc,
+    EventVisibility,
+    audience_communities,
     can_manage,
     is_scheduled,
     members_only,
@@ -14,7 +17,7 @@ from weft_events.domain.events import (
 from weft_events.domain.places import EndReason, PlaceStatus, status_on_arrival
 from weft_events.messages import rsvp_facts
 from weft_events.schemas import AttendeesView, RsvpView, SeatsView
-from weft_events.usecases.access import announce, visible_event
+from weft_events.usecases.access import announce, sight_of, visible_event
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.places import drop_place, take_place
 from weft_events.usecases.views import attendee_views, rsvp_view
@@ -31,6 +34,7 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
 
     async def work(tx: Transaction) -> tuple[RsvpView, bool]:
         event, sight = await visible_event(ctx, person, event_id)
+        await refuse_banned(ctx, event, person.id)
         if members_only(event, sight.standing):
             raise Forbidden("only members of the community can join this event")
         refusal = registration_refusal(event, now())
@@ -50,6 +54,10 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
             event = await drop_place(ctx, tx, event, held, reason="cancelled")
         # Leaving the community drops this place: make a concurrent leave and this RSVP conflict.
         member_seq = await ctx.storage.membership.hold_member(event["community_id"], person.id)
+        audience = sorted(audience_communities(event))
+        if not sight.standing.member_of & set(audience):
+            # A partner's place relies on a link, which removing drops: make the two conflict too.
+            await ctx.storage.membership.hold_links(audience)
         status = status_on_arrival(event, mode)
         event = await take_place(ctx, event, person.id, mode, status, at=now(), member_seq=member_seq)
         facts = rsvp_facts(event, person.id, mode)
@@ -63,6 +71,16 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
 
     # Every RSVP writes the occurrence's counters: queue this process's writers of one occurrence.
     return await ctx.uow.run(work, one_at_a_time=f"events/{event_id}")
+
+
+BANNED = "you have been banned from a community that hosts this event"
+
+
+async def refuse_banned(ctx: EventsContext, event: Doc, user_id: str) -> None:
+    """A person banned by the organiser or by a co-host may not take a place: the
+    co-host's members and hosts are in the room too."""
+    if await ctx.storage.membership.banned_from(user_id, sorted(audience_communities(event))):
+        raise Forbidden(BANNED)
 
 
 async def withdraw(ctx: EventsContext, person: Person, event_id: str) -> None:
@@ -116,5 +134,35 @@ async def release_places(
             if await ctx.storage.check_ins.get(place["event_id"], user_id) is not None:
                 continue
             await drop_place(ctx, tx, event, place, reason=reason)
+
+    await ctx.uow.run(work)
+
+
+async def release_unlinked_places(ctx: EventsContext, actor: System, community_ids: list[str]) -> None:
+    """A link between these communities was removed: drop the places at their upcoming
+    partners-only events that their holders may no longer book (rsvp.cancelled,
+    `link_removed`; freed seats go to the waitlist). The waitlisted ones go first, so
+    nobody who is losing their place is promoted. Recorded attendance stays.
+    Delivered again, it finds nothing more to drop."""
+
+    async def work(tx: Transaction) -> None:
+        moment, seen = now(), set()
+        for community_id in community_ids:
+            for event in await ctx.storage.events.upcoming_with_audience(community_id, after=moment):
+                if event["_id"] in seen or not is_scheduled(event):
+                    continue
+                seen.add(event["_id"])
+                if event["visibility"] != EventVisibility.PARTNERS.value:
+                    continue  # only partners-only events are reached through a link
+                places = await ctx.storage.rsvps.of_event(event["_id"])
+                places.sort(key=lambda p: p["status"] != PlaceStatus.WAITLISTED.value)
+                for place in places:
+                    if await ctx.storage.check_ins.get(event["_id"], place["user_id"]) is not None:
+                        continue
+                    if await (await sight_of(ctx, place["user_id"])).may_book(event):
+                        continue
+                    current = await ctx.storage.rsvps.get(event["_id"], place["user_id"])
+                    if current is not None:  # (a promotion may have changed it)
+                        event = await drop_place(ctx, tx, event, current, reason="link_removed")
 
     await ctx.uow.run(work)

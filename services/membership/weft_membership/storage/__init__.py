@@ -15,6 +15,7 @@ from weft_membership.storage.invitations import Invitations
 from weft_membership.storage.links import Links
 from weft_membership.storage.memberships import Memberships
 from weft_membership.storage.people import People
+from weft_membership.storage.slugs import Slugs
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +25,13 @@ class Storage:
     invitations: Invitations
     links: Links
     people: People
+    slugs: Slugs
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(Communities(db), Memberships(db), Invitations(db), Links(db), People(db))
+        return cls(Communities(db), Memberships(db), Invitations(db), Links(db), People(db), Slugs(db))
 
     async def create_indexes(self) -> None:
         """Idempotent; also creates the collections, which transactions need to exist."""
-        for repository in (self.communities, self.memberships, self.invitations, self.links, self.people):
+        for repository in (self.slugs, self.communities, self.memberships, self.invitations, self.links, self.people):
             await repository.create_indexes()

@@ -32,14 +32,13 @@ class Communities:
         return aggregate("communities", community_id)
 
     async def create_indexes(self) -> None:
-        await self.collection.create_index("slug", unique=True, name="slug_unique")
         # The directory, by slug within one visibility: plain, by a search term, by a tag.
         for lead in ([], ["search_terms"], ["tags"]):
             keys = [*lead, "visibility", "archived", "slug"]
             await self.collection.create_index([(k, ASCENDING) for k in keys])
 
     async def insert(self, doc: Doc) -> None:
-        """Raises DuplicateKeyError when the slug is taken."""
+        """The slug is claimed separately (`Slugs.claim`)."""
         await self.collection.insert_one(doc, session=current_session())
 
     async def get(self, community_id: str) -> Doc | None:

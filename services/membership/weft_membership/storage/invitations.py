@@ -28,6 +28,16 @@ class Invitations:
     async def by_token_hash(self, token_hash: str) -> Doc | None:
         return await self.collection.find_one({"token_hash": token_hash}, session=current_session())
 
+    async def get(self, invitation_id: str) -> Doc | None:
+        return await self.collection.find_one({"_id": invitation_id}, session=current_session())
+
+    async def mark_withdrawn(self, invitation_id: str, user_id: str) -> None:
+        await self.collection.update_one(
+            {"_id": invitation_id},
+            {"$set": {"status": "withdrawn", "withdrawn_by": user_id, "withdrawn_at": now()}},
+            session=current_session(),
+        )
+
     async def mark_accepted(self, invitation_id: str, user_id: str) -> None:
         await self.collection.update_one(
             {"_id": invitation_id},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from functools import partial
 from typing import Any
 
@@ -9,6 +10,7 @@ from pymongo.errors import DuplicateKeyError
 
 from weft_membership.domain.access import (
     Viewer,
+    Visibility,
     can_see_details,
     member_viewer,
     require_open,
@@ -36,7 +38,7 @@ from weft_shared.contracts.membership import (
     CommunityCreated,
     CommunityUpdated,
 )
-from weft_shared.errors import Conflict
+from weft_shared.errors import Conflict, Problem
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.service.cursors import decode_cursor, split_page
@@ -45,6 +47,7 @@ from weft_shared.service.models import Page
 from weft_shared.storage.unit_of_work import Transaction
 
 SLUG_ATTEMPTS = 5
+HIDDEN_SUFFIX_BYTES = 8  # 64 random bits
 
 
 def community_view(community: Doc, viewer: Viewer | None, member_count: int | None = None) -> CommunityView:
@@ -79,8 +82,21 @@ def _announce_community(tx: Transaction, payload: MessagePayload, community_id: 
     tx.announce(payload, aggregate=Communities.aggregate(community_id), community_id=community_id)
 
 
+def hidden_slug(name: str) -> str:
+    """A hidden community's slug: its name and an unguessable suffix, so that no probe
+    (a chosen slug, or one derived from a name) can collide with it (decision 0004)."""
+    return f"{slugify(name)}-{secrets.token_hex(HIDDEN_SUFFIX_BYTES)}"
+
+
 async def create_community(ctx: Context, actor: Person, body: CommunityCreate) -> CommunityView:
     """The community and its creator's membership as owner, in one transaction."""
+    hidden = body.visibility is Visibility.HIDDEN
+    if hidden and body.slug:
+        raise Problem(
+            "a hidden community's slug is chosen by Weft",
+            status=422,
+            errors=[{"field": "slug", "message": "not for a hidden community"}],
+        )
     wanted = body.slug or slugify(body.name)
 
     async def create(tx: Transaction, slug: str) -> Doc:
@@ -106,6 +122,7 @@ async def create_community(ctx: Context, actor: Person, body: CommunityCreate) -
             "created_at": created,
             "updated_at": created,
         }
+        await ctx.store.slugs.claim(slug, community_id)
         await ctx.store.communities.insert(community)
         accepted = {"coc_version_accepted": 1} if coc else {}
         fields = {"status": MemberStatus.ACTIVE.value, "via": "creation", "joined_at": created, **accepted}
@@ -118,7 +135,7 @@ async def create_community(ctx: Context, actor: Person, body: CommunityCreate) -
         return community
 
     for attempt in range(SLUG_ATTEMPTS):
-        slug = wanted if attempt == 0 else f"{wanted}-{new_id()[-6:]}"
+        slug = hidden_slug(body.name) if hidden else wanted if attempt == 0 else f"{wanted}-{new_id()[-6:]}"
         try:
             community = await ctx.uow.run(partial(create, slug=slug))
         except DuplicateKeyError:  # the slug is taken
@@ -179,6 +196,11 @@ async def update_community(ctx: Context, actor: Person, community_id: str, body:
                 changes[field] = value
         if not changes:
             return
+        if changes.get("visibility") == Visibility.HIDDEN.value:
+            # Its old slug would answer "taken" to a probe: it gets a hidden one, and the old one is free.
+            changes["slug"] = hidden_slug(str(changes.get("name", community["name"])))
+            await ctx.store.slugs.release(community["slug"])
+            await ctx.store.slugs.claim(changes["slug"], community_id)
         changed = sorted(changes)
         merged = {**community, **changes}
         changes["search_terms"] = _terms(merged["name"], merged["purpose"], merged.get("tags", []))

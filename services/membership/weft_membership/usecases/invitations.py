@@ -14,9 +14,9 @@ from weft_membership.schemas import InvitationAccept, InvitationCreate, Invitati
 from weft_membership.storage.documents import Doc
 from weft_membership.storage.invitations import Invitations
 from weft_membership.usecases.context import Context, announce_membership
-from weft_shared.contracts.membership import InvitationAccepted
+from weft_shared.contracts.membership import InvitationAccepted, InvitationWithdrawn
 from weft_shared.contracts.membership import InvitationCreated as InvitationCreatedMessage
-from weft_shared.errors import Forbidden, NotFound, Problem
+from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.service.ids import new_id
@@ -41,6 +41,7 @@ async def create_invitation(
         access = await ctx.access(community_id, actor)
         require_staff(access.viewer)
         require_open(access.community)
+        await _refuse_existing_member(ctx, actor, community_id, body)
         token = secrets.token_urlsafe(32)
         invitation_id = new_id()
         expires_at = now() + timedelta(days=body.expires_in_days)
@@ -72,6 +73,41 @@ async def create_invitation(
         return InvitationCreated(id=invitation_id, token=token, accept_path=accept_path(token), expires_at=expires_at)
 
     return await ctx.uow.run(work)
+
+
+async def _refuse_existing_member(ctx: Context, actor: Person, community_id: str, body: InvitationCreate) -> None:
+    """An invitation for the inviter or for an active member could only be a mistake.
+    (By email, only the inviter's own address is known: people are not looked up by email.)"""
+    field, invitee = ("user_id", body.user_id) if body.user_id else ("email", body.email)
+    own_email = (actor.principal.email or "").lower()
+    if body.user_id == actor.id or (body.email is not None and body.email.lower() == own_email):
+        raise Conflict(f"you cannot invite yourself ({invitee})", errors=[{"field": field, "message": "yourself"}])
+    if body.user_id and status_of(await ctx.store.memberships.get(community_id, body.user_id)) is MemberStatus.ACTIVE:
+        raise Conflict(
+            f"{body.user_id} is already a member of this community",
+            errors=[{"field": "user_id", "message": "already a member"}],
+        )
+
+
+async def withdraw_invitation(ctx: Context, actor: Person, community_id: str, invitation_id: str) -> None:
+    """Staff withdraw a pending invitation: its token then answers 410. Withdrawing
+    twice is a no-op; an accepted one stays spent (it is history, not a pending offer)."""
+
+    async def work(tx: Transaction) -> None:
+        access = await ctx.access(community_id, actor)
+        require_staff(access.viewer)
+        invitation = await ctx.store.invitations.get(invitation_id)
+        if invitation is None or invitation["community_id"] != community_id:
+            raise NotFound("no such invitation")
+        if invitation["status"] == "withdrawn":
+            return
+        if invitation["status"] != "pending":
+            raise Conflict(f"this invitation was already {invitation['status']}")
+        await ctx.store.invitations.mark_withdrawn(invitation_id, actor.id)
+        withdrawn = InvitationWithdrawn(community_id=community_id, invitation_id=invitation_id, withdrawn_by=actor.id)
+        tx.announce(withdrawn, aggregate=Invitations.aggregate(invitation_id), community_id=community_id)
+
+    await ctx.uow.run(work)
 
 
 def _is_invitee(invitation: Doc, actor: Person) -> bool:

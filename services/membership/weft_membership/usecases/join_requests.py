@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from weft_membership.domain.access import require_open, require_staff
 from weft_membership.domain.membership import MemberStatus
-from weft_membership.domain.roles import Role
+from weft_membership.domain.roles import Role, Staff
 from weft_membership.messages import member_joined
 from weft_membership.schemas import JoinRequestView, JoinResult
 from weft_membership.usecases.context import Context, announce_membership
@@ -53,10 +53,14 @@ async def decide_request(
             raise NotFound("no such join request")
         applicant = request["user_id"]
         current = MemberStatus(request["status"])
+        if current is not MemberStatus.PENDING and request["request"].get("withdrawn_at"):
+            raise Conflict("this request was withdrawn by the person who made it")
         if current is not MemberStatus.PENDING:
             # Deciding again the same way is a no-op; the other way is a conflict.
             if current is (MemberStatus.ACTIVE if approve else MemberStatus.DECLINED):
-                return JoinResult(status=current, request_id=request_id)
+                # The answer the first decision gave (with the role the member holds now).
+                role = Staff.of(access.community).role_of(applicant) if approve else None
+                return JoinResult(status=current, request_id=request_id, role=role)
             raise Conflict(f"this request was already decided ({current.value})")
         decision = {
             "community_id": community_id,

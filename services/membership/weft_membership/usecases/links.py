@@ -114,7 +114,12 @@ async def accept_link(ctx: Context, actor: Person, community_id: str, link_id: s
         announce_to_both(tx, link, LinkAccepted(link=link_facts(link), accepted_by=actor.id))
         return {**link, **fields}
 
-    return link_view(await ctx.uow.run(work))
+    link = await ctx.uow.run(work)
+    # The proposal reached this owner by its id, but the list rule still holds: a proposer
+    # the caller may not know of (a hidden community they are not in) is not named, nor its owner.
+    if link["from_community_id"] not in await ctx.knowable({link["from_community_id"]}, actor):
+        link = {**link, "from_community_id": None, "proposed_by": None}
+    return link_view(link)
 
 
 async def remove_link(ctx: Context, actor: Person, community_id: str, link_id: str) -> None:

@@ -27,6 +27,7 @@ from weft_membership.usecases.context import Access, Context, announce_membershi
 from weft_shared.contracts.membership import (
     CodeOfConductAccepted,
     JoinRequested,
+    JoinWithdrawn,
     MemberLeft,
     MemberRemoved,
     MemberRoleChanged,
@@ -171,12 +172,15 @@ async def remove_member(ctx: Context, actor: Person, community_id: str, target: 
         access = await ctx.access(community_id, actor)
         leaving = target == actor.id
         if leaving:
-            if not access.viewer.is_member:
-                raise NotFound("you are not a member of this community")
             if ban:
                 raise Problem(
                     "you cannot ban yourself", status=400, errors=[{"field": "ban", "message": "not for self"}]
                 )
+            if access.viewer.status is MemberStatus.PENDING and access.membership is not None:
+                await _withdraw_request(ctx, tx, community_id, actor, access.membership)
+                return
+            if not access.viewer.is_member:
+                raise NotFound("you are not a member of this community")
             membership = access.membership
         else:
             require_details(access.community, access.viewer)
@@ -213,6 +217,15 @@ async def remove_member(ctx: Context, actor: Person, community_id: str, target: 
         announce_membership(tx, ended, community_id, target)
 
     await ctx.uow.run(work)
+
+
+async def _withdraw_request(ctx: Context, tx: Transaction, community_id: str, actor: Person, membership: Doc) -> None:
+    """The person who asked to join takes their request back; they may ask again later."""
+    request_id = membership["request"]["id"]
+    fields = {"status": MemberStatus.LEFT.value, "request.withdrawn_at": now(), "ended_at": now(), "ended_by": actor.id}
+    await ctx.store.memberships.put(community_id, actor.id, fields, before=MemberStatus.PENDING)
+    withdrawn = JoinWithdrawn(community_id=community_id, request_id=request_id, user_id=actor.id)
+    announce_membership(tx, withdrawn, community_id, actor.id)
 
 
 async def _ban_non_member(
