@@ -25,8 +25,8 @@ async def test_access_log_names_the_route_not_the_path(
     assert len(lines) == 3
     fields = [r.fields for r in lines]  # type: ignore[attr-defined]
     assert [f["status"] for f in fields] == [200, 200, 401]
-    assert fields[0]["route"] == "/v1/calendar/{token}.ics" and fields[0]["service"] == "events"
-    assert fields[1]["route"].startswith("/v1/communities") and fields[1]["service"] == "membership"
+    assert fields[0]["route"] == "/v1/calendar/{token}.ics" and fields[0]["upstream"] == "events"
+    assert fields[1]["route"].startswith("/v1/communities") and fields[1]["upstream"] == "membership"
     assert all(f["duration_ms"] >= 0 for f in fields)
     # Who asked (the token's subject, never the token) and which request it was.
     assert [f["subject"] for f in fields] == [None, "alice", None]
@@ -90,7 +90,12 @@ async def test_access_line_reads_as_text_and_parses_as_json(membership: EchoUpst
     access = [orjson.loads(line) for line in json_lines if '"weft.gateway.access"' in line]
     assert len(access) == 1
     entry = access[0]
-    assert entry["request_id"] == "find-me-42" and entry["subject"] == "ana" and entry["service"] == "membership"
+    assert (
+        entry["request_id"] == "find-me-42"
+        and entry["subject"] == "ana"
+        and entry["upstream"] == "membership"
+        and entry["service"] == "gateway"
+    )
     assert entry["route"] == "/v1/communities" and entry["status"] == 200 and entry["duration_ms"] >= 0
     text = [line for line in text_lines if "weft.gateway.access" in line]
     assert len(text) == 1

@@ -142,7 +142,7 @@ class Proxy:
                 "fields": {
                     "method": scope["method"],
                     "route": template if route else None,
-                    "service": service,
+                    "upstream": service,
                     "status": status or None,
                     "duration_ms": duration_ms,
                     "subject": subject,
