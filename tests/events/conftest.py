@@ -13,7 +13,7 @@ from faststream.nats import NatsBroker
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.api import Person, create_community, join
+from tests.support.api import Person, create_community, join, new_person
 from tests.support.bus import BusMessage, stream_messages
 from tests.support.isolated import isolated
 from tests.support.waiting import eventually
@@ -214,6 +214,15 @@ class Rig:
         """A fresh one: what a restarted process or another replica would have."""
         uow = UnitOfWork(self.client, self.outbox, MessageFactory(self.platform, "/weft/events"), relay or self.relay())
         return EventsContext(uow, EventsStorage(self.db), EventsSettings(platform=self.platform, **settings))
+
+
+@pytest.fixture
+async def community(members: httpx.AsyncClient, events: httpx.AsyncClient) -> tuple[str, Person, str]:
+    """A community the events service knows, its owner, and one scheduled event."""
+    owner = new_person("owner")
+    cid = (await create_community(members, owner))["id"]
+    created = await schedule(events, cid, owner)
+    return cid, owner, created["id"]
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from icalendar import Calendar
 from pydantic import ValidationError
 from pymongo import AsyncMongoClient
 
-from tests.events.conftest import at, event_body, schedule
-from tests.support.api import Person, create_community, new_person, problem, problem_fields
+from tests.events.conftest import at, event_body
+from tests.support.api import Person, new_person, problem, problem_fields
 from weft_events.formats.cpd_record_csv import render_csv
 from weft_events.schemas import CpdRecordEntry
 from weft_events.settings import EventsSettings
@@ -37,15 +37,6 @@ def time_lists(cid: str) -> list[str]:
         "/v1/me/attendance",
         "/v1/me/attendance.csv",
     ]
-
-
-@pytest.fixture
-async def community(members: httpx.AsyncClient, events: httpx.AsyncClient) -> tuple[str, Person, str]:
-    """A community the events service knows, its owner, and one scheduled event."""
-    owner = new_person("owner")
-    cid = (await create_community(members, owner))["id"]
-    created = await schedule(events, cid, owner)
-    return cid, owner, created["id"]
 
 
 @pytest.mark.parametrize(

@@ -9,16 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.events.conftest import event_body, schedule
-from tests.support.api import Person, create_community, new_person, problem, problem_fields
-
-
-@pytest.fixture
-async def community(members: httpx.AsyncClient, events: httpx.AsyncClient) -> tuple[str, Person, str]:
-    owner = new_person("owner")
-    cid = (await create_community(members, owner))["id"]
-    created = await schedule(events, cid, owner)
-    return cid, owner, created["id"]
+from tests.events.conftest import event_body
+from tests.support.api import Person, problem, problem_fields
 
 
 @pytest.mark.parametrize("seats", ["5", True, 5.5, "five"])
