@@ -21,12 +21,11 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
 import orjson
-from harness.api import Tokens
+from harness.api import Tokens, event_body
 
 RETRIED_STATUSES = frozenset({502, 503, 504})
 REQUEST_TIMEOUT = aiohttp.ClientTimeout(total=20)
@@ -167,19 +166,6 @@ class World:
 
     def all_events(self) -> list[tuple[str, str]]:
         return [(c, e) for c, es in self.events.items() for e in es]
-
-
-def event_body(title: str, seats: int) -> dict[str, Any]:
-    starts = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
-    return {
-        "title": title,
-        "format": "in_person",
-        "timezone": "Europe/London",
-        "starts_at": starts.isoformat(),
-        "ends_at": (starts + timedelta(hours=2)).isoformat(),
-        "venue": "Room 4",
-        "capacity": {"in_person": seats},
-    }
 
 
 async def join(client: Client, person: Person, community_id: str) -> Answer:

@@ -75,16 +75,7 @@ class Api:
     async def schedule(self, base_url: str, community_id: str, owner: str, title: str, seats: int) -> str:
         """An in-person occurrence a week ahead with `seats` seats, once the events service knows
         the community and its owner (it learns both from membership's messages, a moment later)."""
-        starts = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
-        body = {
-            "title": title,
-            "format": "in_person",
-            "timezone": "Europe/London",
-            "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=2)).isoformat(),
-            "venue": "Room 4, St Mary's",
-            "capacity": {"in_person": seats},
-        }
+        body = event_body(title, seats)
         url = f"{base_url}/v1/communities/{community_id}/events"
         deadline = time.monotonic() + LEARN_TIMEOUT
         while True:
@@ -104,3 +95,17 @@ class Api:
             "confirmed": int(answer["confirmed"]["in_person"]),
             "waitlisted": int(answer["waitlisted"]["in_person"]),
         }
+
+
+def event_body(title: str, seats: int) -> dict[str, Any]:
+    """An in-person occurrence a week ahead with `seats` seats."""
+    starts = (datetime.now(UTC) + timedelta(days=7)).replace(microsecond=0)
+    return {
+        "title": title,
+        "format": "in_person",
+        "timezone": "Europe/London",
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=2)).isoformat(),
+        "venue": "Room 4, St Mary's",
+        "capacity": {"in_person": seats},
+    }
