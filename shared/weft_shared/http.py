@@ -47,7 +47,13 @@ def create_service_app(
     version: str = "0.1.0",
 ) -> FastAPI:
     app = FastAPI(
-        title=title, version=version, lifespan=lifespan, dependencies=[Depends(refuse_repeated_query_parameters)]
+        title=title,
+        version=version,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_repeated_query_parameters)],
+        # Starlette's slash redirect names the service's own address: behind the gateway it sent
+        # clients straight to the service, past the gateway's checks. A path is exact or a 404.
+        redirect_slashes=False,
     )
     app.state.token_verifier = TokenVerifier(platform)
     install_problem_handlers(app)

@@ -92,3 +92,18 @@ async def test_an_event_through_the_gateway(web: httpx.AsyncClient) -> None:
         "/v1/events/{event_id}/rsvp" in openapi["paths"]
         and "/v1/communities/{community_id}/members" in openapi["paths"]
     )
+
+
+async def test_a_trailing_slash_is_a_404_never_a_redirect_to_a_service(web: httpx.AsyncClient) -> None:
+    """Starlette's slash redirect named the service's own address, sending clients past the gateway."""
+    person = new_person()
+    cid = (await create_community(web, person))["id"]
+    for method, path in [
+        ("GET", "/v1/communities/"),
+        ("POST", "/v1/communities/"),
+        ("GET", f"/v1/communities/{cid}/"),
+        ("GET", f"/v1/communities/{cid}/events/"),
+    ]:
+        response = await web.request(method, path, headers=person.headers)
+        problem(response, 404)
+        assert "location" not in response.headers, (method, path, response.headers)
