@@ -11,7 +11,7 @@ from weft_events.storage.rsvps import place_id
 from weft_events.usecases.access import announce, managed_event, sight_of
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.places import counter, take_place
-from weft_events.usecases.rsvps import refuse_banned
+from weft_events.usecases.rsvps import banned_from_event
 from weft_events.usecases.views import check_in_view
 from weft_shared.contracts.events import CheckInRecorded
 from weft_shared.errors import Conflict, Problem
@@ -26,10 +26,11 @@ NO_WALK_IN = "this person has no place at this event and may not join it"
 
 async def _check_walk_in(ctx: EventsContext, event: Doc, user_id: str) -> None:
     """Someone without a place may be checked in if they could have booked one.
-    The membership view knows everyone who belongs to a community; nobody else can attend."""
-    await refuse_banned(ctx, event, user_id)
+    The membership view knows everyone who belongs to a community; nobody else can attend.
+    A banned person gets the same answer: a host learns nothing about who is banned."""
     sight = await sight_of(ctx, user_id)
-    if not sight.standing.member_of or not await sight.may_book(event):
+    banned = await banned_from_event(ctx, event, user_id)
+    if banned or not sight.standing.member_of or not await sight.may_book(event):
         raise Problem(NO_WALK_IN, status=422, errors=[{"field": "user_id", "message": NO_WALK_IN}])
 
 

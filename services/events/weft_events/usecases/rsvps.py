@@ -76,10 +76,14 @@ async def rsvp(ctx: EventsContext, person: Person, event_id: str, mode: Attendan
 BANNED = "you have been banned from a community that hosts this event"
 
 
-async def refuse_banned(ctx: EventsContext, event: Doc, user_id: str) -> None:
+async def banned_from_event(ctx: EventsContext, event: Doc, user_id: str) -> bool:
     """A person banned by the organiser or by a co-host may not take a place: the
     co-host's members and hosts are in the room too."""
-    if await ctx.storage.membership.banned_from(user_id, sorted(audience_communities(event))):
+    return bool(await ctx.storage.membership.banned_from(user_id, sorted(audience_communities(event))))
+
+
+async def refuse_banned(ctx: EventsContext, event: Doc, user_id: str) -> None:
+    if await banned_from_event(ctx, event, user_id):
         raise Forbidden(BANNED)
 
 
