@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
+
 import httpx
 
 from tests.support.api import (
+    Person,
     create_community,
     join,
     new_person,
@@ -198,3 +201,15 @@ async def test_a_link_never_shows_a_community_the_caller_may_not_know(client: ht
         x["to_community_id"] for x in (await client.get(f"/v1/communities/{h}/links", headers=hal.headers)).json()
     }
     problem(await client.get(f"/v1/communities/{h}/links", headers=ana.headers), 404)
+
+
+async def test_a_person_who_never_saved_a_profile_is_found_by_name(client: httpx.AsyncClient) -> None:
+    """The search terms were written only by a profile update, so `q` missed everyone else."""
+    owner = new_person("owner")
+    surname = f"okafor{secrets.token_hex(3)}"
+    ben = Person(user_id=f"ben-{secrets.token_hex(4)}", email="ben@example.org", name=f"Ben {surname.title()}")
+    cid = (await create_community(client, owner, visibility="public"))["id"]
+    await join(client, cid, ben)
+    response = await client.get("/v1/people", params={"q": surname}, headers=owner.headers)
+    assert response.status_code == 200, response.text
+    assert [p["user_id"] for p in response.json()["items"]] == [ben.user_id]

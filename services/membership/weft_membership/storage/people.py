@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
+from weft_membership.domain.search import search_terms
 from weft_membership.storage.documents import Database, Doc, aggregate, first_matching
 from weft_shared.service.clock import now
 from weft_shared.storage.client import ensure_collection
@@ -24,7 +25,7 @@ def _new_profile(name: str | None) -> Doc:
         "expertise": [],
         "interests": [],
         "expertise_terms": [],
-        "search_terms": [],
+        "search_terms": search_terms(name or ""),  # findable before they ever save a profile
         "created_at": now(),
     }
 
