@@ -150,6 +150,31 @@ async def test_accepting_a_link_from_a_hidden_community_does_not_name_it(client:
     assert [(x["from_community_id"], x["proposed_by"]) for x in listed] == [(h, hal.user_id)]
 
 
+async def test_a_link_from_a_hidden_community_is_listed_unnamed_to_the_target_owners_only(
+    client: httpx.AsyncClient,
+) -> None:
+    """The second trial: the owner could accept a proposal they could not see listed, and then
+    not find the active link to remove it; its members must still not learn of the hidden side."""
+    ana, hal, mo = new_person("ana"), new_person("hal"), new_person("mo")
+    a = (await create_community(client, ana))["id"]
+    await join(client, a, mo)
+    h = (await create_community(client, hal, visibility="hidden"))["id"]
+    link = (await client.post(f"/v1/communities/{h}/links", json={"to_community_id": a}, headers=hal.headers)).json()
+    for state in ("proposed", "active"):
+        listed = await client.get(f"/v1/communities/{a}/links", headers=ana.headers)
+        assert listed.status_code == 200 and h not in listed.text and hal.user_id not in listed.text
+        assert [(x["id"], x["status"], x["from_community_id"], x["to_community_id"]) for x in listed.json()] == [
+            (link["id"], state, None, a)
+        ]
+        seen_by_member = await client.get(f"/v1/communities/{a}/links", headers=mo.headers)
+        assert seen_by_member.json() == [] and h not in seen_by_member.text
+        if state == "proposed":
+            accepted = await client.post(f"/v1/communities/{a}/links/{link['id']}/accept", headers=ana.headers)
+            assert accepted.status_code == 200, accepted.text
+    assert (await client.delete(f"/v1/communities/{a}/links/{link['id']}", headers=ana.headers)).status_code == 204
+    assert (await client.get(f"/v1/communities/{a}/links", headers=ana.headers)).json() == []
+
+
 async def test_slugs_held_by_the_old_unique_index_move_to_their_collection(database) -> None:  # type: ignore[no-untyped-def]
     """A database from before the `slugs` collection: start-up claims its slugs and
     drops the old index, and does it once."""

@@ -199,9 +199,10 @@ class LinkPropose(Strict):
 
 class LinkView(BaseModel):
     id: str
-    # null (with proposed_by) only in the answer to accepting a link from a community the caller may not know of
+    # null (with proposed_by, when that community proposed it) where the caller may not know of the community:
+    # its owners still see the link, to review and remove it, without learning which community it is
     from_community_id: str | None
-    to_community_id: str
+    to_community_id: str | None
     status: Literal["proposed", "active"]
     share_events: bool
     share_resources: bool

@@ -115,11 +115,7 @@ async def accept_link(ctx: Context, actor: Person, community_id: str, link_id: s
         return {**link, **fields}
 
     link = await ctx.uow.run(work)
-    # The proposal reached this owner by its id, but the list rule still holds: a proposer
-    # the caller may not know of (a hidden community they are not in) is not named, nor its owner.
-    if link["from_community_id"] not in await ctx.knowable({link["from_community_id"]}, actor):
-        link = {**link, "from_community_id": None, "proposed_by": None}
-    return link_view(link)
+    return link_view(await _as_known_to(ctx, actor, community_id, link))
 
 
 async def remove_link(ctx: Context, actor: Person, community_id: str, link_id: str) -> None:
@@ -138,9 +134,26 @@ async def list_links(ctx: Context, actor: Person, community_id: str) -> list[Lin
     require_details(access.community, access.viewer)
     statuses = LIVE if access.viewer.is_owner else ["active"]
     found = await ctx.store.links.of_community(community_id, statuses=statuses)
-    # A link to a community the caller may not know of is not shown: its id would reveal it.
     known = await ctx.knowable({other_side(link, community_id) for link in found}, actor)
-    return [link_view(link) for link in found if other_side(link, community_id) in known]
+    # A link to a community the caller may not know of is not shown to members: its id would reveal it.
+    # Its owners see it without the other community's id, so they can review, accept and remove it.
+    shown = [link for link in found if other_side(link, community_id) in known or access.viewer.is_owner]
+    return [link_view(anonymised(link, community_id, known)) for link in shown]
+
+
+async def _as_known_to(ctx: Context, actor: Person, community_id: str, link: Doc) -> Doc:
+    other = other_side(link, community_id)
+    return anonymised(link, community_id, await ctx.knowable({other}, actor))
+
+
+def anonymised(link: Doc, community_id: str, known: set[str]) -> Doc:
+    """The link without the other community's id (nor its proposer) when the caller may not know of it."""
+    other = other_side(link, community_id)
+    if other in known:
+        return link
+    side = "to_community_id" if link["to_community_id"] == other else "from_community_id"
+    hidden_proposer = link["from_community_id"] == other
+    return {**link, side: None, **({"proposed_by": None} if hidden_proposer else {})}
 
 
 def other_side(link: Doc, community_id: str) -> str:
