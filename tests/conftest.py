@@ -151,10 +151,22 @@ def events_service(start_session_service: StartService) -> ServiceProcess:
 
 
 @pytest.fixture(scope="session")
+def notifications_service(start_session_service: StartService) -> ServiceProcess:
+    return start_session_service("notifications")
+
+
+@pytest.fixture(scope="session")
 def gateway_service(
-    start_session_service: StartService, membership_service: ServiceProcess, events_service: ServiceProcess
+    start_session_service: StartService,
+    membership_service: ServiceProcess,
+    events_service: ServiceProcess,
+    notifications_service: ServiceProcess,
 ) -> ServiceProcess:
     return start_session_service(
         "gateway",
-        env={"WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url, "WEFT_GATEWAY_EVENTS_URL": events_service.url},
+        env={
+            "WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url,
+            "WEFT_GATEWAY_EVENTS_URL": events_service.url,
+            "WEFT_GATEWAY_NOTIFICATIONS_URL": notifications_service.url,
+        },
     )

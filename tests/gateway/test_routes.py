@@ -60,11 +60,14 @@ def test_paths_outside_the_table_match_nothing(path: str) -> None:
     assert ROUTES.match(path) is None
 
 
-def test_only_the_calendar_subscription_is_public() -> None:
+def test_only_links_whose_token_is_the_credential_are_public() -> None:
     public = [r.template for r in ROUTES.routes if not r.auth]
-    assert public == ["/v1/calendar/{token}.ics"]
-    route = ROUTES.match("/v1/calendar/abc.ics")
-    assert route is not None and not route.auth
+    assert public == ["/v1/calendar/{token}.ics", "/v1/unsubscribe/{token}"]
+    for path in ("/v1/calendar/abc.ics", "/v1/unsubscribe/abc"):
+        route = ROUTES.match(path)
+        assert route is not None and not route.auth
+    route = ROUTES.match("/v1/unsubscribe/abc/more")
+    assert route is None or route.auth
 
 
 def test_the_first_matching_template_wins() -> None:

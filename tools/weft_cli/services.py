@@ -42,6 +42,7 @@ class ServiceSpec:
 _SPECS = [
     ServiceSpec("membership", "weft_membership.app:create_app", 8001, "WEFT_MEMBERSHIP_"),
     ServiceSpec("events", "weft_events.app:create_app", 8002, "WEFT_EVENTS_"),
+    ServiceSpec("notifications", "weft_notifications.app:create_app", 8003, "WEFT_NOTIFICATIONS_"),
     # The gateway is the suite's front door, so its port is the short, platform-wide one.
     ServiceSpec(
         "gateway",

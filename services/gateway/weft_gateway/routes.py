@@ -54,6 +54,7 @@ ROUTES = RouteTable(
         Route("/v1/communities/{id}/calendar.ics", "events", subtree=False),
         Route("/v1/communities/{id}/resources", "resources"),
         Route("/v1/communities/{id}/collections", "resources"),
+        Route("/v1/communities/{id}/webhooks", "notifications"),
         Route("/v1/communities", "membership"),
         Route("/v1/events", "events"),
         Route("/v1/resources", "resources"),
@@ -63,8 +64,11 @@ ROUTES = RouteTable(
         Route("/v1/me/calendar-feed", "events"),
         Route("/v1/me/notifications", "notifications"),
         Route("/v1/me/notification-preferences", "notifications"),
+        Route("/v1/me/stream", "notifications", subtree=False),
         Route("/v1/me", "membership"),
         Route("/v1/webhooks", "notifications"),
+        # Mail links: the signed token in the path is the credential (RFC 8058 one-click too).
+        Route("/v1/unsubscribe/{token}", "notifications", auth=False, subtree=False),
         Route("/v1/people", "membership"),
         Route("/v1/invitations", "membership"),
     ]

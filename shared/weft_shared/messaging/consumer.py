@@ -91,6 +91,7 @@ class MessageDispatcher:
         self._processed = processed
         self._uow = uow
         self._handlers: dict[str, Handler] = {}
+        self._every: list[Handler] = []
         self.max_deliver = max_deliver
         self._base_delay = base_delay
 
@@ -107,6 +108,12 @@ class MessageDispatcher:
 
         return register
 
+    def on_every(self, handler: Handler) -> Handler:
+        """Also run `handler` for every message of a registered type (any type in
+        `MESSAGE_TYPES`), after its own handler, in the same transaction."""
+        self._every.append(handler)
+        return handler
+
     async def handle(self, body: bytes, msg: PulledMessage) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
@@ -114,7 +121,7 @@ class MessageDispatcher:
             await self._dead_letter(msg, body, f"not a CloudEvents envelope: {exc.error_count()} error(s)")
             return
         handler = self._handlers.get(envelope.type)
-        if handler is None:
+        if handler is None and not (self._every and envelope.type in MESSAGE_TYPES):
             await msg.ack()
             return
         attempt = msg.raw_message.metadata.num_delivered
@@ -127,7 +134,10 @@ class MessageDispatcher:
                 if await self._processed.seen(tx, envelope.id):
                     return  # a redelivery of a message already handled
                 await self._processed.record(tx, envelope.id, envelope.type)
-                await handler(envelope, payload, delivery)
+                if handler is not None:
+                    await handler(envelope, payload, delivery)
+                for every in self._every:
+                    await every(envelope, payload, delivery)
 
             await self._uow.run(handle_once)
         except DuplicateKeyError as exc:

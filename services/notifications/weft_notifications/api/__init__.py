@@ -1,0 +1,5 @@
+"""The notifications service's HTTP API: thin routes, one module per resource."""
+
+from weft_notifications.api import inbox
+
+ROUTERS = [inbox.router]

@@ -1,0 +1,30 @@
+"""The notifications process: HTTP API, the consumer of every message on the stream,
+the outbox relay and the background jobs, on the shared service runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import weft_shared.contracts.events
+import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
+from weft_notifications.api import ROUTERS
+from weft_notifications.handlers import membership
+from weft_notifications.messages import document_messages
+from weft_notifications.settings import NotificationsSettings
+from weft_notifications.storage import NotificationsStorage
+from weft_notifications.usecases.context import NotificationsContext
+from weft_shared.service.runtime import ServiceRuntime
+
+
+def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
+    settings = settings or NotificationsSettings()
+    runtime = ServiceRuntime("notifications", settings)
+    document_messages(runtime.broker, runtime.platform)
+    storage = NotificationsStorage(runtime.db)
+    runtime.on_storage_setup(lambda _db: storage.create_indexes())
+    ctx = NotificationsContext(runtime.uow, storage, settings)
+    dispatcher = runtime.consume(durable=settings.consumer_name)
+    membership.register(dispatcher, ctx)
+    app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
+    app.state.ctx = ctx
+    return app

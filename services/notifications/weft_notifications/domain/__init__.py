@@ -1,0 +1,1 @@
+"""Rules of the notifications service: no I/O."""

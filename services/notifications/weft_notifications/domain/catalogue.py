@@ -1,0 +1,57 @@
+"""The notification types, what each one says, and how each reaches people by default.
+
+A *channel* says how a person hears of one type of notification. Every channel but
+`off` puts the notification in their inbox (and on their live stream); `email`
+also mails it at once; `digest_daily` / `digest_weekly` list it, if still unread,
+in that period's digest mail.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+Channel = Literal["in_app", "email", "digest_daily", "digest_weekly", "off"]
+CHANNELS: tuple[Channel, ...] = ("in_app", "email", "digest_daily", "digest_weekly", "off")
+
+
+class NotificationType(StrEnum):
+    """Names people see in their preferences; one per thing they can be told."""
+
+    JOIN_REQUESTED = "join_requested"
+    JOIN_APPROVED = "join_approved"
+    JOIN_DECLINED = "join_declined"
+    INVITATION_RECEIVED = "invitation_received"
+    ROLE_CHANGED = "role_changed"
+    REMOVED = "removed"
+    CODE_OF_CONDUCT_PUBLISHED = "code_of_conduct_published"
+    LINK_PROPOSED = "link_proposed"
+    LINK_ACCEPTED = "link_accepted"
+    EVENT_SCHEDULED = "event_scheduled"
+    EVENT_CHANGED = "event_changed"
+    EVENT_CANCELLED = "event_cancelled"
+    RSVP_PROMOTED = "rsvp_promoted"
+    REMINDER = "reminder"
+    WEBHOOK_DISABLED = "webhook_disabled"
+
+
+DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
+    NotificationType.JOIN_REQUESTED: "email",
+    NotificationType.JOIN_APPROVED: "email",
+    NotificationType.JOIN_DECLINED: "email",
+    NotificationType.INVITATION_RECEIVED: "email",
+    NotificationType.ROLE_CHANGED: "email",
+    NotificationType.REMOVED: "email",
+    NotificationType.CODE_OF_CONDUCT_PUBLISHED: "email",
+    NotificationType.LINK_PROPOSED: "in_app",
+    NotificationType.LINK_ACCEPTED: "in_app",
+    NotificationType.EVENT_SCHEDULED: "digest_daily",
+    NotificationType.EVENT_CHANGED: "email",
+    NotificationType.EVENT_CANCELLED: "email",
+    NotificationType.RSVP_PROMOTED: "email",
+    NotificationType.REMINDER: "email",
+    NotificationType.WEBHOOK_DISABLED: "email",
+}
+
+# Someone removed or banned is told even if they had muted that community: it is about them.
+UNMUTABLE: frozenset[NotificationType] = frozenset({NotificationType.REMOVED, NotificationType.ROLE_CHANGED})

@@ -1,0 +1,1 @@
+"""Consumed messages: one module per publishing service, one function per message type."""

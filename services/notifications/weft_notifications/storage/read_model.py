@@ -1,0 +1,140 @@
+"""The notifications service's own read model of what other services own: who
+belongs to which community in what role, community names and visibility, links
+between communities, who holds a place on which event, and people's names and
+email addresses.
+
+Fed only by messages (handlers/); never by calling another service. Each document
+holds the whole current state of its subject plus the stream sequence of the
+message it came from, so a message delivered late never overwrites a newer one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from weft_shared.storage.unit_of_work import current_session
+
+Doc = dict[str, Any]
+STAFF_ROLES = ("owner", "facilitator")
+
+
+def member_key(community_id: str, user_id: str) -> str:
+    return f"{community_id}:{user_id}"
+
+
+def place_key(event_id: str, user_id: str) -> str:
+    return f"{event_id}:{user_id}"
+
+
+class ReadModel:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.communities: AsyncCollection[Doc] = db.view_communities
+        self.members: AsyncCollection[Doc] = db.view_members
+        self.links: AsyncCollection[Doc] = db.view_links
+        self.places: AsyncCollection[Doc] = db.view_places
+        self.people: AsyncCollection[Doc] = db.view_people
+
+    async def create_indexes(self) -> None:
+        # Fan-out reads a community's active members in user order (keyset batches).
+        await self.members.create_index([("community_id", ASCENDING), ("active", ASCENDING), ("user_id", ASCENDING)])
+        await self.members.create_index([("community_id", ASCENDING), ("active", ASCENDING), ("role", ASCENDING)])
+        await self.links.create_index([("communities", ASCENDING), ("active", ASCENDING)])
+        await self.places.create_index([("event_id", ASCENDING), ("active", ASCENDING), ("user_id", ASCENDING)])
+        await self.people.create_index("email", sparse=True)
+
+    async def _apply(self, collection: AsyncCollection[Doc], key: str, state: Doc, sequence: int) -> bool:
+        """Upsert `state` unless a newer message is already applied. True if this one is current."""
+        session = current_session()
+        held = await collection.find_one({"_id": key}, projection={"seq": 1}, session=session)
+        if held is not None and held["seq"] > sequence:
+            return False
+        await collection.update_one({"_id": key}, {"$set": {**state, "seq": sequence}}, upsert=True, session=session)
+        return True
+
+    # -- recording facts ----------------------------------------------------------
+
+    async def record_community(self, community_id: str, state: Doc, sequence: int) -> bool:
+        return await self._apply(self.communities, community_id, state, sequence)
+
+    async def record_member(self, community_id: str, user_id: str, state: Doc, sequence: int) -> bool:
+        doc = {"community_id": community_id, "user_id": user_id, **state}
+        return await self._apply(self.members, member_key(community_id, user_id), doc, sequence)
+
+    async def record_link(self, link_id: str, state: Doc, sequence: int) -> bool:
+        return await self._apply(self.links, link_id, state, sequence)
+
+    async def record_place(self, event_id: str, user_id: str, state: Doc, sequence: int) -> bool:
+        doc = {"event_id": event_id, "user_id": user_id, **state}
+        return await self._apply(self.places, place_key(event_id, user_id), doc, sequence)
+
+    async def record_person(self, user_id: str, state: Doc, sequence: int) -> bool:
+        return await self._apply(self.people, user_id, state, sequence)
+
+    async def note_display_name(self, user_id: str, display_name: str) -> None:
+        """A name seen in a message (unsequenced: any recent name is fine for a notification's text)."""
+        await self.people.update_one(
+            {"_id": user_id},
+            {"$set": {"display_name": display_name}, "$setOnInsert": {"seq": 0}},
+            upsert=True,
+            session=current_session(),
+        )
+
+    # -- questions ----------------------------------------------------------------
+
+    async def community(self, community_id: str) -> Doc | None:
+        return await self.communities.find_one({"_id": community_id}, session=current_session())
+
+    async def person(self, user_id: str) -> Doc | None:
+        return await self.people.find_one({"_id": user_id}, session=current_session())
+
+    async def people_by_id(self, user_ids: list[str]) -> dict[str, Doc]:
+        docs = await self.people.find({"_id": {"$in": user_ids}}, session=current_session()).to_list()
+        return {d["_id"]: d for d in docs}
+
+    async def staff(self, community_id: str, roles: tuple[str, ...] = STAFF_ROLES) -> list[str]:
+        query = {"community_id": community_id, "active": True, "role": {"$in": list(roles)}}
+        docs = await self.members.find(query, projection={"user_id": 1}, session=current_session()).to_list()
+        return sorted(d["user_id"] for d in docs)
+
+    async def is_active_member(self, community_id: str, user_id: str) -> bool:
+        doc = await self.members.find_one(
+            {"_id": member_key(community_id, user_id)}, projection={"active": 1}, session=current_session()
+        )
+        return bool(doc and doc.get("active"))
+
+    async def member_batches(self, community_id: str, batch: int = 1000) -> AsyncIterator[list[str]]:
+        """A community's active members, in user-id order, `batch` at a time (keyset, index-only)."""
+        after = ""
+        session = current_session()
+        while True:
+            query = {"community_id": community_id, "active": True, "user_id": {"$gt": after}}
+            docs = (
+                await self.members.find(query, projection={"_id": 0, "user_id": 1}, session=session)
+                .sort([("user_id", ASCENDING)])
+                .limit(batch)
+                .to_list()
+            )
+            if not docs:
+                return
+            users = [d["user_id"] for d in docs]
+            yield users
+            if len(users) < batch:
+                return
+            after = users[-1]
+
+    async def linked_communities(self, community_id: str, *, sharing: str) -> list[str]:
+        """Communities with an active link to this one that shares `sharing` (`share_events`, ...)."""
+        query = {"communities": community_id, "active": True, sharing: True}
+        docs = await self.links.find(query, session=current_session()).to_list()
+        return sorted({c for d in docs for c in d["communities"] if c != community_id})
+
+    async def holders(self, event_id: str) -> list[str]:
+        """People with a confirmed place on, or on the waitlist of, an event."""
+        query = {"event_id": event_id, "active": True}
+        docs = await self.places.find(query, projection={"user_id": 1}, session=current_session()).to_list()
+        return sorted(d["user_id"] for d in docs)

@@ -1,0 +1,1 @@
+"""The notifications service's use cases: one function per thing it does."""

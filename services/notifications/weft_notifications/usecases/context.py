@@ -1,0 +1,16 @@
+"""What every notifications use case is given."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from weft_notifications.settings import NotificationsSettings
+from weft_notifications.storage import NotificationsStorage
+from weft_shared.storage.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationsContext:
+    uow: UnitOfWork
+    storage: NotificationsStorage
+    settings: NotificationsSettings
