@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from weft_notifications.domain.digest_periods import Weekday, is_timezone
 from weft_shared.settings import DataServiceSettings
+
+# Public on purpose: anyone could forge unsubscribe links with it, so it only works in dev.
+DEV_UNSUBSCRIBE_KEY = "weft-dev-unsubscribe-key--never-use-outside-dev"
 
 
 class NotificationsSettings(DataServiceSettings):
@@ -17,3 +22,44 @@ class NotificationsSettings(DataServiceSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # The network's name, in every mail and notification text.
     network_name: str = "Weft"
+
+    # -- email (jobs/email_sender.py) ------------------------------------------------
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    # STARTTLS after connecting (port 587), or TLS from the first byte (port 465); not both.
+    smtp_starttls: bool = False
+    smtp_tls: bool = False
+    smtp_timeout_seconds: float = Field(30.0, gt=0)
+    mail_from: str = "Weft <notifications@weft.invalid>"
+    # How often the sender looks for due mails, how long a claimed mail is held before
+    # another replica may take it over (a sender that died mid-send), and the back-off.
+    email_poll_seconds: float = Field(2.0, gt=0)
+    email_lease_seconds: float = Field(120.0, gt=0)
+    email_retry_base_seconds: float = Field(60.0, gt=0)
+    email_retry_max_seconds: float = Field(6 * 3600.0, gt=0)
+    email_max_attempts: int = Field(12, ge=1)
+    # Signs unsubscribe links (HMAC-SHA256); the dev default is public, so refused outside dev.
+    unsubscribe_key: str = DEV_UNSUBSCRIBE_KEY
+
+    # -- digests (jobs/digests.py) ---------------------------------------------------
+    digest_poll_seconds: float = Field(60.0, gt=0)
+    digest_default_timezone: str = "Europe/London"
+    digest_default_hour: int = Field(8, ge=0, le=23)
+    digest_default_weekly_day: Weekday = "monday"
+
+    @model_validator(mode="after")
+    def _refuse_dev_unsubscribe_key_outside_dev(self) -> NotificationsSettings:
+        if self.platform.env != "dev":
+            if self.unsubscribe_key == DEV_UNSUBSCRIBE_KEY:
+                raise ValueError(
+                    "WEFT_NOTIFICATIONS_UNSUBSCRIBE_KEY is the public dev key; it is refused unless WEFT_ENV=dev"
+                )
+            if len(self.unsubscribe_key) < 32:
+                raise ValueError("WEFT_NOTIFICATIONS_UNSUBSCRIBE_KEY must be at least 32 characters")
+        if not is_timezone(self.digest_default_timezone):
+            raise ValueError("WEFT_NOTIFICATIONS_DIGEST_DEFAULT_TIMEZONE must be an IANA zone, e.g. Europe/London")
+        if self.smtp_starttls and self.smtp_tls:
+            raise ValueError("set one of WEFT_NOTIFICATIONS_SMTP_STARTTLS and WEFT_NOTIFICATIONS_SMTP_TLS, not both")
+        return self

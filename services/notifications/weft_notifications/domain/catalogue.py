@@ -55,3 +55,23 @@ DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
 
 # Someone removed or banned is told even if they had muted that community: it is about them.
 UNMUTABLE: frozenset[NotificationType] = frozenset({NotificationType.REMOVED, NotificationType.ROLE_CHANGED})
+
+# What each type is about, as it ends "You will no longer get emails about ..." (unsubscribe
+# pages, the preferences listing).
+TOPICS: dict[NotificationType, str] = {
+    NotificationType.JOIN_REQUESTED: "new join requests",
+    NotificationType.JOIN_APPROVED: "your join requests being approved",
+    NotificationType.JOIN_DECLINED: "your join requests being declined",
+    NotificationType.INVITATION_RECEIVED: "invitations",
+    NotificationType.ROLE_CHANGED: "changes to your role",
+    NotificationType.REMOVED: "being removed",
+    NotificationType.CODE_OF_CONDUCT_PUBLISHED: "new codes of conduct",
+    NotificationType.LINK_PROPOSED: "proposed community links",
+    NotificationType.LINK_ACCEPTED: "accepted community links",
+    NotificationType.EVENT_SCHEDULED: "new events",
+    NotificationType.EVENT_CHANGED: "changed events",
+    NotificationType.EVENT_CANCELLED: "cancelled events",
+    NotificationType.RSVP_PROMOTED: "places you got from a waitlist",
+    NotificationType.REMINDER: "event reminders",
+    NotificationType.WEBHOOK_DISABLED: "disabled webhooks",
+}

@@ -7,19 +7,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from weft_notifications.domain.catalogue import DEFAULT_CHANNELS, UNMUTABLE, Channel
+from weft_notifications.domain.catalogue import DEFAULT_CHANNELS, UNMUTABLE, Channel, NotificationType
 from weft_notifications.domain.notices import Notice
 from weft_notifications.usecases.context import NotificationsContext
 
 
 def channel_for(preferences: dict[str, Any] | None, notice: Notice) -> Channel:
-    default = DEFAULT_CHANNELS[notice.type]
+    return effective_channel(preferences, notice.type, notice.community_id)
+
+
+def effective_channel(
+    preferences: dict[str, Any] | None, notification_type: NotificationType, community_id: str | None
+) -> Channel:
+    """The channel of one type of notification about one community (or none) for a person."""
+    default = DEFAULT_CHANNELS[notification_type]
     if not preferences:
         return default
-    type_name = notice.type.value
-    if notice.community_id is not None:
-        community = preferences.get("communities", {}).get(notice.community_id, {})
-        if community.get("muted") and notice.type not in UNMUTABLE:
+    type_name = notification_type.value
+    if community_id is not None:
+        community = preferences.get("communities", {}).get(community_id, {})
+        if community.get("muted") and notification_type not in UNMUTABLE:
             return "off"
         if type_name in community.get("types", {}):
             chosen: Channel = community["types"][type_name]
