@@ -1,0 +1,105 @@
+"""Unsubscribe links through the gateway, without a login: a signed token turns one
+kind of mail off (to the inbox, not off), says what it turned off, and a tampered
+or unknown token is a 404 that changes nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.support.api import Person, create_community, new_person, problem
+from tests.support.waiting import eventually
+from weft_notifications.domain.unsubscribe_tokens import UnsubscribeSubject, sign
+from weft_notifications.settings import DEV_UNSUBSCRIBE_KEY
+
+PREFERENCES = "/v1/me/notification-preferences"
+
+
+def link(person: Person, subject: str, community_id: str | None) -> str:
+    return f"/v1/unsubscribe/{sign(DEV_UNSUBSCRIBE_KEY, UnsubscribeSubject(person.user_id, subject, community_id))}"
+
+
+async def preferences(web: httpx.AsyncClient, person: Person) -> dict[str, Any]:
+    response = await web.get(PREFERENCES, headers=person.headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def page_naming(web: httpx.AsyncClient, url: str, name: str) -> str | None:
+    """The unsubscribe page, once the service's read model knows the community's name."""
+    response = await web.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"].startswith("text/html")
+    return response.text if name in response.text else None
+
+
+async def test_the_page_turns_that_type_in_that_community_to_the_inbox_and_says_so(web: httpx.AsyncClient) -> None:
+    ana = new_person("ana")
+    falls = await create_community(web, ana, name="Falls Prevention")
+    other = await create_community(web, ana)
+
+    page = await eventually(lambda: page_naming(web, link(ana, "join_requested", falls["id"]), "Falls Prevention"))
+
+    assert "You will no longer get emails about new join requests in Falls Prevention." in page
+    assert "/v1/me/notification-preferences" in page
+    body = await preferences(web, ana)
+    assert body["communities"][falls["id"]]["effective"]["join_requested"] == "in_app"
+    assert body["communities"][falls["id"]]["types"] == {"join_requested": "in_app"}
+    assert body["defaults"]["join_requested"] == "email"  # other communities still mail
+    assert other["id"] not in body["communities"]
+
+
+async def test_one_click_post_answers_text_and_is_idempotent(web: httpx.AsyncClient) -> None:
+    ana = new_person("ana")
+    url = link(ana, "reminder", None)
+    answers = []
+    for _ in range(2):
+        response = await web.post(url, content=b"List-Unsubscribe=One-Click", headers={
+            "Content-Type": "application/x-www-form-urlencoded"
+        })  # fmt: skip
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/plain")
+        answers.append(response.text)
+    assert answers[0] == answers[1] == "You will no longer get emails about event reminders.\n"
+    body = await preferences(web, ana)
+    assert body["defaults"]["reminder"] == "in_app" and body["communities"] == {}
+
+
+async def test_a_digest_link_moves_what_went_to_that_digest_to_the_inbox(web: httpx.AsyncClient) -> None:
+    ana = new_person("ana")
+    chosen = {
+        "defaults": {"reminder": "digest_weekly"},
+        "communities": {"c0ffee": {"types": {"join_requested": "digest_daily", "reminder": "digest_weekly"}}},
+    }
+    assert (await web.put(PREFERENCES, json=chosen, headers=ana.headers)).status_code == 200
+
+    response = await web.post(link(ana, "digest_daily", None))
+    assert response.status_code == 200 and response.text == "You will no longer get the daily digest email.\n"
+
+    body = await preferences(web, ana)
+    assert body["defaults"]["event_scheduled"] == "in_app"  # its default was the daily digest
+    assert body["defaults"]["reminder"] == "digest_weekly"
+    assert body["communities"]["c0ffee"]["types"] == {"join_requested": "in_app", "reminder": "digest_weekly"}
+
+
+async def test_a_tampered_or_unknown_token_is_not_found_and_changes_nothing(web: httpx.AsyncClient) -> None:
+    ana = new_person("ana")
+    before = await preferences(web, ana)
+    good = link(ana, "join_requested", None)
+    body, signature = good.rsplit("/", 1)[1].split(".")
+    other = link(new_person("eve"), "join_requested", None).rsplit("/", 1)[1].split(".")
+    forged = [
+        f"/v1/unsubscribe/{body}.{signature[:-2]}AA",  # signature changed
+        f"/v1/unsubscribe/{other[0]}.{signature}",  # someone else's body under Ana's signature
+        f"/v1/unsubscribe/{body}",  # no signature
+        "/v1/unsubscribe/nothing-we-made",
+        f"/v1/unsubscribe/{sign('not-our-key', UnsubscribeSubject(ana.user_id, 'join_requested', None))}",
+        f"/v1/unsubscribe/{'A' * 700}.{signature}",
+    ]
+    for url in forged:
+        for method in ("GET", "POST"):
+            found = problem(await web.request(method, url), 404)
+            assert found["detail"] == "no such unsubscribe link"
+    assert await preferences(web, ana) == before
