@@ -7,11 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.api import Person, create_community, new_person, problem
 from tests.support.waiting import eventually
 from weft_notifications.domain.unsubscribe_tokens import UnsubscribeSubject, sign
-from weft_notifications.settings import DEV_UNSUBSCRIBE_KEY
+from weft_notifications.settings import DEV_UNSUBSCRIBE_KEY, NotificationsSettings
+from weft_shared.settings import PlatformSettings
 
 PREFERENCES = "/v1/me/notification-preferences"
 
@@ -103,3 +105,12 @@ async def test_a_tampered_or_unknown_token_is_not_found_and_changes_nothing(web:
             found = problem(await web.request(method, url), 404)
             assert found["detail"] == "no such unsubscribe link"
     assert await preferences(web, ana) == before
+
+
+def test_the_public_dev_key_is_refused_outside_dev() -> None:
+    production = PlatformSettings(env="production", auth_signing_key="s" * 32)
+    with pytest.raises(ValueError, match="UNSUBSCRIBE_KEY is the public dev key"):
+        NotificationsSettings(platform=production)
+    with pytest.raises(ValueError, match="at least 32 characters"):
+        NotificationsSettings(platform=production, unsubscribe_key="short")
+    assert NotificationsSettings(platform=production, unsubscribe_key="k" * 32).unsubscribe_key == "k" * 32

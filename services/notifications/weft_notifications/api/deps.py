@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 
 from weft_notifications.usecases.context import NotificationsContext
+from weft_notifications.usecases.preferences import remember_token_email
 from weft_shared.auth import CurrentUser
 from weft_shared.service.actor import Person
 
@@ -16,11 +17,16 @@ def notifications_context(request: Request) -> NotificationsContext:
     return ctx
 
 
-def current_person(user: CurrentUser) -> Person:
-    return Person(user)
-
-
 Ctx = Annotated[NotificationsContext, Depends(notifications_context)]
+
+
+async def current_person(user: CurrentUser, ctx: Ctx) -> Person:
+    """The caller; the address on their token is recorded (mail goes there unless they set one)."""
+    person = Person(user)
+    await remember_token_email(ctx, person)
+    return person
+
+
 CurrentPerson = Annotated[Person, Depends(current_person)]
 
 CommunityId = Annotated[str, Path(min_length=1, max_length=64)]

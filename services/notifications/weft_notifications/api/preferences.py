@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from weft_notifications.api.deps import Ctx, CurrentPerson
 from weft_notifications.schemas import PreferencesUpdate, PreferencesView
 from weft_notifications.usecases import preferences
 from weft_shared.errors import problem_responses
 
-
-async def remember_token_email(ctx: Ctx, me: CurrentPerson) -> None:
-    """A router dependency: every call records the address on the caller's token."""
-    await preferences.remember_token_email(ctx, me)
-
-
-router = APIRouter(prefix="/v1/me", tags=["notification preferences"], dependencies=[Depends(remember_token_email)])
+router = APIRouter(prefix="/v1/me", tags=["notification preferences"])
 
 
 @router.get("/notification-preferences")
