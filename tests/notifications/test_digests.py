@@ -99,10 +99,11 @@ async def test_a_daily_digest_lists_unread_items_once_per_period(database: Datab
     # A restart (a new process on the same database) finds the period done.
     async with mail_context(database.url, name, smtp) as restarted:
         assert await DigestJob(restarted, clock=lambda: at).run_once() == 0
-        tomorrow = at + timedelta(days=1)
+        tomorrow, after = at + timedelta(days=1), at + timedelta(days=2)
         assert await DigestJob(restarted, clock=lambda: tomorrow).run_once() == 0  # nothing new: no mail
+        assert [r["count"] for r in await digest_records(restarted)] == [2, 0]
         await give(restarted, ["ana"], type=NEW_EVENT, title="Walking group", community_id="c1")
-        assert await DigestJob(restarted, clock=lambda: tomorrow).run_once() == 1
+        assert await DigestJob(restarted, clock=lambda: after).run_once() == 1
         queued = await queued_digests(restarted)
         assert [[i["title"] for i in q["digest"]["items"]] for q in queued] == [
             ["Falls clinic on Tuesday", "Strength & balance <class>"],
@@ -118,8 +119,10 @@ async def test_the_digest_waits_for_the_persons_own_hour(database: DatabaseHandl
 
         assert await DigestJob(ctx, clock=lambda: before).run_once() == 0
         assert await DigestJob(ctx, clock=lambda: before + timedelta(minutes=10)).run_once() == 1
-        [record] = await digest_records(ctx)
-        assert record["due_at"] == before + timedelta(minutes=5)
+        # Before 07:00 Tokyo time, yesterday's period was due: empty (the item came after it).
+        empty, sent = await digest_records(ctx)
+        assert empty["count"] == 0 and empty["due_at"] == before + timedelta(minutes=5) - timedelta(days=1)
+        assert sent["count"] == 1 and sent["due_at"] == before + timedelta(minutes=5)
 
 
 async def test_nothing_is_sent_when_there_is_nothing(database: DatabaseHandle) -> None:
@@ -141,11 +144,10 @@ async def test_a_weekly_digest_goes_on_the_persons_day_once_a_week(database: Dat
         assert await DigestJob(ctx, clock=lambda: friday).run_once() == 1
         for later in (timedelta(days=1), timedelta(days=6)):
             assert await DigestJob(ctx, clock=lambda at=friday + later: at).run_once() == 0
-        [record] = await digest_records(ctx)
-        assert (
-            record["kind"] == "weekly"
-            and record["period"] == f"weekly:{friday.astimezone(ZoneInfo('America/New_York')).date()}"
-        )
+        # Ten minutes early, last week's period was due: empty (the item came after it).
+        empty, record = await digest_records(ctx)
+        assert empty["count"] == 0 and record["kind"] == "weekly" and record["count"] == 1
+        assert record["period"] == f"weekly:{friday.astimezone(ZoneInfo('America/New_York')).date()}"
 
 
 async def test_two_replicas_queue_each_digest_once(database: DatabaseHandle) -> None:
@@ -159,6 +161,7 @@ async def test_two_replicas_queue_each_digest_once(database: DatabaseHandle) -> 
         )
         assert sum(queued) == len(people)
         assert len(await digest_records(one)) == len(await queued_digests(one)) == len(people)
+        assert await DigestJob(two, clock=lambda: at).run_once() == 0
 
 
 def test_periods_follow_the_local_clock_across_a_clock_change() -> None:
@@ -211,6 +214,7 @@ async def test_mail_and_digest_queries_read_through_an_index(database: DatabaseH
         await digests.unread("u1", "digest_daily", 0, 100)
         await digests.last("u1", "daily")
         await digests.record("u1:daily:2026-12-02")
+        await digests.existing(["u1:daily:2026-12-02", "u2:daily:2026-12-03"])
         held = await outbox.claim_due(at, "c1", at + timedelta(seconds=60))
         assert held is not None
         await outbox.mark_sent(held["_id"], "c1", at)

@@ -11,9 +11,11 @@ from datetime import datetime
 
 from weft_notifications.domain.digest_periods import DIGEST_KINDS
 from weft_notifications.usecases.context import NotificationsContext
-from weft_notifications.usecases.digests import send_digest
+from weft_notifications.usecases.digests import not_yet_done, send_digest
 from weft_shared.periodic import Periodic
 from weft_shared.service.clock import now
+
+BATCH = 500  # people whose period is checked with one query
 
 
 class DigestJob:
@@ -29,8 +31,10 @@ class DigestJob:
         at = self._clock()
         queued = 0
         for kind in DIGEST_KINDS:
-            for user_id in await self._ctx.storage.digests.waiting(f"digest_{kind}"):
-                queued += await send_digest(self._ctx, user_id, kind, at)
+            waiting = await self._ctx.storage.digests.waiting(f"digest_{kind}")
+            for start in range(0, len(waiting), BATCH):
+                for user_id in await not_yet_done(self._ctx, kind, at, waiting[start : start + BATCH]):
+                    queued += await send_digest(self._ctx, user_id, kind, at)
         return queued
 
     def start(self) -> None:

@@ -1,6 +1,6 @@
 """Digests: one record per person and period that had a digest (`_id` =
-`<user>:<period>`, e.g. `ana:daily:2026-12-01`), written in the transaction that
-queues its mail, so a period's digest goes once across restarts and replicas (a
+`<user>:<period>`, e.g. `ana:daily:2026-12-01`; `count` 0 for a period with
+nothing to tell, which sends no mail), written in the transaction that queues its mail, so a period's digest goes once across restarts and replicas (a
 second writer's insert conflicts, and its retry finds the record).
 
 {_id, user_id, kind, period, due_at, through_seq (the last item listed), count, created_at}
@@ -47,6 +47,12 @@ class Digests:
 
     async def record(self, record_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": record_id}, session=current_session())
+
+    async def existing(self, record_ids: list[str]) -> set[str]:
+        docs = await self.collection.find(
+            {"_id": {"$in": record_ids}}, projection={"_id": 1}, session=current_session()
+        ).to_list()
+        return {d["_id"] for d in docs}
 
     async def last(self, user_id: str, kind: str) -> Doc | None:
         cursor = (

@@ -1,6 +1,6 @@
 """A person's daily or weekly digest: one mail listing their unread notifications
 routed to that digest which arrived since the last one and before this period's
-hour; nothing when there is nothing.
+hour; nothing when there is nothing (the period is recorded as empty).
 
 The period's record and its queued mail commit together, and the record's `_id`
 names the person and period: a second replica (or a restart) writing the same
@@ -43,8 +43,8 @@ async def send_digest(ctx: NotificationsContext, user_id: str, kind: DigestKind,
         candidates = await storage.digests.unread(user_id, channel, after_seq, MAX_ITEMS)
         # What arrived after this period's hour waits for the next one.
         items = [i for i in candidates if i["created_at"] < period.due_at]
-        if not items:
-            return False
+        # An empty period is recorded too (no mail): the job then passes over this person
+        # until the next period instead of looking again every minute.
         await storage.digests.add(
             {
                 "_id": record_id,
@@ -52,11 +52,13 @@ async def send_digest(ctx: NotificationsContext, user_id: str, kind: DigestKind,
                 "kind": kind,
                 "period": period.name,
                 "due_at": period.due_at,
-                "through_seq": items[-1]["seq"],
+                "through_seq": items[-1]["seq"] if items else after_seq,
                 "count": len(items),
                 "created_at": at,
             }
         )
+        if not items:
+            return False
         await storage.email_outbox.enqueue_record(
             {
                 "_id": f"digest:{record_id}",
@@ -74,3 +76,15 @@ async def send_digest(ctx: NotificationsContext, user_id: str, kind: DigestKind,
         return await ctx.uow.run(work)
     except DuplicateKeyError:  # another replica queued this period's digest first
         return False
+
+
+async def not_yet_done(ctx: NotificationsContext, kind: DigestKind, at: datetime, user_ids: list[str]) -> list[str]:
+    """Those of `user_ids` whose digest of the period due at `at` has no record yet (two
+    queries for the batch, so people already done cost no transaction each minute)."""
+    preferences = await ctx.storage.preferences.of_people(user_ids)
+    record_ids = {
+        user_id: f"{user_id}:{period_due(kind, schedule_of(ctx.settings, preferences.get(user_id)), at).name}"
+        for user_id in user_ids
+    }
+    done = await ctx.storage.digests.existing(list(record_ids.values()))
+    return [user_id for user_id in user_ids if record_ids[user_id] not in done]
