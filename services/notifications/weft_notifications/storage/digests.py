@@ -1,7 +1,8 @@
-"""Digests: one record per person and period that had a digest (`_id` =
-`<user>:<period>`, e.g. `ana:daily:2026-12-01`; `count` 0 for a period with
-nothing to tell, which sends no mail), written in the transaction that queues its mail, so a period's digest goes once across restarts and replicas (a
-second writer's insert conflicts, and its retry finds the record).
+"""Digests: one record per person and period (`_id` = `<user>:<period>`, e.g.
+`ana:daily:2026-12-01`; `count` 0 for a period with nothing to tell, which sends
+no mail), written in the transaction that queues its mail, so a period's digest
+goes once across restarts and replicas (a second writer's insert conflicts, and
+its retry finds the record).
 
 {_id, user_id, kind, period, due_at, through_seq (the last item listed), count, created_at}
 
