@@ -102,6 +102,10 @@ class EmailSender:
         except (aiosmtplib.SMTPException, OSError) as exc:
             await self._failed(record, claim, classify(exc))
             return 0
+        except Exception as exc:  # a bug composing this one mail: counted, so it ends `failed`, not looping
+            log.exception("mail %s could not be composed", record["_id"])
+            await self._failed(record, claim, TemporaryFailure(f"{type(exc).__name__}: {exc}"))
+            return 0
         if not await outbox.mark_sent(record["_id"], claim, self._clock()):
             log.warning("mail %s was sent after its lease lapsed; another sender may send it too", record["_id"])
         return 1
