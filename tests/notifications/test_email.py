@@ -256,7 +256,9 @@ async def test_a_join_request_is_mailed_to_the_owner_whose_link_unsubscribes_wit
     page = await eventually(
         lambda: _unsubscribed_page(web, link, community["name"]), what="the unsubscribe page naming the community"
     )
-    assert "You will no longer get emails about new join requests in" in page
+    assert "Stop emails about new join requests in" in page
+    pressed = await web.post(link, headers={"Accept": "text/html"})
+    assert "You will no longer get emails about new join requests in" in pressed.text, pressed.text
     preferences = await web.get("/v1/me/notification-preferences", headers=ana.headers)
     community_prefs = preferences.json()["communities"][community["id"]]
     assert community_prefs["types"] == {"join_requested": "in_app"}

@@ -62,6 +62,11 @@ def _changes(preferences: Doc | None, subject: UnsubscribeSubject) -> dict[str, 
     return changes
 
 
+async def preview(ctx: NotificationsContext, token: str) -> str:
+    """What the token would turn off; changes nothing."""
+    return await describe(ctx, subject_of(ctx, token))
+
+
 async def unsubscribe(ctx: NotificationsContext, token: str) -> str:
     """Turn off what the token names; returns what that was (for the page)."""
     subject = subject_of(ctx, token)
