@@ -4,7 +4,8 @@ keeps it in its read model, so mail can reach people who never called it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
@@ -27,12 +28,17 @@ Doc = dict[str, Any]
 
 
 @pytest.fixture
-async def notifications_db(database: DatabaseHandle, platform_env: dict[str, str]) -> AsyncIterator[AsyncDatabase[Doc]]:
+async def mongo(database: DatabaseHandle) -> AsyncIterator[AsyncMongoClient[Doc]]:
     client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True)
     try:
-        yield client[platform_env["WEFT_NOTIFICATIONS_DATABASE"]]
+        yield client
     finally:
         await client.close()
+
+
+@pytest.fixture
+def notifications_db(mongo: AsyncMongoClient[Doc], platform_env: dict[str, str]) -> AsyncDatabase[Doc]:
+    return mongo[platform_env["WEFT_NOTIFICATIONS_DATABASE"]]
 
 
 async def contact_messages(nats_url: str, person: Person) -> list[BusMessage]:
@@ -122,3 +128,48 @@ async def test_an_old_address_delivered_again_changes_nothing(
     finally:
         await nc.close()
     assert await recorded(notifications_db, cai, moved.email) is not None
+
+
+async def test_a_person_recorded_before_addresses_were_announced_is_announced_once(
+    web: httpx.AsyncClient,
+    nats_server: NatsHandle,
+    mongo: AsyncMongoClient[Doc],
+    platform_env: dict[str, str],
+    notifications_db: AsyncDatabase[Doc],
+) -> None:
+    """Records written before this message existed (kept dev data, a deployment's
+    people) have no announcement behind them: the next time membership records
+    the person, it announces their contact, once."""
+    dee = new_person("dee")
+    # A record as the previous version of membership wrote it on first sight.
+    users = mongo[platform_env["WEFT_MEMBERSHIP_DATABASE"]].users
+    await users.insert_one({"_id": dee.user_id, "email": dee.email, "display_name": "Dee From Before"})
+
+    await sign_in(web, dee)
+    await sign_in(web, replace(dee, name="Dee Again"))  # recorded again: announced already
+    await eventually(lambda: recorded(notifications_db, dee, dee.email), what="the address in the read model")
+    messages = await contact_messages(nats_server.url, dee)
+    assert [m.body["data"] for m in messages] == [
+        {"user_id": dee.user_id, "email": dee.email, "display_name": "Dee From Before"}
+    ]
+
+
+async def test_a_new_person_s_first_requests_at_once_announce_them_once(
+    web: httpx.AsyncClient, nats_server: NatsHandle
+) -> None:
+    """A client's first requests often go in parallel: the records they write
+    conflict, one commits, the others retry and find the person recorded."""
+    eve = new_person("eve")
+    await asyncio.gather(*(sign_in(web, eve) for _ in range(6)))
+    moved = replace(eve, email=f"{eve.user_id}@nhs.example.org")
+    await sign_in(web, moved)  # the last message about Eve: whatever came before is in the stream
+
+    async def emails() -> list[str]:
+        return [m.body["data"]["email"] for m in await contact_messages(nats_server.url, eve)]
+
+    await eventually(lambda: _contains(emails(), moved.email), what="the change")
+    assert await emails() == [eve.email, moved.email]
+
+
+async def _contains(found: Awaitable[list[str]], value: str) -> bool:
+    return value in await found
