@@ -61,7 +61,7 @@ def dev(
         bool,
         typer.Option(
             "--random-ports",
-            help="Free ports for whatever the environment does not set (else 4222/8222/27017/8001/8002/8080).",
+            help="Free ports for whatever the environment does not set (else 4222/8222/27017/1025/8001/8002/8080).",
         ),
     ] = False,
 ) -> None:
