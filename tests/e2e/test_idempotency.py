@@ -213,8 +213,14 @@ async def test_a_crash_between_commit_and_answer_is_never_applied_twice(
 ) -> None:
     # A short lease: the retry is told "applied" once the dead attempt's lease is over.
     env = {**own_membership_database(), "WEFT_MEMBERSHIP_IDEMPOTENCY_LEASE_SECONDS": "2"}
-    crashing: ServiceProcess = start_service("membership", env={**env, "WEFT_MEMBERSHIP_CRASH_BEFORE_PUBLISH": "true"})
     ana, key, body = new_person("ana"), new_key(), community_body()
+    # Recorded before (their first request announces their contact), so the one
+    # write the crashing process commits is the community's.
+    introducing: ServiceProcess = start_service("membership", env=env)
+    async with httpx.AsyncClient(base_url=introducing.url, timeout=15) as http:
+        assert (await http.get("/v1/me", headers=ana.headers)).status_code == 200
+    introducing.stop()
+    crashing: ServiceProcess = start_service("membership", env={**env, "WEFT_MEMBERSHIP_CRASH_BEFORE_PUBLISH": "true"})
     async with httpx.AsyncClient(base_url=crashing.url, timeout=15) as http:
         with pytest.raises(httpx.TransportError):
             await create(http, ana, key, body)  # committed, then the process died: no answer

@@ -40,8 +40,14 @@ async def test_crash_between_write_and_publish_publishes_once_after_restart(
     nats_url: str,
 ) -> None:
     env = own_database()
-    crashing = start_service("membership", env={**env, "WEFT_MEMBERSHIP_CRASH_BEFORE_PUBLISH": "true"})
     owner = new_person("owner")
+    # Recorded before (their first request announces their contact), so the one
+    # write the crashing process commits is the community's.
+    introducing = start_service("membership", env=env)
+    async with httpx.AsyncClient(base_url=introducing.url, timeout=10) as http:
+        assert (await http.get("/v1/me", headers=owner.headers)).status_code == 200
+    introducing.stop()
+    crashing = start_service("membership", env={**env, "WEFT_MEMBERSHIP_CRASH_BEFORE_PUBLISH": "true"})
     name = f"Crash test {secrets.token_hex(3)}"
     async with httpx.AsyncClient(base_url=crashing.url, timeout=10) as http:
         with pytest.raises(httpx.TransportError):

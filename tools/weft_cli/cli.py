@@ -61,7 +61,7 @@ def dev(
         bool,
         typer.Option(
             "--random-ports",
-            help="Free ports for whatever the environment does not set (else 4222/8222/27017/8001/8002/8080).",
+            help="Free ports for whatever the environment does not set (else 4222/8222/27017/1025/8001/8002/8080).",
         ),
     ] = False,
 ) -> None:
@@ -200,6 +200,55 @@ def tail(
     except KeyboardInterrupt:  # Ctrl-C while still connecting
         code = 130
     raise typer.Exit(code)
+
+
+mail_app = typer.Typer(
+    name="mail",
+    help="Mail that `weft dev`'s catcher kept: list it (newest first), show one, or follow new ones.",
+    invoke_without_command=True,
+)
+app.add_typer(mail_app)
+MailDataDir = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="weft dev's data folder (default: .weft/ at the repo root); mail is in mail/."),
+]
+
+
+def _mail_folder(data_dir: Path | None) -> Path:
+    from weft_cli.devstack import default_data_dir
+    from weft_cli.mailcatcher import mail_folder
+
+    return mail_folder((data_dir or default_data_dir()).resolve())
+
+
+@mail_app.callback()
+def mail(
+    ctx: typer.Context,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Then wait for new mail, until Ctrl-C.")] = False,
+    data_dir: MailDataDir = None,
+) -> None:
+    """List caught mails, newest first: number, time, to, subject."""
+    ctx.obj = data_dir
+    if ctx.invoked_subcommand is not None:
+        return
+    from weft_cli.mail import follow_mail, list_mail
+
+    folder = _mail_folder(data_dir)
+    raise typer.Exit(follow_mail(folder, typer.echo) if follow else list_mail(folder, typer.echo))
+
+
+@mail_app.command("show")
+def mail_show(
+    ctx: typer.Context,
+    number: Annotated[
+        int | None, typer.Argument(help="The mail's number in `weft mail` (default: the newest).")
+    ] = None,
+    data_dir: MailDataDir = None,
+) -> None:
+    """Print one caught mail: its headers and its text part."""
+    from weft_cli.mail import show_mail
+
+    raise typer.Exit(show_mail(_mail_folder(data_dir or ctx.obj), number, typer.echo))
 
 
 def main() -> None:

@@ -19,6 +19,8 @@ from weft_cli.procs import free_port, port_is_free
 NATS_PORT = ("nats-server", ("WEFT_DEV_NATS_PORT",), 4222)
 NATS_MONITOR_PORT = ("nats-server monitoring", ("WEFT_DEV_NATS_MONITOR_PORT",), 8222)
 DB_PORT = ("the database (SecantusDB)", ("WEFT_DEV_DB_PORT",), 27017)
+# 1025: the port local mail catchers (MailHog, Mailpit) listen on by custom.
+SMTP_PORT = ("the mail catcher (SMTP)", ("WEFT_DEV_SMTP_PORT",), 1025)
 
 
 class PortsUnavailable(RuntimeError):

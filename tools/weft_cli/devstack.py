@@ -1,6 +1,7 @@
 """`weft dev`: run the whole suite locally in the foreground until Ctrl-C.
 
-Starts NATS, a database from the ladder, every backend service and the gateway,
+Starts NATS, a database from the ladder, a mail catcher for the notifications
+service's mail (see `mailcatcher`), every backend service and the gateway,
 each as a child process on the ports the environment sets (see `devports`);
 restarts any that dies, with back-off (see `supervisor`); stops them in reverse
 order on Ctrl-C / SIGTERM. The children die with the runner even on kill -9, and
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
 
-from weft_cli import devports, ladder
+from weft_cli import devports, ladder, mailcatcher
 from weft_cli.datalock import LOCK_FILE, DataFolderInUse, DataFolderLock
 from weft_cli.devports import PortChoice, PortsUnavailable
 from weft_cli.natsserver import NatsHandle
@@ -28,9 +29,11 @@ from weft_cli.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 60.0
 # What `weft dev` keeps in its data folder; --fresh refuses to wipe a folder holding anything else.
-DATA_ENTRIES = {"nats", "db", "logs", LOCK_FILE}
+DATA_ENTRIES = {"nats", "db", "logs", "mail", LOCK_FILE}
 # Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
 FEED_BASE_URL_ENV = "WEFT_EVENTS_PUBLIC_BASE_URL"
+# Set by the user, the notifications service mails through that server; otherwise through the catcher.
+SMTP_HOST_ENV = "WEFT_NOTIFICATIONS_SMTP_HOST"
 
 _COLORS = ["36", "35", "33", "32", "34", "31"]
 
@@ -150,6 +153,10 @@ def _run(data_dir: Path, services: list[str], random_ports: bool, lock: DataFold
                 started(child)
 
             env, database = _start_infrastructure(data_dir, rung, ports, add, cleanup)
+            if "mail" in ports:
+                env.update(_start_mail_catcher(data_dir, ports["mail"].port, add))
+            elif "notifications" in services:
+                say(f"mail: {SMTP_HOST_ENV} is set, so no mail catcher; the notifications service mails through it")
             urls = _start_services(services, env, ports, add)
             _print_summary(urls, env, database, data_dir)
             Supervisor(children, say=say, shout=shout, on_started=started).run()
@@ -188,6 +195,8 @@ def _plan_ports(names: list[str], rung: ladder.Rung, *, random_ports: bool) -> d
         plan["nats-monitor"] = devports.choose(*devports.NATS_MONITOR_PORT, random_ports=random_ports, env=env)
     if rung in ("secantusd-rs", "secantusd-py"):
         plan["database"] = devports.choose(*devports.DB_PORT, random_ports=random_ports, env=env)
+    if "notifications" in names and not env.get(SMTP_HOST_ENV):  # the only service that sends mail
+        plan["mail"] = devports.choose(*devports.SMTP_PORT, random_ports=random_ports, env=env)
     for name in names:
         spec = SERVICES[name]
         what = f"the {name} service"
@@ -247,6 +256,31 @@ def _start_infrastructure(
     return env, database
 
 
+def _start_mail_catcher(data_dir: Path, port: int, add: Callable[[Child], None]) -> dict[str, str]:
+    """Start the catcher; returns the notifications service's SMTP settings that point at it."""
+    folder = mailcatcher.mail_folder(data_dir)
+    say(f"starting the mail catcher on port {port} (mail kept in {folder}) ...")
+    argv = [sys.executable, "-m", "weft_cli.mailcatcher", "--folder", str(folder), "--port", str(port)]
+
+    def start() -> ManagedProcess:
+        process = ManagedProcess("mail", argv, on_line=_prefixed("mail", _COLORS[-2]))
+        try:
+            process.wait_for_output(mailcatcher.LISTENING, timeout=READY_TIMEOUT)
+        except BaseException:  # not ready, or Ctrl-C meanwhile: leave nothing behind
+            process.stop()
+            raise
+        say(f"mail catcher started (pid {process.pid})")
+        return process
+
+    add(Child("mail", start))
+    say(f"mail catcher ready at smtp://{mailcatcher.HOST}:{port}")
+    return {
+        SMTP_HOST_ENV: mailcatcher.HOST,
+        "WEFT_NOTIFICATIONS_SMTP_PORT": str(port),
+        "WEFT_NOTIFICATIONS_SMTP_STARTTLS": "false",
+    }
+
+
 def _start_services(
     names: list[str],
     infra_env: dict[str, str],
@@ -302,14 +336,35 @@ def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.D
         ("NATS", env["WEFT_NATS_URL"]),
         ("database", env["MONGODB_URL"]),
         ("", f"{database.kind}: {database.description}"),
-        ("data", str(data_dir)),
     ]
+    rows += _mail_rows(urls, env, data_dir)
+    rows += [("data", str(data_dir))]
     width = max(len(label) for label, _ in rows)
     lines = [f"  {label:<{width}}  {value}" for label, value in rows]
     print(
         "\n" + _paint("1;32", "Weft is running") + " (Ctrl-C stops everything)\n"
         + "\n".join(lines)
         + "\n\nTry (in another terminal):\n"
-        + "  .venv/bin/weft token alice --email alice@example.org\n  .venv/bin/weft tail\n",
+        + "  .venv/bin/weft token alice --email alice@example.org\n  .venv/bin/weft tail\n"
+        + (f"  {_mail_command(data_dir)}\n" if SMTP_HOST_ENV in env else ""),
         flush=True,
     )  # fmt: skip
+
+
+def _mail_command(data_dir: Path) -> str:
+    """How to read the caught mail of this data folder."""
+    folder_option = "" if data_dir == default_data_dir().resolve() else f" --data-dir {data_dir}"
+    return f".venv/bin/weft mail{folder_option}"
+
+
+def _mail_rows(urls: dict[str, str], env: dict[str, str], data_dir: Path) -> list[tuple[str, str]]:
+    if "notifications" not in urls:
+        return []
+    if SMTP_HOST_ENV not in env:  # the user's own SMTP server
+        port = os.environ.get("WEFT_NOTIFICATIONS_SMTP_PORT", "its default port")
+        return [("mail", f"sent through {os.environ[SMTP_HOST_ENV]} ({port}), as {SMTP_HOST_ENV} says")]
+    smtp = f"smtp://{env[SMTP_HOST_ENV]}:{env['WEFT_NOTIFICATIONS_SMTP_PORT']}"
+    return [
+        ("mail", f"{smtp} catches every mail, kept in {mailcatcher.mail_folder(data_dir)}"),
+        ("", f"read it: {_mail_command(data_dir)}  (`show N` prints one, `--follow` waits for new ones)"),
+    ]

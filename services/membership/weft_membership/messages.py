@@ -14,18 +14,20 @@ from pydantic import create_model
 
 from weft_membership.domain.roles import Role
 from weft_shared.contracts import membership as contracts
-from weft_shared.contracts.base import MESSAGE_TYPES
+from weft_shared.contracts.base import MESSAGE_TYPES, MessagePayload
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import CommunitySnapshot, JoinedVia, MemberJoined
 from weft_shared.settings import PlatformSettings
 
 PUBLISHED = [t for name, t in sorted(MESSAGE_TYPES.items()) if t.__module__ == contracts.__name__]
+# About a person, not a community: published under the `network` scope.
+NETWORK_SCOPED: set[type[MessagePayload]] = {contracts.ProfileUpdated, contracts.PersonContactChanged}
 
 
 def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
     for payload_type in PUBLISHED:
         message_model = create_model(payload_type.__name__ + "Message", __base__=Envelope, data=(payload_type, ...))
-        scope = "network" if payload_type is contracts.ProfileUpdated else "{community_id}"
+        scope = "network" if payload_type in NETWORK_SCOPED else "{community_id}"
         broker.publisher(
             f"{platform.subject_prefix}.{payload_type.subject_tokens()}.{scope}",
             title=payload_type.message_type,

@@ -172,6 +172,19 @@ class ProfileUpdated(MessagePayload):
     interests: list[str]
 
 
+@message(
+    "org.weft.person.contact_changed.v1",
+    "How to reach a person: the email address from their token, announced when membership first records them "
+    "and whenever that address changes (never on other requests). It carries personal data (an email address), "
+    "so it is network-scoped (subject scope `network`), for the suite's own services: community webhooks never "
+    "receive it. `email` is null when the token carries none.",
+)
+class PersonContactChanged(MessagePayload):
+    user_id: str
+    email: str | None
+    display_name: str | None
+
+
 class LinkFacts(BaseModel):
     link_id: str
     from_community_id: str

@@ -42,11 +42,23 @@ class People:
         """Only `_id` is queried: the directory reads the people a caller may see by id."""
         await ensure_collection(self.collection)
 
-    async def ensure(self, user_id: str, email: str | None, name: str | None) -> None:
-        update: Doc = {"$setOnInsert": _new_profile(name)}
+    async def ensure(self, user_id: str, email: str | None, name: str | None) -> Doc | None:
+        """Record the person (their email refreshed from the token); returns their
+        contact fields as they were before, or None if they are new. One round trip:
+        the caller tells from it whether their contact changed."""
+        # `contact_announced` marks records whose contact was announced (records from
+        # before that message existed get it, and their announcement, on next sight).
+        fields: Doc = {"contact_announced": True}
         if email:
-            update["$set"] = {"email": email}
-        await self.collection.update_one({"_id": user_id}, update, upsert=True, session=current_session())
+            fields["email"] = email
+        return await self.collection.find_one_and_update(
+            {"_id": user_id},
+            {"$setOnInsert": _new_profile(name), "$set": fields},
+            projection={"_id": 0, "email": 1, "display_name": 1, "contact_announced": 1},
+            upsert=True,
+            return_document=ReturnDocument.BEFORE,
+            session=current_session(),
+        )
 
     async def get(self, user_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": user_id}, session=current_session())

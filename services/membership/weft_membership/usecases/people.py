@@ -8,7 +8,7 @@ from weft_membership.schemas import Me, MyCommunity, Profile, ProfileUpdate
 from weft_membership.storage.documents import Doc
 from weft_membership.storage.people import People
 from weft_membership.usecases.context import Context
-from weft_shared.contracts.membership import ProfileUpdated
+from weft_shared.contracts.membership import PersonContactChanged, ProfileUpdated
 from weft_shared.service.actor import Person
 from weft_shared.service.cursors import decode_cursor, split_page
 from weft_shared.service.models import Page
@@ -28,13 +28,30 @@ def profile_of(doc: Doc, *, with_email: bool) -> Profile:
 
 
 async def register(ctx: Context, actor: Person) -> None:
-    """Create the person's record from their token's claims (or refresh their email)."""
+    """Create the person's record from their token's claims (or refresh their email),
+    and announce their contact when they are new or their address changed."""
     claims = actor.principal
 
     async def work(tx: Transaction) -> None:
-        await ctx.store.people.ensure(actor.id, claims.email, claims.name)
+        before = await ctx.store.people.ensure(actor.id, claims.email, claims.name)
+        changed = contact_changed(actor.id, before, email=claims.email, name=claims.name)
+        if changed is not None:
+            tx.announce(changed, aggregate=People.aggregate(actor.id), community_id=None)
 
     await ctx.uow.run(work)
+
+
+def contact_changed(
+    user_id: str, before: Doc | None, *, email: str | None, name: str | None
+) -> PersonContactChanged | None:
+    """The message to announce after recording a person whose record was `before`
+    (None: new), or None when how to reach them is unchanged."""
+    if before is None:
+        return PersonContactChanged(user_id=user_id, email=email, display_name=name)
+    known = before.get("email")
+    if before.get("contact_announced") and (not email or email == known):
+        return None  # a token without an email leaves the recorded one in place
+    return PersonContactChanged(user_id=user_id, email=email or known, display_name=before.get("display_name"))
 
 
 async def me(ctx: Context, actor: Person) -> Me:
