@@ -41,3 +41,20 @@ class EmailOutbox:
             for item in items
         ]
         await self.collection.insert_many(records, ordered=False, session=current_session())
+
+    async def enqueue_addressed(self, record_id: str, to: str, fields: Doc, now: datetime) -> None:
+        """Queue a mail to an explicit address with no inbox item behind it (an invitation
+        to an address with no account): the record carries its own type, title, text,
+        community and link."""
+        record = {
+            "_id": record_id,
+            "user_id": None,
+            "to": to,
+            "notification_id": None,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            **fields,
+        }
+        await self.collection.insert_one(record, session=current_session())
