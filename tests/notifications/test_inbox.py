@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
-from tests.support.api import Person, create_community, join, new_person, problem
+from tests.notifications.inboxes import inbox, unread
+from tests.support.api import create_community, join, new_person, problem
 from tests.support.waiting import eventually
-
-
-async def inbox(web: httpx.AsyncClient, person: Person, **params: Any) -> list[dict[str, Any]]:
-    response = await web.get("/v1/me/notifications", params=params, headers=person.headers)
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
-
-
-async def unread(web: httpx.AsyncClient, person: Person) -> int:
-    response = await web.get("/v1/me/notifications/unread-count", headers=person.headers)
-    assert response.status_code == 200, response.text
-    count: int = response.json()["unread"]
-    return count
 
 
 async def test_a_join_request_reaches_the_owner_and_is_marked_read(web: httpx.AsyncClient) -> None:
