@@ -187,8 +187,8 @@ async def test_every_message_delivered_twice_gives_one_item(start_service: Start
     start_notifications(start_service, feed)
     u = fresh("twice")
     c1, c2, sid = u("c1"), u("c2"), u("series")
-    o1, f1, m1, m2, o2, n1, n2, x1, x2, x3 = (
-        u(n) for n in ("o1", "f1", "m1", "m2", "o2", "n1", "n2", "x1", "x2", "x3")
+    o1, f1, m1, m2, m3, o2, n1, n2, x1, x2, x3 = (
+        u(n) for n in ("o1", "f1", "m1", "m2", "m3", "o2", "n1", "n2", "x1", "x2", "x3")
     )
     first, second = occurrence(u("e1"), c1, series_id=sid), occurrence(u("e2"), c1, series_id=sid)
     seeds = await feed.send_many(
@@ -199,6 +199,7 @@ async def test_every_message_delivered_twice_gives_one_item(start_service: Start
             (joined(c1, f1, "facilitator"), c1),
             (joined(c1, m1), c1),
             (joined(c1, m2), c1),
+            (joined(c1, m3), c1),
             (joined(c2, o2, "owner"), c2),
             (joined(c2, n1), c2),
             (joined(c2, n2), c2),
@@ -207,6 +208,11 @@ async def test_every_message_delivered_twice_gives_one_item(start_service: Start
         ]
     )
     await feed.handled(seeds)
+    # m3 muted c1: told nothing about it. n1 and n2 muted c2, yet are told what happens to them.
+    muted = {"muted": True, "types": {}}
+    await feed.db.preferences.insert_many(
+        [{"_id": m3, "communities": {c1: muted}}, *({"_id": n, "communities": {c2: muted}} for n in (n1, n2))]
+    )
 
     link = mb.LinkFacts(
         link_id=u("link"), from_community_id=c1, to_community_id=c2, share_events=True, share_resources=True
@@ -275,11 +281,12 @@ async def test_every_message_delivered_twice_gives_one_item(start_service: Start
         x1: ["join_approved"],
         x2: ["join_declined"],
         x3: ["invitation_received"],
+        m3: [],
     }
     for user_id, types in expected.items():
         assert await feed.types_of(user_id) == types, user_id
-        counter = await feed.db.inbox_counters.find_one({"_id": user_id})
-        assert counter is not None and counter["unread"] == counter["seq"] == len(types), (user_id, counter)
+        counter = await feed.db.inbox_counters.find_one({"_id": user_id}) or {"unread": 0, "seq": 0}
+        assert counter["unread"] == counter["seq"] == len(types), (user_id, counter)
     cancelled = await feed.db.inbox.find_one({"user_id": m1, "type": "event_cancelled"})
     assert cancelled is not None and cancelled["text"].endswith("Reason: The room flooded")
 
