@@ -267,3 +267,18 @@ async def test_changes_and_cancellations_reach_the_people_coming(
     assert await handled(notifications_db, nats_server.url, subject, ["event.cancelled"]) == 1
     assert await of_type(web, ben, "event_cancelled") == []  # gave up their place before
     assert await of_type(web, dot, "event_cancelled") == []
+
+
+async def test_a_link_from_a_hidden_community_does_not_name_it_to_the_other_side(web: httpx.AsyncClient) -> None:
+    ana, dan = new_person("ana"), new_person("dan")
+    hidden = await create_community(web, ana, visibility="hidden", name="Quiet Room")
+    other = await create_community(web, dan, name="Open Door")
+    proposed = await web.post(
+        f"/v1/communities/{hidden['id']}/links", json={"to_community_id": other["id"]}, headers=ana.headers
+    )
+    assert proposed.status_code == 201, proposed.text
+    offer = await told(web, dan, "link_proposed")
+    assert offer["title"] == "A community proposed a link with Open Door"
+    assert offer["target"] == {"link_id": proposed.json()["id"], "community_id": other["id"]}
+    assert hidden["id"] not in str(offer) and "Quiet Room" not in str(offer)
+    assert offer["text"].startswith("Someone proposed")

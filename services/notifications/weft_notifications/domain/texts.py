@@ -76,13 +76,13 @@ def code_of_conduct(community: str, version: int) -> Wording:
 
 def link_proposed(who: str, proposer: str, other: str) -> Wording:
     return Wording(
-        f"{proposer} proposed a link with {other}",
+        _capital(f"{proposer} proposed a link with {other}"),
         f"{who} proposed linking {proposer} with {other}; an owner of {other} can accept it.",
     )
 
 
 def link_accepted(who: str, one: str, other: str) -> Wording:
-    return Wording(f"{one} and {other} are now linked", f"{who} accepted the link between {one} and {other}.")
+    return Wording(_capital(f"{one} and {other} are now linked"), f"{who} accepted the link between {one} and {other}.")
 
 
 def event_scheduled(title: str, community: str, starts: str, *, series: bool) -> Wording:
@@ -107,6 +107,11 @@ def rsvp_promoted(title: str, starts: str) -> Wording:
 
 def reminder(title: str, starts: str, offset_minutes: int) -> Wording:
     return Wording(f"Reminder: {title} starts in {_span(offset_minutes)}", f"{title} starts {starts}.")
+
+
+def _capital(line: str) -> str:
+    """A title starts with a capital, also when it starts with "a community"."""
+    return line[:1].upper() + line[1:]
 
 
 def _a(role: str) -> str:
