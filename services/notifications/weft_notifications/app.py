@@ -8,7 +8,7 @@ from fastapi import FastAPI
 import weft_shared.contracts.events
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
-from weft_notifications.handlers import membership
+from weft_notifications.handlers import events, membership
 from weft_notifications.handlers import people as people_handlers
 from weft_notifications.jobs.digests import DigestJob
 from weft_notifications.jobs.email_sender import EmailSender
@@ -28,6 +28,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     ctx = NotificationsContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
+    events.register(dispatcher, ctx)
     people_handlers.register(dispatcher, ctx)
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))

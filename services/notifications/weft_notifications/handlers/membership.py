@@ -6,24 +6,40 @@ the read model is sequence-guarded, so a message delivered late changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
+from weft_notifications.domain import texts
 from weft_notifications.domain.catalogue import NotificationType
 from weft_notifications.domain.notices import Notice
 from weft_notifications.handlers.registry import register_handler
+from weft_notifications.usecases import recipients
 from weft_notifications.usecases.context import NotificationsContext
-from weft_notifications.usecases.fanout import notify
+from weft_notifications.usecases.fanout import mail_to_address, notify, notify_batches
+from weft_notifications.usecases.names import community_name, person_name
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
+    CodeOfConductPublished,
     CommunityArchived,
     CommunityCreated,
     CommunitySnapshot,
     CommunityUpdated,
+    InvitationCreated,
+    JoinApproved,
+    JoinDeclined,
     JoinRequested,
+    LinkAccepted,
+    LinkFacts,
+    LinkProposed,
+    LinkRemoved,
     MemberJoined,
     MemberLeft,
     MemberRemoved,
     MemberRoleChanged,
+    ProfileUpdated,
 )
 from weft_shared.messaging.consumer import Delivery, MessageDispatcher
+
+# -- the read model ---------------------------------------------------------------
 
 
 async def _record_community(ctx: NotificationsContext, community: CommunitySnapshot, delivery: Delivery) -> None:
@@ -50,55 +66,240 @@ async def community_archived(
 
 
 async def _record_member(
-    ctx: NotificationsContext, community_id: str, user_id: str, active: bool, role: str, delivery: Delivery
+    ctx: NotificationsContext,
+    community_id: str,
+    user_id: str,
+    delivery: Delivery,
+    *,
+    active: bool,
+    role: str,
+    banned: bool = False,
 ) -> None:
-    await ctx.storage.view.record_member(community_id, user_id, {"active": active, "role": role}, delivery.sequence)
+    state = {"active": active, "role": role, "banned": banned}
+    await ctx.storage.view.record_member(community_id, user_id, state, delivery.sequence)
 
 
 async def member_joined(
     ctx: NotificationsContext, _envelope: Envelope, message: MemberJoined, delivery: Delivery
 ) -> None:
-    await _record_member(ctx, message.community_id, message.user_id, True, message.role, delivery)
+    await _record_member(ctx, message.community_id, message.user_id, delivery, active=True, role=message.role)
     if message.display_name:
-        await ctx.storage.view.note_display_name(message.user_id, message.display_name)
-
-
-async def member_role_changed(
-    ctx: NotificationsContext, _envelope: Envelope, message: MemberRoleChanged, delivery: Delivery
-) -> None:
-    await _record_member(ctx, message.community_id, message.user_id, True, message.new_role, delivery)
+        await ctx.storage.view.record_name(message.user_id, message.display_name, delivery.sequence)
 
 
 async def member_left(ctx: NotificationsContext, _envelope: Envelope, message: MemberLeft, delivery: Delivery) -> None:
-    await _record_member(ctx, message.community_id, message.user_id, False, message.role, delivery)
+    await _record_member(ctx, message.community_id, message.user_id, delivery, active=False, role=message.role)
 
 
-async def member_removed(
-    ctx: NotificationsContext, _envelope: Envelope, message: MemberRemoved, delivery: Delivery
+async def profile_updated(
+    ctx: NotificationsContext, _envelope: Envelope, message: ProfileUpdated, delivery: Delivery
 ) -> None:
-    await _record_member(ctx, message.community_id, message.user_id, False, message.role, delivery)
+    if message.display_name:
+        await ctx.storage.view.record_name(message.user_id, message.display_name, delivery.sequence)
 
 
-async def community_name(ctx: NotificationsContext, community_id: str) -> str:
-    community = await ctx.storage.view.community(community_id)
-    return str(community["name"]) if community else "a community"
+async def _record_link(ctx: NotificationsContext, link: LinkFacts, delivery: Delivery, *, active: bool) -> None:
+    state = {
+        "communities": sorted([link.from_community_id, link.to_community_id]),
+        "from_community_id": link.from_community_id,
+        "to_community_id": link.to_community_id,
+        "share_events": link.share_events,
+        "share_resources": link.share_resources,
+        "active": active,
+    }
+    await ctx.storage.view.record_link(link.link_id, state, delivery.sequence)
+
+
+async def link_removed(
+    ctx: NotificationsContext, _envelope: Envelope, message: LinkRemoved, delivery: Delivery
+) -> None:
+    await _record_link(ctx, message.link, delivery, active=False)
+
+
+# -- notices ------------------------------------------------------------------------
 
 
 async def join_requested(
-    ctx: NotificationsContext, envelope: Envelope, message: JoinRequested, _delivery: Delivery
+    ctx: NotificationsContext, envelope: Envelope, message: JoinRequested, delivery: Delivery
 ) -> None:
-    name = await community_name(ctx, message.community_id)
-    who = message.display_name or "Someone"
+    if message.display_name:
+        await ctx.storage.view.record_name(message.user_id, message.display_name, delivery.sequence)
+    wording = texts.join_requested(
+        message.display_name or texts.SOMEONE, await community_name(ctx, message.community_id), message.message
+    )
     notice = Notice(
         type=NotificationType.JOIN_REQUESTED,
-        title=f"{who} asked to join {name}",
-        text=message.message or f"{who} is waiting for a decision on their request to join {name}.",
+        title=wording.title,
+        text=wording.text,
         community_id=message.community_id,
         actor_id=message.user_id,
         target={"community_id": message.community_id, "request_id": message.request_id},
         key=envelope.id,
     )
     await notify(ctx, notice, await ctx.storage.view.staff(message.community_id))
+
+
+async def _decided(
+    ctx: NotificationsContext, envelope: Envelope, message: JoinApproved | JoinDeclined, approved: bool
+) -> None:
+    name = await community_name(ctx, message.community_id)
+    wording = texts.join_approved(name) if approved else texts.join_declined(name)
+    notice = Notice(
+        type=NotificationType.JOIN_APPROVED if approved else NotificationType.JOIN_DECLINED,
+        title=wording.title,
+        text=wording.text,
+        community_id=message.community_id,
+        actor_id=message.decided_by,
+        target={"community_id": message.community_id, "request_id": message.request_id},
+        key=envelope.id,
+    )
+    await notify(ctx, notice, [message.user_id])
+
+
+async def join_approved(
+    ctx: NotificationsContext, envelope: Envelope, message: JoinApproved, _delivery: Delivery
+) -> None:
+    await _decided(ctx, envelope, message, approved=True)
+
+
+async def join_declined(
+    ctx: NotificationsContext, envelope: Envelope, message: JoinDeclined, _delivery: Delivery
+) -> None:
+    await _decided(ctx, envelope, message, approved=False)
+
+
+async def invitation_created(
+    ctx: NotificationsContext, envelope: Envelope, message: InvitationCreated, _delivery: Delivery
+) -> None:
+    """To a person with an account: in their inbox. To an address with no account yet:
+    nobody's inbox, but a mail to that address with the accept link."""
+    wording = texts.invitation(await person_name(ctx, message.invited_by), message.community_name, message.expires_at)
+    target = {
+        "community_id": message.community_id,
+        "invitation_id": message.invitation_id,
+        # Only the invitee can use it: accepting checks their identity.
+        "accept_path": message.accept_path,
+    }
+    notice = Notice(
+        type=NotificationType.INVITATION_RECEIVED,
+        title=wording.title,
+        text=wording.text,
+        community_id=message.community_id,
+        actor_id=message.invited_by,
+        target=target,
+        key=envelope.id,
+    )
+    if message.invited_user_id is not None:
+        await notify(ctx, notice, [message.invited_user_id])
+    elif message.invited_email is not None:
+        link = ctx.settings.public_base_url.rstrip("/") + message.accept_path
+        await mail_to_address(ctx, notice, to=message.invited_email, link=link, record_id=f"invitation:{envelope.id}")
+
+
+async def member_role_changed(
+    ctx: NotificationsContext, envelope: Envelope, message: MemberRoleChanged, delivery: Delivery
+) -> None:
+    await _record_member(ctx, message.community_id, message.user_id, delivery, active=True, role=message.new_role)
+    name = await community_name(ctx, message.community_id)
+    wording = texts.role_changed(name, message.old_role, message.new_role)
+    notice = Notice(
+        type=NotificationType.ROLE_CHANGED,
+        title=wording.title,
+        text=wording.text,
+        community_id=message.community_id,
+        actor_id=message.changed_by,
+        target={"community_id": message.community_id},
+        key=envelope.id,
+    )
+    await notify(ctx, notice, [message.user_id])
+
+
+async def member_removed(
+    ctx: NotificationsContext, envelope: Envelope, message: MemberRemoved, delivery: Delivery
+) -> None:
+    await _record_member(
+        ctx, message.community_id, message.user_id, delivery, active=False, role=message.role, banned=message.banned
+    )
+    wording = texts.removed(await community_name(ctx, message.community_id), banned=message.banned)
+    notice = Notice(
+        type=NotificationType.REMOVED,
+        title=wording.title,
+        text=wording.text,
+        community_id=message.community_id,
+        actor_id=message.removed_by,
+        target={"community_id": message.community_id},
+        key=envelope.id,
+    )
+    await notify(ctx, notice, [message.user_id])
+
+
+async def code_of_conduct_published(
+    ctx: NotificationsContext, envelope: Envelope, message: CodeOfConductPublished, _delivery: Delivery
+) -> None:
+    wording = texts.code_of_conduct(await community_name(ctx, message.community_id), message.version)
+    notice = Notice(
+        type=NotificationType.CODE_OF_CONDUCT_PUBLISHED,
+        title=wording.title,
+        text=wording.text,
+        community_id=message.community_id,
+        actor_id=message.published_by,
+        target={"community_id": message.community_id, "version": str(message.version)},
+        key=envelope.id,
+    )
+    await notify_batches(ctx, notice, recipients.community_members(ctx, message.community_id))
+
+
+async def _link_notice(
+    ctx: NotificationsContext, link: LinkFacts, action: str, actor_id: str, *, proposed: bool
+) -> None:
+    """Each link message comes twice (once per community's scope): the notice is keyed
+    on the link and the action, so each owner gets one. Each side's owners are told
+    with the other side named, unless it is hidden: then it is "a community", without
+    its id (as membership shows them the link)."""
+    sides = [link.from_community_id, link.to_community_id]
+    known = {c: await ctx.storage.view.community(c) for c in sides}
+    who = await person_name(ctx, actor_id)
+    for own, other in (sides, sides[::-1]):
+        shown = {c: _shown(known[c]) if c == other else known[c] for c in sides}
+        names = [_name(shown[c]) for c in sides]
+        actor = who if shown[sides[0] if proposed else sides[1]] else texts.SOMEONE
+        wording = texts.link_proposed(actor, *names) if proposed else texts.link_accepted(actor, *names)
+        target = {"link_id": link.link_id, "community_id": own}
+        if shown[other]:
+            target["other_community_id"] = other
+        notice = Notice(
+            type=NotificationType.LINK_PROPOSED if proposed else NotificationType.LINK_ACCEPTED,
+            title=wording.title,
+            text=wording.text,
+            community_id=own,
+            actor_id=actor_id,
+            target=target,
+            key=f"link:{link.link_id}:{action}",
+        )
+        await notify(ctx, notice, await ctx.storage.view.owners([own]))
+
+
+def _name(community: dict[str, Any] | None) -> str:
+    return str(community["name"]) if community else texts.A_COMMUNITY
+
+
+def _shown(community: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A community as the other side's owners may see it: not at all if hidden (or unknown)."""
+    return None if community is None or community.get("visibility") == "hidden" else community
+
+
+async def link_proposed(
+    ctx: NotificationsContext, _envelope: Envelope, message: LinkProposed, delivery: Delivery
+) -> None:
+    await _record_link(ctx, message.link, delivery, active=False)
+    await _link_notice(ctx, message.link, "proposed", message.proposed_by, proposed=True)
+
+
+async def link_accepted(
+    ctx: NotificationsContext, _envelope: Envelope, message: LinkAccepted, delivery: Delivery
+) -> None:
+    await _record_link(ctx, message.link, delivery, active=True)
+    await _link_notice(ctx, message.link, "accepted", message.accepted_by, proposed=False)
 
 
 def register(dispatcher: MessageDispatcher, ctx: NotificationsContext) -> None:
@@ -109,4 +310,12 @@ def register(dispatcher: MessageDispatcher, ctx: NotificationsContext) -> None:
     register_handler(dispatcher, ctx, MemberRoleChanged, member_role_changed)
     register_handler(dispatcher, ctx, MemberLeft, member_left)
     register_handler(dispatcher, ctx, MemberRemoved, member_removed)
+    register_handler(dispatcher, ctx, ProfileUpdated, profile_updated)
     register_handler(dispatcher, ctx, JoinRequested, join_requested)
+    register_handler(dispatcher, ctx, JoinApproved, join_approved)
+    register_handler(dispatcher, ctx, JoinDeclined, join_declined)
+    register_handler(dispatcher, ctx, InvitationCreated, invitation_created)
+    register_handler(dispatcher, ctx, CodeOfConductPublished, code_of_conduct_published)
+    register_handler(dispatcher, ctx, LinkProposed, link_proposed)
+    register_handler(dispatcher, ctx, LinkAccepted, link_accepted)
+    register_handler(dispatcher, ctx, LinkRemoved, link_removed)

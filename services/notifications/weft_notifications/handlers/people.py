@@ -14,11 +14,10 @@ from weft_shared.messaging.consumer import Delivery, MessageDispatcher
 async def contact_changed(
     ctx: NotificationsContext, _envelope: Envelope, message: PersonContactChanged, delivery: Delivery
 ) -> None:
-    """Sequence-guarded: a late, older address never replaces a newer one."""
-    state: dict[str, str | None] = {"email": message.email}
+    """Sequence-guarded: a late, older address never replaces a newer one (nor a name a newer name)."""
+    await ctx.storage.view.record_contact(message.user_id, message.email, delivery.sequence)
     if message.display_name:
-        state["display_name"] = message.display_name
-    await ctx.storage.view.record_person(message.user_id, state, delivery.sequence)
+        await ctx.storage.view.record_name(message.user_id, message.display_name, delivery.sequence)
 
 
 def register(dispatcher: MessageDispatcher, ctx: NotificationsContext) -> None:

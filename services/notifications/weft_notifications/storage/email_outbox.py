@@ -105,3 +105,20 @@ class EmailOutbox:
 
     async def record(self, record_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": record_id}, session=current_session())
+
+    async def enqueue_addressed(self, record_id: str, to: str, notice: Doc, now: datetime) -> None:
+        """Queue a mail to an explicit address with no inbox item behind it (an invitation
+        to an address with no account): the record carries its own `notice` (type, title,
+        text, community_id, target, link)."""
+        record = {
+            "_id": record_id,
+            "user_id": None,
+            "to": to,
+            "notification_id": None,
+            "notice": notice,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        await self.collection.insert_one(record, session=current_session())

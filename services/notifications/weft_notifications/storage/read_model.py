@@ -17,6 +17,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from weft_shared.storage.client import ensure_collection
 from weft_shared.storage.unit_of_work import current_session
 
 Doc = dict[str, Any]
@@ -38,6 +39,8 @@ class ReadModel:
         self.links: AsyncCollection[Doc] = db.view_links
         self.places: AsyncCollection[Doc] = db.view_places
         self.people: AsyncCollection[Doc] = db.view_people
+        # Titles and times of events, for notices whose message names an event by id only.
+        self.events: AsyncCollection[Doc] = db.view_events
 
     async def create_indexes(self) -> None:
         # Fan-out reads a community's active members in user order (keyset batches).
@@ -46,14 +49,22 @@ class ReadModel:
         await self.links.create_index([("communities", ASCENDING), ("active", ASCENDING)])
         await self.places.create_index([("event_id", ASCENDING), ("active", ASCENDING), ("user_id", ASCENDING)])
         await self.people.create_index("email", sparse=True)
+        for collection in (self.links, self.places, self.events):
+            await ensure_collection(collection)
 
-    async def _apply(self, collection: AsyncCollection[Doc], key: str, state: Doc, sequence: int) -> bool:
-        """Upsert `state` unless a newer message is already applied. True if this one is current."""
+    async def _apply(
+        self, collection: AsyncCollection[Doc], key: str, state: Doc, sequence: int, seq_field: str = "seq"
+    ) -> bool:
+        """Upsert `state` unless a newer message is already applied. True if this one is current.
+        `seq_field` keeps facts about one subject that come from different messages apart
+        (a person's name and address), so a newer one of one kind never hides an older one of
+        the other."""
         session = current_session()
-        held = await collection.find_one({"_id": key}, projection={"seq": 1}, session=session)
-        if held is not None and held["seq"] > sequence:
+        held = await collection.find_one({"_id": key}, projection={seq_field: 1}, session=session)
+        if held is not None and held.get(seq_field, -1) > sequence:
             return False
-        await collection.update_one({"_id": key}, {"$set": {**state, "seq": sequence}}, upsert=True, session=session)
+        update = {"$set": {**state, seq_field: sequence}}
+        await collection.update_one({"_id": key}, update, upsert=True, session=session)
         return True
 
     # -- recording facts ----------------------------------------------------------
@@ -72,22 +83,24 @@ class ReadModel:
         doc = {"event_id": event_id, "user_id": user_id, **state}
         return await self._apply(self.places, place_key(event_id, user_id), doc, sequence)
 
-    async def record_person(self, user_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.people, user_id, state, sequence)
+    async def record_contact(self, user_id: str, email: str | None, sequence: int) -> bool:
+        """A person's address as membership last announced it (guarded apart from their name)."""
+        return await self._apply(self.people, user_id, {"email": email}, sequence, seq_field="email_seq")
 
-    async def note_display_name(self, user_id: str, display_name: str) -> None:
-        """A name seen in a message (unsequenced: any recent name is fine for a notification's text)."""
-        await self.people.update_one(
-            {"_id": user_id},
-            {"$set": {"display_name": display_name}, "$setOnInsert": {"seq": 0}},
-            upsert=True,
-            session=current_session(),
-        )
+    async def record_event(self, event_id: str, state: Doc, sequence: int) -> bool:
+        return await self._apply(self.events, event_id, state, sequence)
+
+    async def record_name(self, user_id: str, display_name: str, sequence: int) -> bool:
+        """A name seen in a message (a join, a join request, a profile): the latest one wins."""
+        return await self._apply(self.people, user_id, {"display_name": display_name}, sequence)
 
     # -- questions ----------------------------------------------------------------
 
     async def community(self, community_id: str) -> Doc | None:
         return await self.communities.find_one({"_id": community_id}, session=current_session())
+
+    async def event(self, event_id: str) -> Doc | None:
+        return await self.events.find_one({"_id": event_id}, session=current_session())
 
     async def person(self, user_id: str) -> Doc | None:
         return await self.people.find_one({"_id": user_id}, session=current_session())
@@ -95,6 +108,26 @@ class ReadModel:
     async def people_by_id(self, user_ids: list[str]) -> dict[str, Doc]:
         docs = await self.people.find({"_id": {"$in": user_ids}}, session=current_session()).to_list()
         return {d["_id"]: d for d in docs}
+
+    async def names(self, user_ids: list[str]) -> dict[str, str]:
+        """Display names of those of `user_ids` the read model knows one for."""
+        docs = await self.people.find(
+            {"_id": {"$in": user_ids}}, projection={"display_name": 1}, session=current_session()
+        ).to_list()
+        return {d["_id"]: d["display_name"] for d in docs if d.get("display_name")}
+
+    async def community_names(self, community_ids: list[str]) -> dict[str, str]:
+        docs = await self.communities.find(
+            {"_id": {"$in": community_ids}}, projection={"name": 1}, session=current_session()
+        ).to_list()
+        return {d["_id"]: d["name"] for d in docs if d.get("name")}
+
+    async def owners(self, community_ids: list[str]) -> list[str]:
+        """The active owners of any of these communities (one equality query each: every planner reads those)."""
+        found: set[str] = set()
+        for community_id in community_ids:
+            found.update(await self.staff(community_id, roles=("owner",)))
+        return sorted(found)
 
     async def staff(self, community_id: str, roles: tuple[str, ...] = STAFF_ROLES) -> list[str]:
         query = {"community_id": community_id, "active": True, "role": {"$in": list(roles)}}

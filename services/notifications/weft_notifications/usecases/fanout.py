@@ -50,5 +50,20 @@ async def notify_batches(ctx: NotificationsContext, notice: Notice, batches: Asy
     return made
 
 
+async def mail_to_address(ctx: NotificationsContext, notice: Notice, *, to: str, link: str, record_id: str) -> None:
+    """Queue a mail to an address that belongs to no account (an invitation by email):
+    no inbox item, so the record carries what the mail says. `record_id` is natural
+    (one per message), so the same notice is never queued twice."""
+    fields = {
+        "type": notice.type.value,
+        "title": notice.title,
+        "text": notice.text,
+        "community_id": notice.community_id,
+        "target": notice.target,
+        "link": link,
+    }
+    await ctx.storage.email_outbox.enqueue_addressed(record_id, to, fields, now())
+
+
 async def _one_batch(recipients: Iterable[str]) -> AsyncIterable[list[str]]:
     yield list(recipients)

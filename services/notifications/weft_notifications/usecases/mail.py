@@ -57,7 +57,9 @@ def render_page(settings: NotificationsSettings, template: str, **values: Any) -
 
 
 def target_url(settings: NotificationsSettings, target: dict[str, str]) -> str:
-    """Where a notification points: its community, else the inbox."""
+    """Where a notification points: an invitation's accept link, its community, else the inbox."""
+    if "accept_path" in target:
+        return f"{_base(settings)}{target['accept_path']}"
     if "community_id" in target:
         return f"{_base(settings)}/v1/communities/{target['community_id']}"
     return f"{_base(settings)}/v1/me/notifications"
@@ -123,7 +125,7 @@ def notification_letter(
             "title": notice["title"],
             "text": notice["text"],
             "community_name": community_name,
-            "link": target_url(settings, target),
+            "link": notice.get("link") or target_url(settings, target),
         },
         unsubscribe=UnsubscribeSubject(user_id, str(notice["type"]), notice.get("community_id")),
     )
