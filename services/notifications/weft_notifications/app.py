@@ -9,6 +9,8 @@ import weft_shared.contracts.events
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import membership
+from weft_notifications.handlers import webhooks as webhook_handlers
+from weft_notifications.jobs.webhook_delivery import WebhookDeliveryJob
 from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
@@ -25,6 +27,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     ctx = NotificationsContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
+    webhook_handlers.register(dispatcher, ctx)
+    runtime.add_job(WebhookDeliveryJob(ctx))
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
     return app
