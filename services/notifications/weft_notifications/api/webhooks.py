@@ -1,7 +1,8 @@
 """Webhook subscriptions: a community's (`/v1/communities/{id}/webhooks`, its owners)
 and the network's (`/v1/webhooks`, network admins). Same operations on both."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the routes are defined in a function, and FastAPI
+# resolves string annotations in the module's globals, where `ScopeDep` (a local) isn't.
 
 from collections.abc import Awaitable, Callable
 from typing import Annotated
