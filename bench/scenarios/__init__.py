@@ -8,7 +8,27 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from scenarios import baseline, join, leave, members_scale, not_found_timing, read, rsvp, rsvp_scale
+from scenarios import (
+    baseline,
+    join,
+    leave,
+    members_scale,
+    not_found_timing,
+    read,
+    rsvp,
+    rsvp_scale,
+    webhook_delivery,
+)
 
-ALL: tuple[ModuleType, ...] = (baseline, read, join, rsvp, leave, rsvp_scale, members_scale, not_found_timing)
+ALL: tuple[ModuleType, ...] = (
+    baseline,
+    read,
+    join,
+    rsvp,
+    leave,
+    rsvp_scale,
+    members_scale,
+    not_found_timing,
+    webhook_delivery,
+)
 BY_NAME = {module.NAME: module for module in ALL}

@@ -50,7 +50,11 @@ async def test_every_webhook_query_reads_through_an_index(database: Any) -> None
             called.add(name)
             return await getattr(store, name)(*args, **kwargs)
 
-        await run("record", deliveries, at)
+        await run("record", deliveries[:3])
+        await run("record_due", deliveries[3:], at)
+        assert [d["_id"] for d in await run("unscheduled", 10)] == [d["_id"] for d in deliveries[:3]]
+        await run("schedule", hooks[0], [d["_id"] for d in deliveries[:3]], at)
+        assert await run("unscheduled", 10) == []
         await run("make_due", hooks, at)
         await run("get", hooks[0])
         await run("in_scope", "c1", hooks[0])
@@ -61,12 +65,14 @@ async def test_every_webhook_query_reads_through_an_index(database: Any) -> None
         await run("delivery", hooks[0], deliveries[0]["_id"])
         await run("delivery_page", hooks[0], before=None, limit=2)
         await run("delivery_page", hooks[0], before=deliveries[3]["_id"], limit=2)
+        assert len(await run("pending", hooks[0], 10)) == 5
         head = await run("head", hooks[0])
         assert head["_id"] == deliveries[0]["_id"]
         await run("update_delivery", deliveries[0]["_id"], {"status": "succeeded"})
         assert await run("due_queues", at, 10)
         assert await run("claim", hooks[0], "me", at, at + timedelta(seconds=40))
         assert await run("renew", hooks[0], "me", at + timedelta(seconds=80))
+        assert await run("holds", hooks[0], "me")
         await run("release", hooks[0], "me", at)
         await run("delete", hooks[2])
 

@@ -32,7 +32,7 @@ async def record_deliveries(ctx: NotificationsContext, envelope: Envelope, deliv
     at = now()
     body = envelope_bytes(envelope).decode()
     await ctx.storage.webhooks.record(
-        [new_delivery(s["_id"], envelope, seq=delivery.sequence, at=at, body=body) for s in receiving], at
+        [new_delivery(s["_id"], envelope, seq=delivery.sequence, at=at, body=body) for s in receiving]
     )
     return len(receiving)
 

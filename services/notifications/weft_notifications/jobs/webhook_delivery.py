@@ -15,7 +15,7 @@ import os
 import socket
 
 from weft_notifications.usecases.context import NotificationsContext
-from weft_notifications.usecases.webhook_delivery import Sender, drain
+from weft_notifications.usecases.webhook_delivery import Sender, drain, schedule_recorded
 from weft_notifications.usecases.webhook_http import new_http_client
 from weft_shared.periodic import Periodic
 from weft_shared.service.clock import now
@@ -39,6 +39,7 @@ class WebhookDeliveryJob:
         sender = self._sender
         if sender is None:
             return 0
+        await schedule_recorded(self._ctx)
         free = self._ctx.settings.webhook_concurrency - len(self._working)
         if free <= 0:
             return 0

@@ -7,11 +7,15 @@
   message's transaction. `seq` is the message's stream sequence: an endpoint gets
   its deliveries in that order. `log_key` copies `_id` so the delivery log pages on
   a field both planners serve (SecantusDB's py planner scans for a sort on `_id`).
+  A message's transaction only inserts them, marked `unscheduled`; the delivery job
+  then puts them on their queues, one small transaction per endpoint.
 - `webhook_queues`: one small document per subscription saying when its next
-  delivery is due (`due_at`; `IDLE` when nothing is) and which replica holds it
-  (`leased_by` until `lease_until`). Every writer of a subscription's deliveries
-  writes this document in the same transaction, so the recorder and the sender
+  delivery is due (`due_at`; `IDLE` when nothing is). Whoever queues deliveries and
+  the sender handing the queue back both write it in their transactions, so they
   serialise on it (a write conflict retries one) and no delivery is left unscheduled.
+- `webhook_leases`: which replica sends to a subscription (`leased_by` until
+  `lease_until`). Apart from the queue, so taking and renewing a lease never
+  conflicts with the transactions recording messages.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from weft_shared.storage.client import ensure_collection
 from weft_shared.storage.unit_of_work import current_session
 
 Doc = dict[str, Any]
@@ -37,6 +42,7 @@ class Webhooks:
         self.subscriptions: AsyncCollection[Doc] = db.webhooks
         self.queues: AsyncCollection[Doc] = db.webhook_queues
         self.deliveries: AsyncCollection[Doc] = db.webhook_deliveries
+        self.leases: AsyncCollection[Doc] = db.webhook_leases
 
     async def create_indexes(self) -> None:
         await self.subscriptions.create_index([("scope", ASCENDING), ("enabled", ASCENDING)])
@@ -47,15 +53,19 @@ class Webhooks:
         )
         await self.deliveries.create_index([("webhook_id", ASCENDING), ("log_key", DESCENDING)])
         await self.deliveries.create_index([("webhook_id", ASCENDING), ("message_id", ASCENDING)], unique=True)
+        await self.deliveries.create_index(
+            [("unscheduled", ASCENDING), ("log_key", ASCENDING)], partialFilterExpression={"unscheduled": True}
+        )
+        await ensure_collection(self.leases)  # only `_id` lookups; must exist before a transaction writes it
 
     # -- subscriptions --------------------------------------------------------------
 
     async def insert(self, doc: Doc) -> None:
         session = current_session()
         await self.subscriptions.insert_one({**doc, "log_key": doc["_id"]}, session=session)
-        await self.queues.insert_one(
-            {"_id": doc["_id"], "due_at": IDLE, "lease_until": NEVER_LEASED, "leased_by": None, "recorded": 0},
-            session=session,
+        await self.queues.insert_one({"_id": doc["_id"], "due_at": IDLE, "recorded": 0}, session=session)
+        await self.leases.insert_one(
+            {"_id": doc["_id"], "lease_until": NEVER_LEASED, "leased_by": None}, session=session
         )
 
     async def get(self, webhook_id: str) -> Doc | None:
@@ -81,6 +91,7 @@ class Webhooks:
         session = current_session()
         await self.subscriptions.delete_one({"_id": webhook_id}, session=session)
         await self.queues.delete_one({"_id": webhook_id}, session=session)
+        await self.leases.delete_one({"_id": webhook_id}, session=session)
         await self.deliveries.delete_many({"webhook_id": webhook_id}, session=session)
 
     async def enabled_in(self, scope: str) -> list[Doc]:
@@ -90,13 +101,36 @@ class Webhooks:
 
     # -- deliveries -----------------------------------------------------------------
 
-    async def record(self, deliveries: Sequence[Doc], at: datetime) -> None:
-        """Queue these deliveries and make their endpoints due now (unless sooner)."""
-        if not deliveries:
-            return
-        session = current_session()
-        await self.deliveries.insert_many([{**d, "log_key": d["_id"]} for d in deliveries], session=session)
-        await self.make_due([d["webhook_id"] for d in deliveries], at)
+    async def record(self, deliveries: Sequence[Doc]) -> None:
+        """Store a message's deliveries, `unscheduled`: the delivery job puts them on their
+        endpoints' queues (`schedule`). The message's transaction writes no queue document,
+        so it never conflicts with the senders handing queues back."""
+        if deliveries:
+            docs = [{**d, "log_key": d["_id"], "unscheduled": True} for d in deliveries]
+            await self.deliveries.insert_many(docs, session=current_session())
+
+    async def record_due(self, deliveries: Sequence[Doc], at: datetime) -> None:
+        """Store deliveries and make their endpoints due now (one endpoint's: a test ping)."""
+        if deliveries:
+            docs = [{**d, "log_key": d["_id"]} for d in deliveries]
+            await self.deliveries.insert_many(docs, session=current_session())
+            await self.make_due([d["webhook_id"] for d in deliveries], at)
+
+    async def unscheduled(self, limit: int) -> list[Doc]:
+        """Deliveries not yet on their endpoint's queue, oldest first."""
+        query = {"unscheduled": True}
+        projection = {"webhook_id": 1}
+        cursor = self.deliveries.find(query, projection=projection, session=current_session())
+        return await cursor.sort([("unscheduled", ASCENDING), ("log_key", ASCENDING)]).limit(limit).to_list()
+
+    async def schedule(self, webhook_id: str, delivery_ids: Sequence[str], at: datetime) -> None:
+        """Put these deliveries on the endpoint's queue (in the caller's transaction)."""
+        await self.deliveries.update_many(
+            {"_id": {"$in": list(delivery_ids)}, "webhook_id": webhook_id},
+            {"$unset": {"unscheduled": ""}},
+            session=current_session(),
+        )
+        await self.make_due([webhook_id], at)
 
     async def make_due(self, webhook_ids: Sequence[str], at: datetime) -> None:
         # `$inc` makes this a write even when `due_at` doesn't change: the conflict point.
@@ -117,11 +151,15 @@ class Webhooks:
         cursor = self.deliveries.find(query, projection=projection, session=current_session())
         return await cursor.sort([("log_key", DESCENDING)]).limit(limit).to_list()
 
-    async def head(self, webhook_id: str) -> Doc | None:
-        """The endpoint's next delivery: its pending one of the earliest message."""
+    async def pending(self, webhook_id: str, limit: int) -> list[Doc]:
+        """The endpoint's pending deliveries in the order of their messages."""
         query = {"webhook_id": webhook_id, "status": "pending"}
         cursor = self.deliveries.find(query, session=current_session())
-        docs = await cursor.sort([("seq", ASCENDING), ("log_key", ASCENDING)]).limit(1).to_list()
+        return await cursor.sort([("seq", ASCENDING), ("log_key", ASCENDING)]).limit(limit).to_list()
+
+    async def head(self, webhook_id: str) -> Doc | None:
+        """The endpoint's next delivery: its pending one of the earliest message."""
+        docs = await self.pending(webhook_id, 1)
         return docs[0] if docs else None
 
     async def update_delivery(self, delivery_id: str, changes: Doc) -> Doc | None:
@@ -136,9 +174,9 @@ class Webhooks:
         return [d["_id"] for d in await cursor.sort([("due_at", ASCENDING)]).limit(limit).to_list()]
 
     async def claim(self, webhook_id: str, holder: str, at: datetime, until: datetime) -> bool:
-        """Take the endpoint for `holder` if it is due and nobody holds it (one replica at a time)."""
-        taken = await self.queues.find_one_and_update(
-            {"_id": webhook_id, "due_at": {"$lte": at}, "lease_until": {"$lte": at}},
+        """Take the endpoint for `holder` if nobody holds it (one replica at a time)."""
+        taken = await self.leases.find_one_and_update(
+            {"_id": webhook_id, "lease_until": {"$lte": at}},
             {"$set": {"lease_until": until, "leased_by": holder}},
             projection={"_id": 1},
             session=current_session(),
@@ -146,14 +184,21 @@ class Webhooks:
         return taken is not None
 
     async def renew(self, webhook_id: str, holder: str, until: datetime) -> bool:
-        renewed = await self.queues.update_one(
+        renewed = await self.leases.update_one(
             {"_id": webhook_id, "leased_by": holder}, {"$set": {"lease_until": until}}, session=current_session()
         )
         return renewed.matched_count == 1
 
+    async def holds(self, webhook_id: str, holder: str) -> bool:
+        lease = await self.leases.find_one({"_id": webhook_id}, projection={"leased_by": 1}, session=current_session())
+        return lease is not None and lease.get("leased_by") == holder
+
     async def release(self, webhook_id: str, holder: str, due_at: datetime) -> None:
-        await self.queues.update_one(
+        """Hand the queue back (in the caller's transaction, with `holds`)."""
+        session = current_session()
+        await self.queues.update_one({"_id": webhook_id}, {"$set": {"due_at": due_at}}, session=session)
+        await self.leases.update_one(
             {"_id": webhook_id, "leased_by": holder},
-            {"$set": {"due_at": due_at, "lease_until": NEVER_LEASED, "leased_by": None}},
-            session=current_session(),
+            {"$set": {"lease_until": NEVER_LEASED, "leased_by": None}},
+            session=session,
         )

@@ -11,6 +11,8 @@ pending, and once its lease lapses another sends it again with the same
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import logging
 import time
 from dataclasses import dataclass
@@ -52,24 +54,32 @@ class Sender:
 
 
 async def drain(sender: Sender, webhook_id: str, *, burst: int = 50) -> int:
-    """Send what is due to one endpoint (whose lease `sender` holds), up to `burst`
-    deliveries, then hand the queue back with its next due time. Returns how many were sent."""
+    """Send what is due to one endpoint (whose lease `sender` has just taken), in order,
+    up to `burst` deliveries, then hand the queue back with its next due time. A failed
+    attempt stops the drain (the endpoint waits for that delivery's retry). Returns how
+    many attempts were made."""
     ctx = sender.ctx
     store = ctx.storage.webhooks
     sent = 0
+    lease_until = now() + sender.lease
     try:
-        while sent < burst:
-            subscription = await store.get(webhook_id)
-            head = await store.head(webhook_id)
-            if subscription is None or not subscription["enabled"] or head is None:
+        subscription = await store.get(webhook_id)
+        while subscription is not None and subscription["enabled"] and sent < burst:
+            # In order, up to the first that is not due yet (a retry holds back what follows it).
+            pending = await store.pending(webhook_id, burst - sent)
+            due = list(itertools.takewhile(lambda d: d["next_attempt_at"] <= now(), pending))
+            if not due:
                 break
-            if head["next_attempt_at"] > now():
-                break
-            if not await store.renew(webhook_id, sender.holder, now() + sender.lease):
-                return sent  # the lease was lost (we were too slow): its new holder carries on
-            attempt = await _attempt(sender, subscription, head)
-            await _record_outcome(ctx, subscription, head, attempt)
-            sent += 1
+            for delivery in due:
+                if lease_until - now() < sender.lease / 2:
+                    if not await store.renew(webhook_id, sender.holder, now() + sender.lease):
+                        return sent  # the lease lapsed (we were too slow): its new holder carries on
+                    lease_until = now() + sender.lease
+                attempt = await _attempt(sender, subscription, delivery)
+                subscription = await _record_outcome(ctx, subscription, delivery, attempt)
+                sent += 1
+                if not attempt.succeeded or subscription is None or not subscription["enabled"]:
+                    break  # read the queue again: this one may now wait for its retry
     finally:
         await _release(ctx, webhook_id, sender.holder)
     return sent
@@ -111,7 +121,8 @@ def _secrets_in_use(subscription: Doc, at: datetime) -> list[str]:
     return secrets
 
 
-async def _record_outcome(ctx: NotificationsContext, subscription: Doc, delivery: Doc, attempt: Attempt) -> None:
+async def _record_outcome(ctx: NotificationsContext, subscription: Doc, delivery: Doc, attempt: Attempt) -> Doc | None:
+    """Write the attempt's outcome; returns the subscription as it now is (None: deleted)."""
     settings = ctx.settings
     at = now()
     attempts = delivery["attempts"] + 1
@@ -143,29 +154,34 @@ async def _record_outcome(ctx: NotificationsContext, subscription: Doc, delivery
         elif rules.failing_too_long(failing_since, at, timedelta(days=settings.webhook_disable_after_days)):
             disable = "failing"
 
-    async def work(tx: Transaction) -> None:
-        store = ctx.storage.webhooks
+    store = ctx.storage.webhooks
+    if attempt.succeeded and subscription.get("failing_since") is None:
+        # The common case: one write, no transaction (nothing else changes with it).
+        await store.update_delivery(delivery["_id"], outcome)
+        return subscription
+
+    async def work(tx: Transaction) -> Doc | None:
         await store.update_delivery(delivery["_id"], outcome)
         current = await store.get(subscription["_id"])
         if current is None:
-            return  # deleted meanwhile
+            return None  # deleted meanwhile
         if attempt.succeeded:
-            if current.get("failing_since") is not None:
-                await store.update(current["_id"], {"failing_since": None})
-            return
+            return await store.update(current["_id"], {"failing_since": None})
         if disable is None or not current["enabled"]:
             if current.get("failing_since") is None:
-                await store.update(current["_id"], {"failing_since": failing_since})
-            return
-        await store.update(
+                return await store.update(current["_id"], {"failing_since": failing_since})
+            return current
+        updated = await store.update(
             current["_id"],
             {"enabled": False, "disabled_reason": disable, "failing_since": failing_since, "updated_at": at},
         )
         await _announce_disabled(ctx, tx, current, disable, failing_since)
+        return updated
 
-    await ctx.uow.run(work)
+    current = await ctx.uow.run(work)
     if disable is not None:
         log.warning("webhook %s disabled (%s): %s", subscription["_id"], disable, subscription["url"])
+    return current
 
 
 async def _announce_disabled(
@@ -204,12 +220,37 @@ async def _announce_disabled(
     await notify(ctx, notice, owners)
 
 
+async def schedule_recorded(ctx: NotificationsContext, *, batch: int = 2000, at_once: int = 8) -> int:
+    """Put recorded deliveries on their endpoints' queues: one small transaction per
+    endpoint (two replicas doing it at once conflict on the same documents, and one
+    retries to find nothing left). Returns how many were queued."""
+    store = ctx.storage.webhooks
+    recorded = await store.unscheduled(batch)
+    by_endpoint: dict[str, list[str]] = {}
+    for doc in recorded:
+        by_endpoint.setdefault(doc["webhook_id"], []).append(doc["_id"])
+    gate = asyncio.Semaphore(at_once)
+    at = now()
+
+    async def queue(webhook_id: str, delivery_ids: list[str]) -> None:
+        async def work(_tx: object) -> None:
+            await store.schedule(webhook_id, delivery_ids, at)
+
+        async with gate:
+            await ctx.uow.run(work)
+
+    await asyncio.gather(*(queue(w, ids) for w, ids in by_endpoint.items()))
+    return len(recorded)
+
+
 async def _release(ctx: NotificationsContext, webhook_id: str, holder: str) -> None:
     """Hand the queue back, due when its head is (IDLE if none, or the endpoint is off).
     In a transaction with the read, so a delivery recorded meanwhile conflicts and is seen."""
 
     async def work(_tx: object) -> None:
         store = ctx.storage.webhooks
+        if not await store.holds(webhook_id, holder):
+            return  # the lease lapsed and another replica has it: it hands the queue back
         subscription = await store.get(webhook_id)
         head = await store.head(webhook_id)
         due = IDLE if subscription is None or not subscription["enabled"] or head is None else head["next_attempt_at"]

@@ -317,7 +317,7 @@ async def send_test(ctx: NotificationsContext, scope: Scope, webhook_id: str) ->
     async def work(_tx: object) -> bool:
         if await ctx.storage.webhooks.in_scope(scope.key, webhook_id) is None:
             return False
-        await ctx.storage.webhooks.record([delivery], at)
+        await ctx.storage.webhooks.record_due([delivery], at)
         return True
 
     if not await ctx.uow.run(work):
