@@ -78,5 +78,5 @@ class WebhookDeliveryJob:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         if self._sender is not None:
-            await self._sender.client.aclose()
+            await self._sender.client.close()
             self._sender = None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import httpx
+import aiohttp
 
 from weft_notifications.domain import webhooks as rules
 from weft_notifications.domain.address_policy import RefusedUrl
@@ -45,7 +45,7 @@ USER_AGENT = "Weft-Webhooks/1"
 @dataclass(frozen=True, slots=True)
 class Sender:
     ctx: NotificationsContext
-    client: httpx.AsyncClient
+    client: aiohttp.ClientSession
     holder: str  # this replica's name on the leases it takes
 
     @property
