@@ -89,6 +89,7 @@ async def test_a_member_joining_reaches_the_endpoint_signed(web: httpx.AsyncClie
     assert logged["status"] == "succeeded" and logged["response_code"] == 200 and logged["attempts"] == 1
     assert logged["message_id"] == envelope["id"] and logged["message_type"] == "org.weft.member.joined.v1"
     assert logged["latency_ms"] is not None and logged["next_attempt_at"] is None
+    assert logged["response_body"] == "thanks"
 
     # The secret was shown once.
     shown = await web.get(f"/v1/communities/{community['id']}/webhooks/{hook['id']}", headers=ana.headers)

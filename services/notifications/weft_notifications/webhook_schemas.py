@@ -69,6 +69,8 @@ class DeliveryView(BaseModel):
     response_code: int | None
     latency_ms: int | None
     error: str | None
+    # The start of the last answer's body (up to WEFT_NOTIFICATIONS_WEBHOOK_RESPONSE_BODY_LIMIT bytes, as text).
+    response_body: str | None
     next_attempt_at: datetime | None
     last_attempt_at: datetime | None
     created_at: datetime

@@ -118,6 +118,7 @@ def delivery_view(doc: Doc) -> DeliveryView:
         response_code=doc.get("response_code"),
         latency_ms=doc.get("latency_ms"),
         error=doc.get("error"),
+        response_body=doc.get("response_body"),
         next_attempt_at=doc.get("next_attempt_at") if doc["status"] == "pending" else None,
         last_attempt_at=doc.get("last_attempt_at"),
         created_at=doc["created_at"],
