@@ -13,6 +13,7 @@ from standardwebhooks.webhooks import Webhook
 from weft_notifications.domain import webhooks as rules
 from weft_notifications.domain.address_policy import AddressPolicy, RefusedUrl
 from weft_notifications.domain.webhook_signing import new_secret, signature_header
+from weft_shared.auth import NetworkAdmins, Principal
 
 KNOWN = [
     "org.weft.member.joined.v1",
@@ -118,3 +119,19 @@ def test_signatures_verify_with_the_standard_webhooks_library() -> None:
         assert Webhook(secret).verify(body, headers)["id"] == "m1"
     with pytest.raises(Exception, match="signature"):
         Webhook(new_secret()).verify(body, headers)
+
+
+def test_network_admins_by_role_claim_or_subject() -> None:
+    def principal(sub: str, **claims: object) -> Principal:
+        return Principal(sub=sub, email=None, name=None, expires_at=0.0, claims={"sub": sub, **claims})
+
+    admins = NetworkAdmins.of("roles", "weft-admin", ["root"])
+    assert admins.includes(principal("ana", roles=["member", "weft-admin"]))
+    assert admins.includes(principal("ana", roles="member weft-admin"))  # a space-separated string
+    assert admins.includes(principal("root"))
+    assert not admins.includes(principal("ana", roles=["weft-admins"]))
+    assert not admins.includes(principal("ana", roles={"weft-admin": True}))
+    assert not admins.includes(principal("ana"))
+    nested = NetworkAdmins.of("realm_access.roles", "weft-admin", [])  # Keycloak's shape
+    assert nested.includes(principal("ana", realm_access={"roles": ["weft-admin"]}))
+    assert not nested.includes(principal("ana", realm_access=["weft-admin"]))
