@@ -4,7 +4,8 @@ Its own `weft notifications` process (its own database and durable consumer; the
 lets it reach 127.0.0.1), and 100 endpoints: distinct URLs on one aiohttp server in the
 bench's process, each answering 200 at once and stamping each arrival with the bench's
 clock. First one member joins (`POST /v1/communities/{id}/members`, straight to membership):
-the time from sending that join until all 100 endpoints have its `member.joined` message.
+the time from sending that join (and from its `member.joined` reaching the bench over a core
+NATS subscription) until all 100 endpoints have that message.
 Then `--webhook-messages` more join, 8 at a time: deliveries per second, from the first of
 those joins sent until the last endpoint has the last message. It also counts what arrived
 twice (the same `webhook-id` at one endpoint: none expected, nothing was retried).
@@ -19,6 +20,7 @@ import secrets
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import orjson
 from aiohttp import web
@@ -27,6 +29,9 @@ from harness.stack import drop_databases
 
 from weft_cli.procs import free_port
 from weft_cli.testing import ServiceProcess
+
+if TYPE_CHECKING:
+    from nats.aio.msg import Msg
 
 NAME = "webhook_delivery"
 TITLE = "webhook delivery to 100 endpoints"
@@ -139,9 +144,21 @@ async def _measure(h: Harness, service: ServiceProcess, endpoints: Endpoints) ->
             raise RuntimeError(f"join answered {status}: {answer}")
         return user
 
-    sent = time.perf_counter()
-    first = await join()
-    to_all = await endpoints.wait_for({first}, DELIVERY_TIMEOUT) - sent
+    on_bus: dict[str, float] = {}
+
+    async def stamp(msg: Msg) -> None:
+        on_bus.setdefault(str(orjson.loads(msg.data)["data"]["user_id"]), time.perf_counter())
+
+    subject = f"{h.bus.prefix}.member.joined.v1.{community_id}"
+    subscription = await h.bus.nc.subscribe(subject, cb=stamp)
+    try:
+        sent = time.perf_counter()
+        first = await join()
+        last = await endpoints.wait_for({first}, DELIVERY_TIMEOUT)
+    finally:
+        await subscription.unsubscribe()
+    to_all = last - sent
+    from_bus = last - on_bus[first] if first in on_bus else float("nan")
 
     messages = h.args.webhook_messages
     gate = asyncio.Semaphore(JOINING_AT_ONCE)
@@ -156,7 +173,8 @@ async def _measure(h: Harness, service: ServiceProcess, endpoints: Endpoints) ->
     elapsed = await endpoints.wait_for(users, DELIVERY_TIMEOUT) - started
     delivered = messages * ENDPOINTS
     details = [
-        f"one message to all {ENDPOINTS} endpoints: {to_all * 1000:,.0f} ms from the join sent to the last arrival",
+        f"one message to all {ENDPOINTS} endpoints: {to_all * 1000:,.0f} ms from the join sent to the last arrival "
+        f"({from_bus * 1000:,.0f} ms from its member.joined on the bus)",
         f"{messages} messages x {ENDPOINTS} endpoints = {delivered:,} deliveries in {elapsed:.2f} s: "
         f"{delivered / elapsed:,.0f} deliveries/s (the joins themselves took {joins_done:.2f} s)",
         f"duplicates (one webhook-id twice at one endpoint): {endpoints.duplicates()}",

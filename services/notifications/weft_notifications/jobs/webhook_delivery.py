@@ -44,20 +44,21 @@ class WebhookDeliveryJob:
         if free <= 0:
             return 0
         store = self._ctx.storage.webhooks
-        at = now()
-        taken = 0
-        for webhook_id in await store.due_queues(at, limit=free + len(self._working)):
-            if taken >= free:
-                break
-            if webhook_id in self._working:
-                continue
-            if not await store.claim(webhook_id, self._holder, at, at + sender.lease):
-                continue  # another replica has it
-            task = asyncio.create_task(drain(sender, webhook_id), name=f"webhook {webhook_id}")
+        candidates = [
+            w for w in await store.due_queues(now(), limit=free + len(self._working)) if w not in self._working
+        ]
+        for webhook_id in candidates[:free]:
+            # Each in its own task, the claim included: claims go out side by side, not one by one.
+            task = asyncio.create_task(self._take(sender, webhook_id), name=f"webhook {webhook_id}")
             self._working[webhook_id] = task
             task.add_done_callback(functools.partial(self._finished, webhook_id))
-            taken += 1
         return 0  # sends are logged per endpoint; a poll that only took work says nothing
+
+    async def _take(self, sender: Sender, webhook_id: str) -> int:
+        at = now()
+        if not await self._ctx.storage.webhooks.claim(webhook_id, self._holder, at, at + sender.lease):
+            return 0  # another replica has it
+        return await drain(sender, webhook_id)
 
     def _finished(self, webhook_id: str, task: asyncio.Task[int]) -> None:
         self._working.pop(webhook_id, None)

@@ -220,7 +220,7 @@ async def _announce_disabled(
     await notify(ctx, notice, owners)
 
 
-async def schedule_recorded(ctx: NotificationsContext, *, batch: int = 2000, at_once: int = 8) -> int:
+async def schedule_recorded(ctx: NotificationsContext, *, batch: int = 2000, at_once: int = 32) -> int:
     """Put recorded deliveries on their endpoints' queues: one small transaction per
     endpoint (two replicas doing it at once conflict on the same documents, and one
     retries to find nothing left). Returns how many were queued."""
