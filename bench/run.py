@@ -107,6 +107,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="afterwards, run gateway and membership under cProfile and print where their time goes",
     )
+    parser.add_argument(
+        "--webhook-messages",
+        type=int,
+        default=20,
+        help="webhook_delivery: messages after the first, each to all 100 endpoints (default 20)",
+    )
     parser.add_argument("--verbose", action="store_true", help="echo the services' output")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 120:

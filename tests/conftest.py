@@ -103,6 +103,10 @@ def platform_env(nats_server: NatsHandle, database: ladder.DatabaseHandle) -> di
         "MONGODB_URL": database.url,
         "WEFT_LOG_JSON": "true",
     }
+    # Webhook tests run their receivers on 127.0.0.1, retry 100 times faster, poll often.
+    env["WEFT_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS"] = '["127.0.0.1/32"]'
+    env["WEFT_NOTIFICATIONS_WEBHOOK_RETRY_TIME_SCALE"] = "0.01"
+    env["WEFT_NOTIFICATIONS_WEBHOOK_POLL_INTERVAL_SECONDS"] = "0.2"
     for name, spec in SERVICES.items():
         if name != "gateway":
             env[f"{spec.env_prefix}DATABASE"] = f"weft_{name}_{run_id}"

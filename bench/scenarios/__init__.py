@@ -18,8 +18,19 @@ from scenarios import (
     read,
     rsvp,
     rsvp_scale,
+    webhook_delivery,
 )
 
-ALL: tuple[ModuleType, ...] = (baseline, read, join, rsvp, leave, rsvp_scale, members_scale, not_found_timing)
-ALL += (notification_fanout,)
+ALL: tuple[ModuleType, ...] = (
+    baseline,
+    read,
+    join,
+    rsvp,
+    leave,
+    rsvp_scale,
+    members_scale,
+    not_found_timing,
+    notification_fanout,
+    webhook_delivery,
+)
 BY_NAME = {module.NAME: module for module in ALL}

@@ -10,8 +10,10 @@ import weft_shared.contracts.membership  # noqa: F401  (registers the message ty
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import events, membership
 from weft_notifications.handlers import people as people_handlers
+from weft_notifications.handlers import webhooks as webhook_handlers
 from weft_notifications.jobs.digests import DigestJob
 from weft_notifications.jobs.email_sender import EmailSender
+from weft_notifications.jobs.webhook_delivery import WebhookDeliveryJob
 from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
@@ -32,6 +34,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     people_handlers.register(dispatcher, ctx)
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
+    webhook_handlers.register(dispatcher, ctx)
+    runtime.add_job(WebhookDeliveryJob(ctx))
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
     return app

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -27,6 +29,9 @@ class Principal:
     email: str | None
     name: str | None
     expires_at: float
+    # Every claim of the verified token, for rules about claims this module doesn't name
+    # (network admins: auth/admins.py). Read only.
+    claims: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
 
 class TokenVerifier:
@@ -58,6 +63,7 @@ class TokenVerifier:
             email=email if isinstance(email, str) else None,
             name=name if isinstance(name, str) else None,
             expires_at=float(claims["exp"]),
+            claims=MappingProxyType(claims),
         )
         if len(self._cache) >= self._cache_size:
             self._cache.clear()
@@ -112,12 +118,14 @@ def issue_dev_token(
     email: str | None = None,
     name: str | None = None,
     ttl_seconds: int = 12 * 3600,
+    claims: Mapping[str, Any] | None = None,
 ) -> str:
-    """Mint an HS256 token the dev gateway accepts (`weft token`, tests)."""
+    """Mint an HS256 token the dev gateway accepts (`weft token`, tests); `claims` adds more (e.g. `roles`)."""
     if not settings.auth_signing_key:
         raise RuntimeError("no signing key configured")
     now = int(time.time())
-    claims: dict[str, Any] = {
+    token_claims: dict[str, Any] = {
+        **(claims or {}),
         "sub": sub,
         "iss": settings.auth_issuer,
         "aud": settings.auth_audience,
@@ -125,7 +133,7 @@ def issue_dev_token(
         "exp": now + ttl_seconds,
     }
     if email:
-        claims["email"] = email
+        token_claims["email"] = email
     if name:
-        claims["name"] = name
-    return jwt.encode(claims, settings.auth_signing_key, algorithm="HS256")
+        token_claims["name"] = name
+    return jwt.encode(token_claims, settings.auth_signing_key, algorithm="HS256")

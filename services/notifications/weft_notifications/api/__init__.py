@@ -1,5 +1,5 @@
 """The notifications service's HTTP API: thin routes, one module per resource."""
 
-from weft_notifications.api import inbox, preferences, unsubscribe
+from weft_notifications.api import inbox, preferences, unsubscribe, webhooks
 
-ROUTERS = [inbox.router, preferences.router, unsubscribe.router]
+ROUTERS = [inbox.router, preferences.router, unsubscribe.router, *webhooks.ROUTERS]

@@ -15,6 +15,7 @@ from weft_notifications.storage.email_outbox import EmailOutbox
 from weft_notifications.storage.inbox import Inbox
 from weft_notifications.storage.preferences import Preferences
 from weft_notifications.storage.read_model import ReadModel
+from weft_notifications.storage.webhooks import Webhooks
 from weft_shared.storage.client import ensure_collection
 
 
@@ -26,6 +27,7 @@ class NotificationsStorage:
         self.preferences = Preferences(db)
         self.email_outbox = EmailOutbox(db)
         self.digests = Digests(db)
+        self.webhooks = Webhooks(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start; every collection exists before a transaction writes to it."""
@@ -34,5 +36,6 @@ class NotificationsStorage:
         await self.preferences.create_indexes()
         await self.email_outbox.create_indexes()
         await self.digests.create_indexes()
+        await self.webhooks.create_indexes()
         for collection in (self.view.communities, self.view.people, self.inbox.counters):
             await ensure_collection(collection)
