@@ -9,9 +9,11 @@ import weft_shared.contracts.events
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import membership
+from weft_notifications.jobs.live_inbox import LiveInbox
 from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
+from weft_notifications.storage.live import CounterChanges
 from weft_notifications.usecases.context import NotificationsContext
 from weft_shared.service.runtime import ServiceRuntime
 
@@ -27,4 +29,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     membership.register(dispatcher, ctx)
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
+    live_inbox = LiveInbox(CounterChanges(runtime.db), poll_seconds=settings.stream_poll_seconds)
+    runtime.add_job(live_inbox)
+    app.state.live_inbox = live_inbox
     return app

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from weft_shared.settings import DataServiceSettings
@@ -17,3 +18,13 @@ class NotificationsSettings(DataServiceSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # The network's name, in every mail and notification text.
     network_name: str = "Weft"
+
+    # The live stream (GET /v1/me/stream): a `: keep-alive` comment this often keeps proxies from
+    # closing an idle connection; `retry:` tells the client how soon to reconnect.
+    stream_heartbeat_seconds: float = Field(15.0, gt=0)
+    stream_retry_milliseconds: int = Field(3000, ge=0)
+    # A client that takes longer than this to accept one write is disconnected, not buffered for.
+    stream_send_timeout_seconds: float = Field(30.0, gt=0)
+    # Only while the change stream on `inbox_counters` is unavailable: how often one query per
+    # process reads the counters of everyone connected to it.
+    stream_poll_seconds: float = Field(1.0, gt=0)

@@ -1,5 +1,6 @@
 """The notifications service's HTTP API: thin routes, one module per resource."""
 
-from weft_notifications.api import inbox
+from weft_notifications.api import inbox, stream
 
 ROUTERS = [inbox.router]
+ROUTERS.append(stream.router)
