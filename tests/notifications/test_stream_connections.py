@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -13,8 +14,9 @@ import pytest
 from starlette.types import Message
 
 from tests.gateway.servers import serve
-from tests.support.api import new_person
+from tests.support.api import create_community, join, new_person
 from tests.support.waiting import eventually
+from weft_cli.testing import ServiceProcess
 from weft_notifications.api.event_stream import EventStreamResponse
 from weft_notifications.app import create_app
 from weft_notifications.jobs.live_inbox import LiveInbox
@@ -22,20 +24,29 @@ from weft_notifications.settings import NotificationsSettings
 from weft_shared.settings import PlatformSettings
 
 
-@pytest.fixture
-async def service(platform_env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox]]:
+@asynccontextmanager
+async def in_process(
+    platform_env: dict[str, str], **settings: Any
+) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox]]:
     """The notifications app in this process (so its listeners can be counted), on a database
     and durable consumer of its own."""
     run = secrets.token_hex(4)
     platform = PlatformSettings(
         env="dev", nats_url=platform_env["WEFT_NATS_URL"], mongodb_url=platform_env["MONGODB_URL"]
     )
-    settings = NotificationsSettings(
-        platform=platform, database=f"weft_notifications_{run}", consumer_name=f"notifications-{run}"
+    app = create_app(
+        NotificationsSettings(
+            platform=platform, database=f"weft_notifications_{run}", consumer_name=f"notifications-{run}", **settings
+        )
     )
-    app = create_app(settings)
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
         yield http, app.state.live_inbox
+
+
+@pytest.fixture
+async def service(platform_env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox]]:
+    async with in_process(platform_env) as running:
+        yield running
 
 
 async def no_listeners(live: LiveInbox) -> bool:
@@ -82,3 +93,29 @@ async def test_a_client_that_stops_reading_is_disconnected() -> None:
         await response({"type": "http"}, receive, send)
     assert closed.is_set()
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]  # one frame, no more
+
+
+async def test_without_change_streams_one_poll_per_process_wakes_the_stream(
+    platform_env: dict[str, str], membership_service: ServiceProcess
+) -> None:
+    """For a server without change streams: `stream_watch_changes=false`. (The stream reads
+    the database only when woken, so here only the poll can bring the item.)"""
+    ana, ben = new_person("ana"), new_person("ben")
+    async with (
+        in_process(platform_env, stream_watch_changes=False, stream_poll_seconds=0.2, stream_heartbeat_seconds=600) as (
+            http,
+            _live,
+        ),
+        httpx.AsyncClient(base_url=membership_service.url, timeout=30) as membership,
+    ):
+        community = await create_community(membership, ana, join_policy="approval")
+        async with http.stream("GET", "/v1/me/stream", headers=ana.headers) as response:
+            lines = response.aiter_lines()
+            while await anext(lines) != "event: unread":
+                pass
+            assert (await join(membership, community["id"], ben)).status_code == 202
+            async with asyncio.timeout(30):  # a bound on failure
+                while (line := await anext(lines)) != "id: 1":
+                    assert line == "" or line.startswith(("event: unread", "data: ")), line
+            assert await anext(lines) == "event: notification"
+            assert (await anext(lines)).startswith("data: ")

@@ -29,7 +29,11 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     membership.register(dispatcher, ctx)
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
-    live_inbox = LiveInbox(CounterChanges(runtime.db), poll_seconds=settings.stream_poll_seconds)
+    live_inbox = LiveInbox(
+        CounterChanges(runtime.db),
+        watch_changes=settings.stream_watch_changes,
+        poll_seconds=settings.stream_poll_seconds,
+    )
     runtime.add_job(live_inbox)
     app.state.live_inbox = live_inbox
     return app

@@ -25,6 +25,8 @@ class NotificationsSettings(DataServiceSettings):
     stream_retry_milliseconds: int = Field(3000, ge=0)
     # A client that takes longer than this to accept one write is disconnected, not buffered for.
     stream_send_timeout_seconds: float = Field(30.0, gt=0)
-    # Only while the change stream on `inbox_counters` is unavailable: how often one query per
-    # process reads the counters of everyone connected to it.
+    # How a process hears of items other replicas wrote: a change stream on `inbox_counters`, or
+    # (false, for a server without change streams, and meanwhile whenever the change stream fails)
+    # one query per process reading the counters of everyone connected to it, this often.
+    stream_watch_changes: bool = True
     stream_poll_seconds: float = Field(1.0, gt=0)

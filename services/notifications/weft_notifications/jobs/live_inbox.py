@@ -40,8 +40,9 @@ class Listener:
 
 
 class LiveInbox:
-    def __init__(self, changes: CounterChanges, *, poll_seconds: float) -> None:
+    def __init__(self, changes: CounterChanges, *, watch_changes: bool = True, poll_seconds: float) -> None:
         self._changes = changes
+        self._watch_changes = watch_changes
         self._poll_seconds = poll_seconds
         self._listeners: dict[str, set[Listener]] = {}
         self.closing = asyncio.Event()
@@ -92,6 +93,8 @@ class LiveInbox:
             self._task = None
 
     async def _follow(self) -> None:
+        if not self._watch_changes:
+            await self._poll_for(None)
         while True:
             try:
                 # Opened: anything committed before it is found by reading, so wake everyone.
@@ -103,15 +106,15 @@ class LiveInbox:
                 log.warning("inbox change stream unavailable (%s); polling counters meanwhile", exc)
             await self._poll_for(_RETRY_CHANGE_STREAM_SECONDS)
 
-    async def _poll_for(self, seconds: float) -> None:
-        """Wake the listeners whose counters moved, every `poll_seconds`, for `seconds`."""
+    async def _poll_for(self, seconds: float | None) -> None:
+        """Wake the listeners whose counters moved, every `poll_seconds`, for `seconds` (None: ever)."""
         # Whatever changed before the first read is found by the streams' own reads.
         self._wake_everyone()
         seen: dict[str, tuple[int, int]] = {}
         watched: set[str] = set()
         loop = asyncio.get_running_loop()
-        until = loop.time() + seconds
-        while loop.time() < until:
+        until = None if seconds is None else loop.time() + seconds
+        while until is None or loop.time() < until:
             await asyncio.sleep(self._poll_seconds)
             listening = list(self._listeners)
             try:

@@ -45,17 +45,20 @@ async def live_frames(
         # A number above the newest is not one this person was given: start from now.
         last = newest if last_event_id is None else min(last_event_id, newest)
         unread: int | None = None
+        woken = True
         while not live.closing.is_set():
-            listener.woken.clear()
-            counter = await ctx.storage.inbox.counter(me.id)
-            async for frame in _items_after(ctx, me, last, int(counter.get("seq", 0))):
-                last, data = frame
-                yield notification_frame(last, data)
-            now_unread = max(0, int(counter.get("unread", 0)))
-            if now_unread != unread:
-                unread = now_unread
-                yield unread_frame(unread)
-            if not await _woken_or_timeout(live, listener, settings.stream_heartbeat_seconds):
+            if woken:  # the database is read only when something changed, never on a timer
+                listener.woken.clear()
+                counter = await ctx.storage.inbox.counter(me.id)
+                async for frame in _items_after(ctx, me, last, int(counter.get("seq", 0))):
+                    last, data = frame
+                    yield notification_frame(last, data)
+                now_unread = max(0, int(counter.get("unread", 0)))
+                if now_unread != unread:
+                    unread = now_unread
+                    yield unread_frame(unread)
+            woken = await _woken_or_timeout(live, listener, settings.stream_heartbeat_seconds)
+            if not woken:
                 yield KEEP_ALIVE
 
 
