@@ -88,9 +88,10 @@ async def given(web: httpx.AsyncClient, owner: Person, community_id: str, count:
     before = len(await inbox(web, owner))
     for _ in range(count):
         assert (await join(web, community_id, new_person("joiner"))).status_code == 202
-    return await eventually(
+    items: list[dict[str, Any]] = await eventually(
         lambda: _at_least(web, owner, before + count), what=f"{count} notifications", timeout=ARRIVES_WITHIN
     )
+    return items
 
 
 async def _at_least(web: httpx.AsyncClient, owner: Person, n: int) -> list[dict[str, Any]] | None:

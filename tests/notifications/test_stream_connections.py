@@ -14,20 +14,23 @@ import pytest
 from starlette.types import Message
 
 from tests.gateway.servers import serve
-from tests.support.api import create_community, join, new_person
+from tests.support.api import new_person
 from tests.support.waiting import eventually
-from weft_cli.testing import ServiceProcess
 from weft_notifications.api.event_stream import EventStreamResponse
 from weft_notifications.app import create_app
+from weft_notifications.domain.catalogue import NotificationType
+from weft_notifications.domain.notices import Notice
 from weft_notifications.jobs.live_inbox import LiveInbox
 from weft_notifications.settings import NotificationsSettings
+from weft_notifications.usecases.context import NotificationsContext
+from weft_notifications.usecases.fanout import notify
 from weft_shared.settings import PlatformSettings
 
 
 @asynccontextmanager
 async def in_process(
     platform_env: dict[str, str], **settings: Any
-) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox]]:
+) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox, NotificationsContext]]:
     """The notifications app in this process (so its listeners can be counted), on a database
     and durable consumer of its own."""
     run = secrets.token_hex(4)
@@ -40,13 +43,13 @@ async def in_process(
         )
     )
     async with serve(app) as url, httpx.AsyncClient(base_url=url, timeout=30) as http:
-        yield http, app.state.live_inbox
+        yield http, app.state.live_inbox, app.state.ctx
 
 
 @pytest.fixture
 async def service(platform_env: dict[str, str]) -> AsyncIterator[tuple[httpx.AsyncClient, LiveInbox]]:
-    async with in_process(platform_env) as running:
-        yield running
+    async with in_process(platform_env) as (http, live, _ctx):
+        yield http, live
 
 
 async def no_listeners(live: LiveInbox) -> bool:
@@ -95,27 +98,25 @@ async def test_a_client_that_stops_reading_is_disconnected() -> None:
     assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]  # one frame, no more
 
 
-async def test_without_change_streams_one_poll_per_process_wakes_the_stream(
-    platform_env: dict[str, str], membership_service: ServiceProcess
-) -> None:
+async def test_without_change_streams_one_poll_per_process_wakes_the_stream(platform_env: dict[str, str]) -> None:
     """For a server without change streams: `stream_watch_changes=false`. (The stream reads
-    the database only when woken, so here only the poll can bring the item.)"""
-    ana, ben = new_person("ana"), new_person("ben")
+    the database only when woken, so here only the poll can bring the item.) The item is
+    given through the fan-out use case in this process, as a message handler would."""
+    ana = new_person("ana")
+    notice = Notice(NotificationType.JOIN_REQUESTED, "Ben asked to join", "Ben", None, "ben", key=f"k-{ana.user_id}")
+    settings = {"stream_watch_changes": False, "stream_poll_seconds": 0.2, "stream_heartbeat_seconds": 600}
     async with (
-        in_process(platform_env, stream_watch_changes=False, stream_poll_seconds=0.2, stream_heartbeat_seconds=600) as (
-            http,
-            _live,
-        ),
-        httpx.AsyncClient(base_url=membership_service.url, timeout=30) as membership,
+        in_process(platform_env, **settings) as (http, _live, ctx),
+        http.stream("GET", "/v1/me/stream", headers=ana.headers) as response,
     ):
-        community = await create_community(membership, ana, join_policy="approval")
-        async with http.stream("GET", "/v1/me/stream", headers=ana.headers) as response:
-            lines = response.aiter_lines()
-            while await anext(lines) != "event: unread":
-                pass
-            assert (await join(membership, community["id"], ben)).status_code == 202
-            async with asyncio.timeout(30):  # a bound on failure
-                while (line := await anext(lines)) != "id: 1":
-                    assert line == "" or line.startswith(("event: unread", "data: ")), line
-            assert await anext(lines) == "event: notification"
-            assert (await anext(lines)).startswith("data: ")
+        lines = response.aiter_lines()
+        while await anext(lines) != "event: unread":
+            pass
+
+        async def give(_tx: object) -> int:
+            return await notify(ctx, notice, [ana.user_id])
+
+        assert await ctx.uow.run(give) == 1
+        async with asyncio.timeout(30):  # a bound on failure
+            assert [await anext(lines) for _ in range(2)] == ['data: {"unread":0}', ""]
+            assert [await anext(lines) for _ in range(2)] == ["id: 1", "event: notification"]

@@ -36,6 +36,7 @@ class EventStreamResponse(Response):
         self.send_timeout = send_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        completed = True  # stays so when the client disconnects (the scope cancels `_stream`)
         async with anyio.create_task_group() as tasks:
             tasks.start_soon(self._until_disconnect, receive, tasks.cancel_scope)
             completed = await self._stream(send)

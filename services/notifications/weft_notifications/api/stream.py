@@ -40,9 +40,10 @@ def _live_inbox(request: Request) -> LiveInbox:
 
 @router.get(
     "/stream",
+    summary="The caller's notifications, live (Server-Sent Events)",
     description=_DESCRIPTION,
     response_class=Response,
-    responses={200: {"content": {"text/event-stream": {}}}, **problem_responses(422)},
+    responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}}}, **problem_responses(422)},
 )
 async def stream(
     request: Request,
@@ -51,7 +52,6 @@ async def stream(
     last_event_id_header: EventIdHeader = None,
     last_event_id: EventIdQuery = None,
 ) -> EventStreamResponse:
-    """The caller's notifications as Server-Sent Events."""
     after = last_event_id_header if last_event_id_header is not None else last_event_id
     frames = live_frames(ctx, _live_inbox(request), me, after)
     return EventStreamResponse(frames, send_timeout=ctx.settings.stream_send_timeout_seconds)
