@@ -17,6 +17,8 @@ from tests.conftest import StartService
 from tests.support.api import Person, create_community, join, new_person, problem
 from tests.support.waiting import eventually
 from weft_cli.testing import ServiceProcess
+from weft_shared.auth import issue_dev_token
+from weft_shared.settings import PlatformSettings
 
 # Long enough for a message to cross membership, NATS and notifications on a loaded box;
 # a bound on failure, not a measured figure.
@@ -165,6 +167,14 @@ async def test_items_given_while_catching_up_come_once_each_in_order(web: httpx.
         seqs = [(await events.notification())[0] for _ in range(10)]
         await joining
     assert seqs == list(range(1, 11))
+
+
+async def test_the_stream_ends_when_the_token_expires(web: httpx.AsyncClient) -> None:
+    ana = new_person("ana")
+    short = {"Authorization": f"Bearer {issue_dev_token(PlatformSettings(env='dev'), ana.user_id, ttl_seconds=3)}"}
+    async with stream(web, ana, headers=short) as events:
+        assert await events.unread() == 0
+        assert await events.frame() is None  # ended by the service, not cut: the client reconnects
 
 
 async def test_bad_last_event_ids_are_422s_naming_the_field(web: httpx.AsyncClient) -> None:

@@ -29,7 +29,8 @@ _DESCRIPTION = """\
 
 Reconnecting with `Last-Event-ID: n` (or `?last_event_id=n`, for clients that cannot set
 headers; the header wins) sends every item after n first, then live ones. Without it the
-stream starts from now.
+stream starts from now. The stream ends when the caller's token expires (reconnect with a
+fresh one) and when the service shuts down.
 """
 
 

@@ -19,6 +19,7 @@ from weft_notifications.jobs.live_inbox import Listener, LiveInbox
 from weft_notifications.usecases.context import NotificationsContext
 from weft_notifications.usecases.inbox import notification_view
 from weft_shared.service.actor import Person
+from weft_shared.service.clock import now
 
 PAGE = 100
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -36,7 +37,8 @@ def unread_frame(unread: int) -> bytes:
 async def live_frames(
     ctx: NotificationsContext, live: LiveInbox, me: Person, last_event_id: int | None
 ) -> AsyncIterator[bytes]:
-    """Frames until the process stops; the caller stops iterating when the client goes."""
+    """Frames until the process stops or the caller's token expires; the caller stops
+    iterating when the client goes."""
     settings = ctx.settings
     yield b"retry: %d\n\n" % settings.stream_retry_milliseconds
     with live.listen(me.id) as listener:
@@ -57,8 +59,13 @@ async def live_frames(
                 if now_unread != unread:
                     unread = now_unread
                     yield unread_frame(unread)
-            woken = await _woken_or_timeout(live, listener, settings.stream_heartbeat_seconds)
-            if not woken:
+            # The token was checked once, on connect: the stream ends when it expires, and the
+            # client reconnects with a fresh one (and its Last-Event-ID, so nothing is missed).
+            token_left = me.principal.expires_at - now().timestamp()
+            if token_left <= 0:
+                return
+            woken = await _woken_or_timeout(live, listener, min(settings.stream_heartbeat_seconds, token_left))
+            if not woken and me.principal.expires_at > now().timestamp():
                 yield KEEP_ALIVE
 
 
