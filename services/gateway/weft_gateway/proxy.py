@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Coroutine
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import anyio
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
@@ -264,7 +267,13 @@ class Proxy:
         target = base + raw_path.decode("latin-1")
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
-        await self._exchange(scope, send, route.service, URL(target, encoded=True), forwarded, body)
+        exchange = self._exchange(
+            scope, send, route.service, URL(target, encoded=True), forwarded, body, streaming=route.streaming
+        )
+        if route.streaming:
+            await _until_client_goes(receive, exchange)
+        else:
+            await exchange
 
     def _take_or_raise(self, key: str) -> None:
         wait = self.limiter.take(key)
@@ -306,12 +315,22 @@ class Proxy:
         return b"".join(chunks)
 
     async def _exchange(
-        self, scope: Scope, send: Send, service: str, url: URL, headers: list[tuple[str, str]], body: bytes | None
+        self,
+        scope: Scope,
+        send: Send,
+        service: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        body: bytes | None,
+        *,
+        streaming: bool = False,
     ) -> None:
         method: str = scope["method"]
         started = False
         try:
-            async with await self.upstreams.request(method, url, headers=headers, body=body) as upstream:
+            async with await self.upstreams.request(
+                method, url, headers=headers, body=body, streaming=streaming
+            ) as upstream:
                 headers_out = _response_headers(upstream.raw_headers)
                 if upstream.status == 405:
                     headers_out = await self._full_allow(scope["path"], headers_out)
@@ -361,6 +380,22 @@ def _response_headers(raw: tuple[tuple[bytes, bytes], ...]) -> list[tuple[bytes,
     if named:
         dropped = dropped | {t.strip().lower() for v in named for t in v.split(b",")}
     return [(k, v) for k, v in headers if k not in dropped]
+
+
+async def _until_client_goes(receive: Receive, exchange: Coroutine[Any, Any, None]) -> None:
+    """Run `exchange` until it ends or the client disconnects. A long-lived stream's writes to a
+    client that has gone are silently dropped, so without this the gateway would hold the
+    upstream connection open for as long as the service kept sending heartbeats."""
+
+    async def client_gone(scope: anyio.CancelScope) -> None:
+        while (await receive())["type"] != "http.disconnect":
+            pass
+        scope.cancel()
+
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(client_gone, tasks.cancel_scope)
+        await exchange
+        tasks.cancel_scope.cancel()
 
 
 def _too_large(limit: int) -> Problem:

@@ -21,6 +21,9 @@ class Route:
     auth: bool = True
     # True: the template and everything below it (`/v1/events`, `/v1/events/e1/rsvps`).
     subtree: bool = True
+    # True: a long-lived response (server-sent events) that may be quiet for minutes, so no
+    # upstream read timeout; it is still forwarded chunk by chunk like any unsized answer.
+    streaming: bool = False
 
 
 class RouteTable:
@@ -64,7 +67,7 @@ ROUTES = RouteTable(
         Route("/v1/me/calendar-feed", "events"),
         Route("/v1/me/notifications", "notifications"),
         Route("/v1/me/notification-preferences", "notifications"),
-        Route("/v1/me/stream", "notifications", subtree=False),
+        Route("/v1/me/stream", "notifications", subtree=False, streaming=True),
         Route("/v1/me", "membership"),
         Route("/v1/webhooks", "notifications"),
         # Mail links: the signed token in the path is the credential (RFC 8058 one-click too).

@@ -92,15 +92,22 @@ class Upstreams:
         return session
 
     async def request(
-        self, method: str, url: URL, *, headers: list[tuple[str, str]], body: bytes | None
+        self, method: str, url: URL, *, headers: list[tuple[str, str]], body: bytes | None, streaming: bool = False
     ) -> aiohttp.ClientResponse:
         """Send one request; the caller reads the response and releases it.
 
         A pooled keep-alive connection can be dead by the time it is reused (the service closed
         it after an error, or restarted). If it fails before any response arrived, a request that
         is safe to send twice goes once more on a fresh connection; anything else is the caller's 502.
+        Once the response's head has arrived nothing is retried: this returns, and what the caller
+        has forwarded of a body (a stream's events) is never sent twice.
+
+        `streaming`: the answer may be quiet for a long time (server-sent events), so the connect
+        timeout holds but there is no read timeout.
         """
         options: dict[str, Any] = {"headers": headers, "data": body, "allow_redirects": False}
+        if streaming:
+            options["timeout"] = aiohttp.ClientTimeout(total=None, connect=self.timeout_seconds, sock_read=None)
         try:
             return await self.session.request(method, url, **options)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:

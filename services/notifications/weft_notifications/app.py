@@ -13,10 +13,12 @@ from weft_notifications.handlers import people as people_handlers
 from weft_notifications.handlers import webhooks as webhook_handlers
 from weft_notifications.jobs.digests import DigestJob
 from weft_notifications.jobs.email_sender import EmailSender
+from weft_notifications.jobs.live_inbox import LiveInbox
 from weft_notifications.jobs.webhook_delivery import WebhookDeliveryJob
 from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
+from weft_notifications.storage.live import CounterChanges
 from weft_notifications.usecases.context import NotificationsContext
 from weft_shared.service.runtime import ServiceRuntime
 
@@ -38,4 +40,11 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     runtime.add_job(WebhookDeliveryJob(ctx))
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
+    live_inbox = LiveInbox(
+        CounterChanges(runtime.db),
+        watch_changes=settings.stream_watch_changes,
+        poll_seconds=settings.stream_poll_seconds,
+    )
+    runtime.add_job(live_inbox)
+    app.state.live_inbox = live_inbox
     return app

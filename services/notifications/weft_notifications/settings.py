@@ -86,3 +86,15 @@ class NotificationsSettings(DataServiceSettings):
     webhook_response_body_limit: int = Field(1024, ge=0, le=65536)
     # Multiplies the retry schedule (domain/webhooks.py); tests shrink it.
     webhook_retry_time_scale: float = Field(1.0, gt=0)
+
+    # The live stream (GET /v1/me/stream): a `: keep-alive` comment this often keeps proxies from
+    # closing an idle connection; `retry:` tells the client how soon to reconnect.
+    stream_heartbeat_seconds: float = Field(15.0, gt=0)
+    stream_retry_milliseconds: int = Field(3000, ge=0)
+    # A client that takes longer than this to accept one write is disconnected, not buffered for.
+    stream_send_timeout_seconds: float = Field(30.0, gt=0)
+    # How a process hears of items other replicas wrote: a change stream on `inbox_counters`, or
+    # (false, for a server without change streams, and meanwhile whenever the change stream fails)
+    # one query per process reading the counters of everyone connected to it, this often.
+    stream_watch_changes: bool = True
+    stream_poll_seconds: float = Field(1.0, gt=0)
