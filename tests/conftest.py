@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.support.smtp import SmtpServer, smtp_server
 from weft_cli import ladder
 from weft_cli.natsserver import (
     NatsHandle,
@@ -155,8 +156,22 @@ def events_service(start_session_service: StartService) -> ServiceProcess:
 
 
 @pytest.fixture(scope="session")
-def notifications_service(start_session_service: StartService) -> ServiceProcess:
-    return start_session_service("notifications")
+def session_smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) that the session's notifications service mails to."""
+    with smtp_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def notifications_service(start_session_service: StartService, session_smtp: SmtpServer) -> ServiceProcess:
+    return start_session_service(
+        "notifications",
+        env={
+            "WEFT_NOTIFICATIONS_SMTP_HOST": session_smtp.host,
+            "WEFT_NOTIFICATIONS_SMTP_PORT": str(session_smtp.port),
+            "WEFT_NOTIFICATIONS_EMAIL_POLL_SECONDS": "0.2",
+        },
+    )
 
 
 @pytest.fixture(scope="session")

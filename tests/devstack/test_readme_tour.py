@@ -65,6 +65,9 @@ def test_the_readme_tour_runs_against_a_running_stack(tmp_path: Path) -> None:
         assert community and event, out
         assert '"ben"' in out and '"in_person"' in out, out
         assert f'"url":"http://{gateway}/v1/calendar/' in out.replace(" ", ""), out
+        # Ben's inbox: the new meeting, then his new role (newest first), both unread.
+        assert '"type":"role_changed"' in out and '"type":"event_scheduled"' in out, out
+        assert '{"unread":2}' in out, out
 
         # What the README says `weft tail` shows.
         community_id = community.group(1)

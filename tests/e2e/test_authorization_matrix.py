@@ -41,7 +41,10 @@ from pymongo import AsyncMongoClient
 from tests.events.conftest import event_body
 from tests.support.api import Person, create_community, join, new_person
 from tests.support.waiting import eventually
+from tests.support.webhook_receiver import WebhookReceiver
 from weft_cli.testing import ServiceProcess
+from weft_notifications.domain.unsubscribe_tokens import UnsubscribeSubject, sign
+from weft_notifications.settings import DEV_UNSUBSCRIBE_KEY
 
 ROLES = ("anonymous", "outsider", "pending", "banned", "member", "facilitator", "owner")
 VISIBILITIES = ("public", "private", "hidden")
@@ -218,6 +221,74 @@ MATRIX: dict[str, tuple[str, str, str]] = {
     "GET /v1/calendar/{token}.ics": same("200 200 200 200 200 200 200"),
     "POST /v1/me/calendar-feed": same("401 201 201 201 201 201 201"),
     "DELETE /v1/me/calendar-feed": same("401 204 204 204 204 204 204"),
+    # -- notifications: the caller's own ----------------------------------------------------------------
+    "GET /v1/me/notifications": same("401 200 200 200 200 200 200"),
+    "GET /v1/me/notifications/unread-count": same("401 200 200 200 200 200 200"),
+    "POST /v1/me/notifications/read-all": same("401 200 200 200 200 200 200"),
+    # The owner's notification (a join request): anyone else's id is the same 404 as an unknown one.
+    "POST /v1/me/notifications/{notification_id}/read": same("401 404 404 404 404 404 200"),
+    "GET /v1/me/notification-preferences": same("401 200 200 200 200 200 200"),
+    "PUT /v1/me/notification-preferences": same("401 200 200 200 200 200 200"),
+    "GET /v1/me/stream": same("401 200 200 200 200 200 200"),
+    # A mail's unsubscribe link (someone outside the matrix): the signed token is the credential.
+    "GET /v1/unsubscribe/{token}": same("200 200 200 200 200 200 200"),
+    "POST /v1/unsubscribe/{token}": same("200 200 200 200 200 200 200"),
+    # -- webhooks: a community's, for its owners -------------------------------------------------------
+    "POST /v1/communities/{community_id}/webhooks": (
+        "401 403 403 403 403 403 201",
+        "401 403 403 403 403 403 201",
+        "401 404 404 404 403 403 201",
+    ),
+    "GET /v1/communities/{community_id}/webhooks": (
+        "401 403 403 403 403 403 200",
+        "401 403 403 403 403 403 200",
+        "401 404 404 404 403 403 200",
+    ),
+    "GET /v1/communities/{community_id}/webhooks/{webhook_id}": (
+        "401 403 403 403 403 403 200",
+        "401 403 403 403 403 403 200",
+        "401 404 404 404 403 403 200",
+    ),
+    "PATCH /v1/communities/{community_id}/webhooks/{webhook_id}": (  # the same description again
+        "401 403 403 403 403 403 200",
+        "401 403 403 403 403 403 200",
+        "401 404 404 404 403 403 200",
+    ),
+    "DELETE /v1/communities/{community_id}/webhooks/{webhook_id}": (  # a spare webhook
+        "401 403 403 403 403 403 204",
+        "401 403 403 403 403 403 204",
+        "401 404 404 404 403 403 204",
+    ),
+    "POST /v1/communities/{community_id}/webhooks/{webhook_id}/rotate-secret": (
+        "401 403 403 403 403 403 200",
+        "401 403 403 403 403 403 200",
+        "401 404 404 404 403 403 200",
+    ),
+    "GET /v1/communities/{community_id}/webhooks/{webhook_id}/deliveries": (
+        "401 403 403 403 403 403 200",
+        "401 403 403 403 403 403 200",
+        "401 404 404 404 403 403 200",
+    ),
+    "POST /v1/communities/{community_id}/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": (
+        "401 403 403 403 403 403 202",
+        "401 403 403 403 403 403 202",
+        "401 404 404 404 403 403 202",
+    ),
+    "POST /v1/communities/{community_id}/webhooks/{webhook_id}/test": (
+        "401 403 403 403 403 403 202",
+        "401 403 403 403 403 403 202",
+        "401 404 404 404 403 403 202",
+    ),
+    # -- webhooks of the whole network: for network admins only (none of these callers is one) ---------
+    "POST /v1/webhooks": same("401 403 403 403 403 403 403"),
+    "GET /v1/webhooks": same("401 403 403 403 403 403 403"),
+    "GET /v1/webhooks/{webhook_id}": same("401 403 403 403 403 403 403"),
+    "PATCH /v1/webhooks/{webhook_id}": same("401 403 403 403 403 403 403"),
+    "DELETE /v1/webhooks/{webhook_id}": same("401 403 403 403 403 403 403"),
+    "POST /v1/webhooks/{webhook_id}/rotate-secret": same("401 403 403 403 403 403 403"),
+    "GET /v1/webhooks/{webhook_id}/deliveries": same("401 403 403 403 403 403 403"),
+    "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry": same("401 403 403 403 403 403 403"),
+    "POST /v1/webhooks/{webhook_id}/test": same("401 403 403 403 403 403 403"),
     # -- last: archiving makes the community read-only ---------------------------------------------------
     "POST /v1/communities/{community_id}/archive": (
         "401 403 403 403 403 403 200",
@@ -250,6 +321,10 @@ class Community:
     link_to_remove: str = ""
     event_title: str = ""
     event_ids: list[str] = field(default_factory=list)  # every occurrence it organises
+    owner_notification_id: str = ""  # a notification of its owner's
+    webhook_id: str = ""
+    delivery_id: str = ""  # a delivery of that webhook (its test ping)
+    spare_webhooks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -258,14 +333,18 @@ class World:
     mongo: AsyncMongoClient[Any]
     membership_db: str
     events_db: str
+    notifications_db: str
     communities: dict[str, Community]
     propose_to: str  # a community every owner proposes a link to
     feed_token: str  # a calendar feed of someone outside the matrix
+    unsubscribe_token: str  # an unsubscribe link of someone outside the matrix
+    hook_url: str  # a webhook receiver that answers 200
     secrets: set[str]  # what of the hidden community no outsider may see
 
     async def snapshot(self, community: Community) -> dict[str, list[Any]]:
         """The stored documents of one community and its people, in both services."""
         m, e = self.mongo[self.membership_db], self.mongo[self.events_db]
+        n = self.mongo[self.notifications_db]
         cid = community.id
         people = sorted(p.user_id for p in community.people.values())
         events = await e.events.find({"community_id": cid}).sort("_id").to_list()
@@ -281,6 +360,9 @@ class World:
             "rsvps": e.rsvps.find({"community_id": cid}),
             "check_ins": e.check_ins.find({"event_id": {"$in": [d["_id"] for d in events]}}),
             "calendar_feeds": e.calendar_feeds.find({"_id": {"$in": people}}),
+            # Deliveries are left out: the delivery job writes them as it sends.
+            "webhooks": n.webhooks.find({"community_id": cid}),
+            "preferences": n.preferences.find({"_id": {"$in": people}}),
         }
         found = {name: await cursor.sort("_id").to_list() for name, cursor in queries.items()}
         return {"events": events, **found}
@@ -399,11 +481,59 @@ def people_of(community: Community, role: str) -> Person:
     return community.people[role]
 
 
+async def _notifications_settled(http: httpx.AsyncClient, c: Community) -> None:
+    """Wait until the notifications service knows the community's visibility and everyone's standing
+    (it learns them from the bus), as the webhooks' answers show."""
+    hooks = f"/v1/communities/{c.id}/webhooks"
+    outside = 404 if c.visibility == "hidden" else 403
+    checks = [
+        (people_of(c, "owner"), 200),
+        (people_of(c, "facilitator"), 403),
+        (people_of(c, "member"), 403),
+        (people_of(c, "banned"), outside),
+        (people_of(c, "pending"), outside),
+        (new_person("probe"), outside),
+    ]
+
+    async def agreed() -> bool:
+        for person, status in checks:
+            if (await http.get(hooks, headers=person.headers)).status_code != status:
+                return False
+        return True
+
+    await eventually(agreed, timeout=30, what=f"the notifications service to agree about {c.visibility}")
+
+
+async def _notification_parts(http: httpx.AsyncClient, c: Community, hook_url: str) -> None:
+    """The owner's webhooks (one to use, spares to delete), a delivery of its test ping,
+    and one of the owner's notifications (a join request)."""
+    owner = people_of(c, "owner")
+    hooks = f"/v1/communities/{c.id}/webhooks"
+    body = {"url": hook_url, "types": ["org.weft.member.*"], "description": WEBHOOK_DESCRIPTION}
+    c.webhook_id = (await _ok(await http.post(hooks, json=body, headers=owner.headers), 201))["id"]
+    c.spare_webhooks = [(await _ok(await http.post(hooks, json=body, headers=owner.headers), 201))["id"] for _ in ROLES]
+    await _ok(await http.post(f"{hooks}/{c.webhook_id}/test", headers=owner.headers), 202)
+
+    async def delivery() -> str | None:
+        page = await _ok(await http.get(f"{hooks}/{c.webhook_id}/deliveries", headers=owner.headers), 200)
+        return page["items"][0]["id"] if page["items"] else None
+
+    c.delivery_id = await eventually(delivery, what="the test ping's delivery")
+
+    async def notification() -> str | None:
+        query = {"community_id": c.id}
+        page = await _ok(await http.get("/v1/me/notifications", params=query, headers=owner.headers), 200)
+        return page["items"][0]["id"] if page["items"] else None
+
+    c.owner_notification_id = await eventually(notification, what="a notification of the owner's")
+
+
 @pytest.fixture(scope="module")
 async def world(
     start_session_service: Callable[..., ServiceProcess],
     membership_service: ServiceProcess,
     events_service: ServiceProcess,
+    notifications_service: ServiceProcess,
     platform_env: dict[str, str],
 ) -> AsyncIterator[World]:
     # A gateway of its own: the matrix is many requests from a few people, more than the rate limit lets through.
@@ -412,11 +542,14 @@ async def world(
         env={
             "WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url,
             "WEFT_GATEWAY_EVENTS_URL": events_service.url,
+            "WEFT_GATEWAY_NOTIFICATIONS_URL": notifications_service.url,
             "WEFT_GATEWAY_RATE_LIMIT_PER_MINUTE": "100000",
             "WEFT_GATEWAY_RATE_LIMIT_BURST": "100000",
         },
     )
     started = time.monotonic()
+    receiver = WebhookReceiver()
+    await receiver.start()
     async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as http:
         marker = f"zq{secrets.token_hex(6)}"  # in the hidden community's name and its events' titles
         partners: dict[str, Any] = {}
@@ -470,6 +603,10 @@ async def world(
                     )
                 )
         await _settled(http, communities)
+        hook_url = receiver.url("/ok/matrix")
+        for c in communities.values():
+            await _notifications_settled(http, c)
+            await _notification_parts(http, c, hook_url)
         feed = await _ok(await http.post("/v1/me/calendar-feed", headers=partners["propose"].headers), 201)
         mongo: AsyncMongoClient[Any] = AsyncMongoClient(platform_env["MONGODB_URL"])
         hidden.event_ids = [hidden.event_id, *hidden.spare_events, cohosted_by_public]
@@ -480,9 +617,14 @@ async def world(
                 mongo=mongo,
                 membership_db=platform_env["WEFT_MEMBERSHIP_DATABASE"],
                 events_db=platform_env["WEFT_EVENTS_DATABASE"],
+                notifications_db=platform_env["WEFT_NOTIFICATIONS_DATABASE"],
                 communities=communities,
                 propose_to=partners["propose_id"],
                 feed_token=feed["token"],
+                unsubscribe_token=sign(
+                    DEV_UNSUBSCRIBE_KEY, UnsubscribeSubject(partners["propose"].user_id, "reminder", None)
+                ),
+                hook_url=hook_url,
                 # Its members are in no other community: no list (the people directory...) may show them either.
                 secrets={hidden.id, marker, *hidden.event_ids, *(hidden.people[r].user_id for r in INSIDE)},
             )
@@ -493,6 +635,7 @@ async def world(
             yield world
         finally:
             await mongo.close()
+            await receiver.stop()
 
 
 # -- one request per case --------------------------------------------------------------------------------
@@ -511,7 +654,14 @@ Prepare = Callable[[World, Community, Person | None, str, int], Awaitable[Reques
 
 
 def _ids(c: Community, **more: str) -> dict[str, str]:
-    return {"community_id": c.id, "event_id": c.event_id, **more}
+    return {
+        "community_id": c.id,
+        "event_id": c.event_id,
+        "webhook_id": c.webhook_id,
+        "delivery_id": c.delivery_id,
+        "notification_id": c.owner_notification_id,
+        **more,
+    }
 
 
 async def _plain(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
@@ -596,7 +746,25 @@ PREPARE: dict[str, Prepare] = {
     "PUT /v1/events/{event_id}/rsvp": _with_body(lambda w, c, p: {"attendance": "in_person"}),
     "POST /v1/events/{event_id}/check-ins": _with_body(lambda w, c, p: {"user_id": c.people["member"].user_id}),
     "GET /v1/calendar/{token}.ics": lambda w, c, p, r, i: _done(Request({"token": w.feed_token})),
+    "PUT /v1/me/notification-preferences": _with_body(lambda w, c, p: {}),
+    "GET /v1/unsubscribe/{token}": lambda w, c, p, r, i: _done(Request({"token": w.unsubscribe_token})),
+    "POST /v1/unsubscribe/{token}": lambda w, c, p, r, i: _done(Request({"token": w.unsubscribe_token})),
+    "POST /v1/communities/{community_id}/webhooks": _with_body(lambda w, c, p: _webhook_body(w)),
+    "PATCH /v1/communities/{community_id}/webhooks/{webhook_id}": _with_body(
+        lambda w, c, p: {"description": WEBHOOK_DESCRIPTION}
+    ),
+    "DELETE /v1/communities/{community_id}/webhooks/{webhook_id}": lambda w, c, p, r, i: _done(
+        Request(_ids(c, webhook_id=c.spare_webhooks[i]))
+    ),
+    "POST /v1/webhooks": _with_body(lambda w, c, p: _webhook_body(w)),
+    "PATCH /v1/webhooks/{webhook_id}": _with_body(lambda w, c, p: {"description": WEBHOOK_DESCRIPTION}),
 }
+
+WEBHOOK_DESCRIPTION = "Matrix hook"
+
+
+def _webhook_body(w: World) -> dict[str, Any]:
+    return {"url": w.hook_url, "types": ["org.weft.member.*"], "description": WEBHOOK_DESCRIPTION}
 
 
 async def _done(request: Request) -> Request:
@@ -611,11 +779,27 @@ def _caller(c: Community, role: str) -> Person | None:
     return c.people[role]
 
 
+# Answers that never end (server-sent events): the case reads the status and the first frame.
+STREAMING = {"GET /v1/me/stream"}
+
+
 async def _send(w: World, operation: str, request: Request, caller: Person | None) -> httpx.Response:
     method, template = operation.split(" ", 1)
     headers = caller.headers if caller else {}
     path = template.format(**request.params)
-    return await w.http.request(method, path, params=request.query, json=request.body, headers=headers)
+    if operation not in STREAMING:
+        return await w.http.request(method, path, params=request.query, json=request.body, headers=headers)
+    async with w.http.stream(method, path, params=request.query, headers=headers) as streamed:
+        first = b""
+        if streamed.status_code == 200:
+            async for chunk in streamed.aiter_bytes():
+                first += chunk
+                if b"\n\n" in first:
+                    break
+        else:
+            first = await streamed.aread()
+        kept = {"content-type": streamed.headers.get("content-type", "")}
+        return httpx.Response(streamed.status_code, headers=kept, content=first, request=streamed.request)
 
 
 def _fake(value: str) -> str:

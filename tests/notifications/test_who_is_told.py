@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.events.conftest import event_body, known_member, schedule
 from tests.notifications.inboxes import handled, notifications_db, of_type, told, unread
 from tests.support.api import Person, create_community, join, new_person
+from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 from weft_cli.natsserver import NatsHandle
 from weft_shared.contracts.subjects import community_wildcard
@@ -73,7 +74,7 @@ async def test_a_new_role_and_a_ban_reach_the_member(web: httpx.AsyncClient) -> 
 
 
 async def test_an_invitation_reaches_the_person_or_is_mailed_to_the_address(
-    web: httpx.AsyncClient, notifications_db: AsyncDatabase[Doc]
+    web: httpx.AsyncClient, notifications_db: AsyncDatabase[Doc], session_smtp: SmtpServer
 ) -> None:
     ana, ben = new_person("ana"), new_person("ben")
     community = await create_community(web, ana, join_policy="invite", name="Stroke Rehab")
@@ -96,12 +97,21 @@ async def test_an_invitation_reaches_the_person_or_is_mailed_to_the_address(
         lambda: notifications_db.email_outbox.find({"to": address}).to_list(), what="the invitation mail"
     )
     assert mail["user_id"] is None and mail["notification_id"] is None
-    assert mail["status"] == "pending" and mail["attempts"] == 0
     assert mail["notice"]["type"] == "invitation_received" and mail["notice"]["community_id"] == cid
     assert "Stroke Rehab" in mail["notice"]["title"]
     assert mail["notice"]["link"] == "http://127.0.0.1:8080" + to_address.json()["accept_path"]
     # Nobody's inbox has it: the address belongs to no account.
     assert await notifications_db.inbox.count_documents({"key": mail["_id"].removeprefix("invitation:")}) == 0
+    # And it arrives, with the accept link, at a real SMTP server.
+    [arrived] = await eventually(lambda: _async(session_smtp.catcher.to(address)), what="the mail to arrive")
+    assert "Stroke Rehab" in arrived["Subject"]
+    text = arrived.get_body(preferencelist=("plain",))
+    assert text is not None and mail["notice"]["link"] in text.get_content()
+    assert arrived["List-Unsubscribe"] and arrived["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+async def _async(value: Any) -> Any:
+    return value
 
 
 async def test_a_new_code_of_conduct_reaches_every_member_but_its_publisher(web: httpx.AsyncClient) -> None:

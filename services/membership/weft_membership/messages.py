@@ -10,30 +10,21 @@ from __future__ import annotations
 from typing import Any
 
 from faststream.nats import NatsBroker
-from pydantic import create_model
 
 from weft_membership.domain.roles import Role
 from weft_shared.contracts import membership as contracts
-from weft_shared.contracts.base import MESSAGE_TYPES, MessagePayload
-from weft_shared.contracts.envelope import Envelope
+from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import CommunitySnapshot, JoinedVia, MemberJoined
+from weft_shared.messaging.declarations import declare_messages, published_in
 from weft_shared.settings import PlatformSettings
 
-PUBLISHED = [t for name, t in sorted(MESSAGE_TYPES.items()) if t.__module__ == contracts.__name__]
+PUBLISHED = published_in(contracts)
 # About a person, not a community: published under the `network` scope.
 NETWORK_SCOPED: set[type[MessagePayload]] = {contracts.ProfileUpdated, contracts.PersonContactChanged}
 
 
 def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
-    for payload_type in PUBLISHED:
-        message_model = create_model(payload_type.__name__ + "Message", __base__=Envelope, data=(payload_type, ...))
-        scope = "network" if payload_type in NETWORK_SCOPED else "{community_id}"
-        broker.publisher(
-            f"{platform.subject_prefix}.{payload_type.subject_tokens()}.{scope}",
-            title=payload_type.message_type,
-            description=payload_type.description,
-            schema=message_model,
-        )
+    declare_messages(broker, platform, PUBLISHED, network_scoped=NETWORK_SCOPED)
 
 
 def community_snapshot(community: dict[str, Any]) -> CommunitySnapshot:
