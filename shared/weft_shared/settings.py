@@ -79,6 +79,10 @@ class DataServiceSettings(ServiceSettings):
     # How long a write's first attempt holds its Idempotency-Key before a retry may take it
     # over (or, if its change committed, be told so): past mongod's 60 s transaction limit.
     idempotency_lease_seconds: float = Field(60.0, gt=0)
+    # Where this service's durable consumer starts when it is first created: `all` (the
+    # whole stream, so a new service builds its read models from what the stream keeps) or
+    # `new` (only what is published from then on: a throwaway consumer, e.g. in a test).
+    consumer_start: Literal["all", "new"] = "all"
 
     @model_validator(mode="after")
     def _crash_hook_only_in_dev(self) -> DataServiceSettings:

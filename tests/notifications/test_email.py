@@ -224,6 +224,8 @@ def mailing_notifications(
         env={
             "WEFT_NOTIFICATIONS_DATABASE": f"weft_notifications_e2e_{suffix}",
             "WEFT_NOTIFICATIONS_CONSUMER_NAME": f"notifications-mail-{suffix}",
+            # A consumer of its own that starts now: replaying the session's whole stream first is slow.
+            "WEFT_NOTIFICATIONS_CONSUMER_START": "new",
             "WEFT_NOTIFICATIONS_SMTP_HOST": smtp.host,
             "WEFT_NOTIFICATIONS_SMTP_PORT": str(smtp.port),
             "WEFT_NOTIFICATIONS_EMAIL_POLL_SECONDS": "0.2",

@@ -69,7 +69,14 @@ async def test_every_inbox_and_read_model_query_uses_an_index(
     called.add("record_contact")
     at = datetime.now(UTC)
     for n in range(30):
-        fields = {"type": "reminder", "title": "t", "text": "x", "community_id": f"c{n % 3}", "key": f"k{n}"}
+        fields = {
+            "type": "reminder",
+            "title": "t",
+            "text": "x",
+            "community_id": f"c{n % 3}",
+            "about": [f"c{n % 3}"],
+            "key": f"k{n}",
+        }
         await inbox.deliver([NewItem(user, "in_app", {**fields, "created_at": at}) for user in people])
     called.add("deliver")
 
@@ -87,6 +94,9 @@ async def test_every_inbox_and_read_model_query_uses_an_index(
     await inbox.mark_all_read(me, at, None)
     await inbox.already_given("k1", people)
     called |= {"page", "after", "counter", "item", "mark_read", "mark_all_read", "already_given"}
+    about = [d async for batch in inbox.items_about("c2") for d in batch]
+    assert about and await inbox.withdraw(about[:2]) == 2
+    called |= {"items_about", "withdraw"}
 
     await view.community("c0")
     await view.person(me)
@@ -96,6 +106,8 @@ async def test_every_inbox_and_read_model_query_uses_an_index(
     await view.owners(["c0", "c1"])
     await view.staff("c0")
     await view.is_active_member("c0", me)
+    assert await view.active_members_among("c0", people) == set(people)
+    assert await view.hold_communities(["c0", "c1"]) == set()
     batches = [b async for b in view.member_batches("c0", batch=7)]
     assert sum(len(b) for b in batches) == len(people)
     await view.linked_communities("c0", sharing="share_events")
@@ -110,6 +122,8 @@ async def test_every_inbox_and_read_model_query_uses_an_index(
         "owners",
         "staff",
         "is_active_member",
+        "active_members_among",
+        "hold_communities",
         "member_batches",
         "linked_communities",
         "holders",

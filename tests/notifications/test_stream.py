@@ -174,7 +174,7 @@ async def test_items_given_while_catching_up_come_once_each_in_order(web: httpx.
 
 async def test_the_stream_ends_when_the_token_expires(web: httpx.AsyncClient) -> None:
     ana = new_person("ana")
-    short = {"Authorization": f"Bearer {issue_dev_token(PlatformSettings(env='dev'), ana.user_id, ttl_seconds=3)}"}
+    short = {"Authorization": f"Bearer {issue_dev_token(PlatformSettings(env='dev'), ana.user_id, ttl_seconds=8)}"}
     async with stream(web, ana, headers=short) as events:
         assert await events.unread() == 0
         assert await events.frame() is None  # ended by the service, not cut: the client reconnects

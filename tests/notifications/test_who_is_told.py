@@ -69,8 +69,29 @@ async def test_a_new_role_and_a_ban_reach_the_member(web: httpx.AsyncClient) -> 
     removed = await told(web, ben, "removed")
     assert removed["title"] == "You were removed from Wound Care"
     assert "can no longer rejoin" in removed["text"]
-    assert removed["actor_id"] == ana.user_id and removed["community_id"] == cid
+    # Who removed them is not said (a moderator's safety); the owner is still not told.
+    assert removed["actor_id"] is None and removed["community_id"] == cid
     assert await of_type(web, ana, "role_changed") == await of_type(web, ana, "removed") == []
+
+
+async def test_a_community_turned_hidden_leaves_the_inboxes_of_those_outside_it(web: httpx.AsyncClient) -> None:
+    ana, ben, cy = new_person("ana"), new_person("ben"), new_person("cy")
+    community = await community_of(web, ana, [ben, cy], name="Sepsis Watch")
+    cid = community["id"]
+    published = await web.put(f"/v1/communities/{cid}/code-of-conduct", json={"text": "Be kind."}, headers=ana.headers)
+    assert published.status_code == 200, published.text
+    for person in (ben, cy):
+        await told(web, person, "code_of_conduct_published")
+    assert (await web.delete(f"/v1/communities/{cid}/members/{cy.user_id}", headers=cy.headers)).status_code == 204
+    hidden = await web.patch(f"/v1/communities/{cid}", json={"visibility": "hidden"}, headers=ana.headers)
+    assert hidden.status_code == 200, hidden.text
+
+    async def cy_forgot() -> bool:
+        return await of_type(web, cy, "code_of_conduct_published") == [] and await unread(web, cy) == 0
+
+    await eventually(cy_forgot, what="the item to leave the inbox of the member who left")
+    assert len(await of_type(web, ben, "code_of_conduct_published")) == 1  # still a member: kept
+    assert await unread(web, ben) == 1
 
 
 async def test_an_invitation_reaches_the_person_or_is_mailed_to_the_address(

@@ -168,10 +168,13 @@ class MessageDispatcher:
         )
         await msg.ack()
 
-    def subscribe(self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0) -> PullConsumer:
+    def subscribe(
+        self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0, from_new: bool = False
+    ) -> PullConsumer:
         """This service's one durable pull consumer, feeding the dispatcher. The
         caller starts it after the broker (`await consumer.start()`) and stops it
-        before (`await consumer.stop()`)."""
+        before (`await consumer.stop()`). `from_new`: a consumer created now starts
+        at the end of the stream instead of its beginning."""
         return PullConsumer(
             self._broker,
             stream=self._platform.stream_name,
@@ -180,7 +183,7 @@ class MessageDispatcher:
                 name=durable,
                 durable_name=durable,
                 filter_subject=subject or f"{self._platform.subject_prefix}.>",
-                deliver_policy=DeliverPolicy.ALL,
+                deliver_policy=DeliverPolicy.NEW if from_new else DeliverPolicy.ALL,
                 max_deliver=self.max_deliver + 1,
                 ack_wait=30,
             ),

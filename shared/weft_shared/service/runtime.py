@@ -75,7 +75,7 @@ class ServiceRuntime:
         processed = ProcessedMessages(self.db.processed_messages)
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow)
-        self.consumer = self.dispatcher.subscribe(durable=durable)
+        self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
         return self.dispatcher
 
     def add_job(self, job: BackgroundJob) -> None:

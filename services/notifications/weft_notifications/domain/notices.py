@@ -19,3 +19,18 @@ class Notice:
     # What the notice is about, unique per person: the message id, or `series:<id>` for
     # one notice per series of events.
     key: str = ""
+    # Notices about the person themselves (a removal, a ban) don't name who did it: a
+    # moderator's safety comes first. The actor is still never told.
+    hide_actor: bool = False
+    # Such notices are also kept when their community becomes hidden: the person was in it.
+    about_the_person: bool = False
+
+    def communities_named(self) -> list[str]:
+        """The communities the notice names (its own, and any other in its target): when one
+        of them becomes hidden, the item is withdrawn from everyone who is not its member."""
+        if self.about_the_person:
+            return []
+        named = {v for k, v in self.target.items() if k.endswith("community_id")}
+        if self.community_id is not None:
+            named.add(self.community_id)
+        return sorted(named)

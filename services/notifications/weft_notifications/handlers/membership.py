@@ -14,7 +14,7 @@ from weft_notifications.domain.notices import Notice
 from weft_notifications.handlers.registry import register_handler
 from weft_notifications.usecases import recipients
 from weft_notifications.usecases.context import NotificationsContext
-from weft_notifications.usecases.fanout import mail_to_address, notify, notify_batches
+from weft_notifications.usecases.fanout import mail_to_address, notify, notify_batches, withdraw_from_outsiders
 from weft_notifications.usecases.names import community_name, person_name
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
@@ -42,9 +42,12 @@ from weft_shared.messaging.consumer import Delivery, MessageDispatcher
 # -- the read model ---------------------------------------------------------------
 
 
-async def _record_community(ctx: NotificationsContext, community: CommunitySnapshot, delivery: Delivery) -> None:
+async def _record_community(ctx: NotificationsContext, community: CommunitySnapshot, delivery: Delivery) -> bool:
+    """True if this is the newest fact about the community (also when redelivered)."""
     state = {"name": community.name, "slug": community.slug, "visibility": community.visibility}
-    await ctx.storage.view.record_community(community.id, {**state, "archived": community.archived}, delivery.sequence)
+    return await ctx.storage.view.record_community(
+        community.id, {**state, "archived": community.archived}, delivery.sequence
+    )
 
 
 async def community_created(
@@ -56,7 +59,9 @@ async def community_created(
 async def community_updated(
     ctx: NotificationsContext, _envelope: Envelope, message: CommunityUpdated, delivery: Delivery
 ) -> None:
-    await _record_community(ctx, message.community, delivery)
+    current = await _record_community(ctx, message.community, delivery)
+    if current and message.community.visibility == "hidden" and "visibility" in message.changed:
+        await withdraw_from_outsiders(ctx, message.community.id)
 
 
 async def community_archived(
@@ -229,6 +234,8 @@ async def member_removed(
         actor_id=message.removed_by,
         target={"community_id": message.community_id},
         key=envelope.id,
+        hide_actor=True,
+        about_the_person=True,
     )
     await notify(ctx, notice, [message.user_id])
 

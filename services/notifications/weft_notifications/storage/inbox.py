@@ -14,7 +14,7 @@ or for a series of events the series), so nothing is given twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,8 @@ class Inbox:
         await self.items.create_index([("user_id", ASCENDING), ("read", ASCENDING), ("seq", DESCENDING)])
         await self.items.create_index([("user_id", ASCENDING), ("community_id", ASCENDING), ("seq", DESCENDING)])
         await self.items.create_index([("user_id", ASCENDING), ("community_id", ASCENDING), ("read", ASCENDING)])
+        # The communities an item names, for withdrawing items when one becomes hidden.
+        await self.items.create_index([("about", ASCENDING), ("_id", ASCENDING)])
 
     async def already_given(self, key: str, user_ids: Sequence[str]) -> set[str]:
         """Who of `user_ids` already has an item with this key."""
@@ -90,6 +92,41 @@ class Inbox:
             await self.items.insert_many(docs, ordered=False, session=session)
             stored.extend(docs)
         return stored
+
+    async def items_about(self, community_id: str) -> AsyncIterator[list[Doc]]:
+        """Every item naming this community, `BATCH` at a time (keyset on `_id`)."""
+        after = ""
+        session = current_session()
+        while True:
+            query = {"about": community_id, "_id": {"$gt": after}}
+            projection = {"user_id": 1, "read": 1}
+            docs = (
+                await self.items.find(query, projection=projection, session=session)
+                .sort([("about", ASCENDING), ("_id", ASCENDING)])
+                .limit(BATCH)
+                .to_list()
+            )
+            if not docs:
+                return
+            yield docs
+            if len(docs) < BATCH:
+                return
+            after = docs[-1]["_id"]
+
+    async def withdraw(self, items: Sequence[Doc]) -> int:
+        """Delete these items; their people's unread counts drop by the unread ones among them."""
+        if not items:
+            return 0
+        session = current_session()
+        await self.items.delete_many({"_id": {"$in": [d["_id"] for d in items]}}, session=session)
+        unread: dict[str, int] = {}
+        for d in items:
+            if not d.get("read"):
+                unread[d["user_id"]] = unread.get(d["user_id"], 0) + 1
+        if unread:
+            updates = [UpdateOne({"_id": u}, {"$inc": {"unread": -n}}) for u, n in unread.items()]
+            await self.counters.bulk_write(updates, ordered=False, session=session)
+        return len(items)
 
     # -- reading and marking ------------------------------------------------------
 

@@ -134,6 +134,28 @@ class ReadModel:
         docs = await self.members.find(query, projection={"user_id": 1}, session=current_session()).to_list()
         return sorted(d["user_id"] for d in docs)
 
+    async def hold_communities(self, community_ids: list[str]) -> set[str]:
+        """Write these communities' documents in the caller's transaction and return the hidden
+        ones. A notice naming a community and that community turning hidden then write one
+        document, so one of the two transactions retries and sees the other (no write skew:
+        an item is either withdrawn, or never given to an outsider)."""
+        if not community_ids:
+            return set()
+        session = current_session()
+        await self.communities.update_many({"_id": {"$in": community_ids}}, {"$inc": {"holds": 1}}, session=session)
+        query = {"_id": {"$in": community_ids}}
+        docs = await self.communities.find(query, projection={"visibility": 1}, session=session).to_list()
+        return {d["_id"] for d in docs if d.get("visibility") == "hidden"}
+
+    async def active_members_among(self, community_id: str, user_ids: list[str]) -> set[str]:
+        """Which of these people are active members of the community (read by `_id`)."""
+        keys = [member_key(community_id, u) for u in user_ids]
+        query = {"_id": {"$in": keys}}
+        docs = await self.members.find(
+            query, projection={"user_id": 1, "active": 1}, session=current_session()
+        ).to_list()
+        return {d["user_id"] for d in docs if d.get("active")}
+
     async def is_active_member(self, community_id: str, user_id: str) -> bool:
         doc = await self.members.find_one(
             {"_id": member_key(community_id, user_id)}, projection={"active": 1}, session=current_session()

@@ -30,13 +30,17 @@ async def notify_batches(ctx: NotificationsContext, notice: Notice, batches: Asy
         "title": notice.title,
         "text": notice.text,
         "community_id": notice.community_id,
-        "actor_id": notice.actor_id,
+        "actor_id": None if notice.hide_actor else notice.actor_id,
         "target": notice.target,
         "key": notice.key,
+        "about": notice.communities_named(),
         "created_at": created_at,
     }
+    hidden = await ctx.storage.view.hold_communities(notice.communities_named())
     async for batch in batches:
         users = sorted({u for u in batch if u != notice.actor_id})
+        for community_id in sorted(hidden):  # a hidden community is named only to its members
+            users = sorted(await ctx.storage.view.active_members_among(community_id, users)) if users else []
         if not users:
             continue
         given = await ctx.storage.inbox.already_given(notice.key, users)
@@ -67,3 +71,15 @@ async def mail_to_address(ctx: NotificationsContext, notice: Notice, *, to: str,
 
 async def _one_batch(recipients: Iterable[str]) -> AsyncIterable[list[str]]:
     yield list(recipients)
+
+
+async def withdraw_from_outsiders(ctx: NotificationsContext, community_id: str) -> int:
+    """A community became hidden: the items that name it leave the inboxes of everyone who
+    is not one of its active members (what they were told while it was visible must not
+    keep showing its name, id or events). Returns how many items were withdrawn."""
+    withdrawn = 0
+    async for batch in ctx.storage.inbox.items_about(community_id):
+        members = await ctx.storage.view.active_members_among(community_id, sorted({d["user_id"] for d in batch}))
+        outsiders = [d for d in batch if d["user_id"] not in members]
+        withdrawn += await ctx.storage.inbox.withdraw(outsiders)
+    return withdrawn
