@@ -262,3 +262,26 @@ async def test_the_consumer_comes_back_after_a_nats_restart(database, tmp_path, 
     finally:
         own_nats.stop()
     assert [line for line in error_records.lines() if line.startswith("weft.subscription")] == []
+
+
+async def test_a_handler_longer_than_ack_wait_is_not_redelivered_meanwhile(env: Isolated) -> None:
+    """A fan-out to a large community can outlast `ack_wait`: the loop says it is still
+    working, so no replica gets the message a second time while the first handles it."""
+    durable = f"slow_{secrets.token_hex(3)}"
+    deliveries: list[int] = []
+
+    async def slow(body: bytes, message: PulledMessage) -> None:
+        deliveries.append(message.raw_message.metadata.num_delivered)
+        await asyncio.sleep(5.0)  # more than twice the ack wait
+        await message.ack()
+
+    first, stop_first = await raw_consumer(env.platform, durable, slow, ack_wait=2, fetch_timeout=0.2)
+    second, stop_second = await raw_consumer(env.platform, durable, slow, ack_wait=2, fetch_timeout=0.2)
+    try:
+        await publish(env.platform, joined("patient"))
+        await eventually(lambda: first.handled + second.handled == 1, "the slow message was handled")
+        await asyncio.sleep(3.0)  # room for a (wrong) redelivery after the ack wait
+    finally:
+        await stop_first()
+        await stop_second()
+    assert deliveries == [1]

@@ -231,6 +231,10 @@ class PullConsumer:
                 group.create_task(self._handle_one(PulledMessage(raw)))
 
     async def _handle_one(self, message: PulledMessage) -> None:
+        # A long handler (a fan-out to a large community) tells JetStream it is still
+        # working, so the message is not redelivered to a replica mid-way: the second
+        # attempt would only conflict with the first, and count towards max_deliver.
+        keep_alive = asyncio.create_task(self._working(message))
         try:
             await self._handler(message.body, message)
             self.handled += 1
@@ -241,6 +245,17 @@ class PullConsumer:
                 _describe(message.raw_message),
                 exc_info=True,
             )
+        finally:
+            keep_alive.cancel()
+
+    async def _working(self, message: PulledMessage) -> None:
+        every = max(1.0, float(self._config.ack_wait or 30) / 3)
+        while True:
+            await asyncio.sleep(every)
+            if message.settled:
+                return
+            with contextlib.suppress(Exception):  # best effort: at worst the message is redelivered
+                await message.raw_message.in_progress()
 
     # Binding and checking the durable consumer
 
