@@ -4,7 +4,6 @@ signed CloudEvents, checked with the `standardwebhooks` library, not with our co
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -18,16 +17,6 @@ from tests.support.waiting import eventually
 from tests.support.webhook_receiver import Received, WebhookReceiver
 
 ENDPOINTS = 100  # on one community: one message makes 100 deliveries, a redelivery none
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    endpoint = WebhookReceiver()
-    await endpoint.start()
-    try:
-        yield endpoint
-    finally:
-        await endpoint.stop()
 
 
 async def owned_community(web: httpx.AsyncClient, owner: Person, **fields: Any) -> dict[str, Any]:

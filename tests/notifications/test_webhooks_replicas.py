@@ -5,11 +5,9 @@ endpoint's queue keeps two replicas from sending to it at once)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.support.api import create_community, join, new_person
@@ -19,16 +17,6 @@ from weft_cli.testing import ServiceProcess
 
 ENDPOINTS = 10
 JOINERS = 6
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    endpoint = WebhookReceiver()
-    await endpoint.start()
-    try:
-        yield endpoint
-    finally:
-        await endpoint.stop()
 
 
 async def test_two_replicas_deliver_each_message_once_per_endpoint(

@@ -7,27 +7,15 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.support.api import create_community, new_person, problem_fields
 from tests.support.bus import stream_messages
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 from weft_cli.testing import ServiceProcess
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[WebhookReceiver]:
-    endpoint = WebhookReceiver()
-    await endpoint.start()
-    try:
-        yield endpoint
-    finally:
-        await endpoint.stop()
 
 
 def notifications_env(run: str, admin: str, allowed: list[str]) -> dict[str, str]:
