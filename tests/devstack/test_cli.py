@@ -18,6 +18,7 @@ from weft_cli.natsserver import NatsHandle, start_nats
 from weft_cli.procs import ManagedProcess, free_port
 from weft_cli.services import weft_command
 from weft_cli.testing import clean_base_env
+from weft_shared.auth.admins import NetworkAdmins
 from weft_shared.auth.tokens import TokenVerifier
 from weft_shared.settings import PlatformSettings
 
@@ -202,3 +203,23 @@ async def test_tail_resumes_after_a_nats_restart_without_skipping_or_repeating(t
     assert tail is not None
     shown = [line.split(" ", 1)[0] for line in tail.tail(200).splitlines() if line.startswith(prefix)]
     assert shown == [f"{prefix}.test.pinged.c{n}" for n in (1, 2, 3)], tail.tail(200)
+
+
+async def test_token_with_a_role_makes_a_network_admin() -> None:
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [*weft_command(), "token", "root", "--role", "weft-admin"],
+        env=clean_base_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    principal = await TokenVerifier(PlatformSettings(env="dev")).verify(result.stdout.strip())
+    assert NetworkAdmins().includes(principal)
+    assert not NetworkAdmins().includes(await TokenVerifier(PlatformSettings(env="dev")).verify(_plain_token()))
+
+
+def _plain_token() -> str:
+    return subprocess.run(
+        [*weft_command(), "token", "someone"], env=clean_base_env(), capture_output=True, text=True, check=True
+    ).stdout.strip()

@@ -87,6 +87,9 @@ def test_the_notifications_service_is_pointed_at_the_catcher(stack: Stack) -> No
         "WEFT_NOTIFICATIONS_SMTP_STARTTLS": "false",
     }
     assert f".venv/bin/weft mail --data-dir {stack.data_dir}" in stack.dev.tail(60)  # where mail is read
+    # A webhook receiver a developer runs on this machine is allowed in dev (never outside it unless set).
+    everything = dict(item.decode().split("=", 1) for item in environ if b"=" in item)
+    assert everything["WEFT_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS"] == '["127.0.0.0/8", "::1/128"]'
 
 
 def test_a_caught_mail_is_kept_listed_and_shown(stack: Stack) -> None:

@@ -153,13 +153,21 @@ async def test_a_permanent_refusal_is_recorded_as_failed_and_never_retried(
         assert smtp.catcher.data_commands == 1 and smtp.catcher.received == []
 
 
-async def test_a_person_with_no_known_address_fails_without_trying(database: DatabaseHandle, smtp: SmtpServer) -> None:
-    async with mail_context(database.url, new_database_name(), smtp) as ctx:
-        await give(ctx, ["nobody"])
-        assert await EmailSender(ctx, clock=Clock()).run_once() == 0
+async def test_a_mail_waits_for_an_address_that_is_not_known_yet(database: DatabaseHandle, smtp: SmtpServer) -> None:
+    """Someone invited by user id before they ever signed in: their address comes later."""
+    async with mail_context(database.url, new_database_name(), smtp, email_retry_base_seconds=30) as ctx:
+        await give(ctx, ["newcomer"])
+        clock = Clock()
+        sender = EmailSender(ctx, clock=clock)
+        assert await sender.run_once() == 0
         [record] = await outbox_records(ctx)
-        assert record["status"] == "failed" and record["last_error"] == "no address" and record["attempts"] == 0
+        assert record["status"] == "pending" and record["last_error"] == "no address known yet"
         assert smtp.catcher.data_commands == 0
+
+        await add_address(ctx, "newcomer", "newcomer@example.org")
+        clock.advance(31)
+        assert await sender.run_once() == 1
+        assert len(smtp.catcher.to("newcomer@example.org")) == 1
 
 
 async def test_the_address_a_person_set_wins_over_their_tokens(database: DatabaseHandle, smtp: SmtpServer) -> None:

@@ -8,12 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.notifications.inboxes import notifications_db
 from tests.support.api import Person, create_community, new_person, problem
 from tests.support.waiting import eventually
 from weft_notifications.domain.unsubscribe_tokens import UnsubscribeSubject, sign
 from weft_notifications.settings import DEV_UNSUBSCRIBE_KEY, NotificationsSettings
 from weft_shared.settings import PlatformSettings
+
+__all__ = ["notifications_db"]  # the fixture, for this module's tests
 
 PREFERENCES = "/v1/me/notification-preferences"
 
@@ -124,3 +128,34 @@ def test_the_public_dev_key_is_refused_outside_dev() -> None:
     with pytest.raises(ValueError, match="at least 32 characters"):
         NotificationsSettings(platform=production, unsubscribe_key="short")
     assert NotificationsSettings(platform=production, unsubscribe_key="k" * 32).unsubscribe_key == "k" * 32
+
+
+async def test_a_type_turned_off_stays_off(web: httpx.AsyncClient) -> None:
+    """Unsubscribing lowers a mailing channel to the inbox; it never turns an `off` back on."""
+    ana = new_person("ana")
+    falls = await create_community(web, ana, name="Falls Prevention")
+    chosen = {"communities": {falls["id"]: {"types": {"join_requested": "off"}}}}
+    assert (await web.put(PREFERENCES, json=chosen, headers=ana.headers)).status_code == 200
+    response = await web.post(link(ana, "join_requested", falls["id"]))
+    assert response.status_code == 200, response.text
+    body = await preferences(web, ana)
+    assert body["communities"][falls["id"]]["types"] == {"join_requested": "off"}
+
+
+async def test_an_address_with_no_account_that_unsubscribed_gets_no_more_invitations(
+    web: httpx.AsyncClient, notifications_db: AsyncDatabase[dict[str, Any]]
+) -> None:
+    ana = new_person("ana")
+    community = await create_community(web, ana, name="Stroke Rehab", join_policy="invite")
+    cid = community["id"]
+    quiet, other = f"quiet-{ana.user_id}@example.net", f"other-{ana.user_id}@example.net"
+    token = sign(DEV_UNSUBSCRIBE_KEY, UnsubscribeSubject(f"mailto:{quiet}", "invitation_received", cid))
+    assert (await web.post(f"/v1/unsubscribe/{token}")).status_code == 200
+
+    for address in (quiet, other):
+        invited = await web.post(f"/v1/communities/{cid}/invitations", json={"email": address}, headers=ana.headers)
+        assert invited.status_code == 201, invited.text
+    # The second invitation's mail is queued (so the first one was handled before it)...
+    await eventually(lambda: notifications_db.email_outbox.find({"to": other}).to_list(), what="the other mail")
+    # ...and the address that unsubscribed got none.
+    assert await notifications_db.email_outbox.count_documents({"to": quiet}) == 0

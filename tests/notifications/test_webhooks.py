@@ -11,6 +11,7 @@ import nats
 import pytest
 from standardwebhooks.webhooks import Webhook
 
+from tests.notifications.inboxes import told
 from tests.support.api import Person, create_community, join, new_person, problem, problem_fields
 from tests.support.bus import stream_messages
 from tests.support.waiting import eventually
@@ -55,6 +56,29 @@ async def deliveries(web: httpx.AsyncClient, owner: Person, community_id: str, w
     assert response.status_code == 200, response.text
     items: list[dict[str, Any]] = response.json()["items"]
     return items
+
+
+async def test_a_community_endpoint_gets_nothing_naming_a_hidden_community(
+    web: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    """Its owners may not know the hidden community: a link it proposes (and an event of
+    theirs it co-hosts) would give them its id; the API shows them neither."""
+    ana, dan, eve = new_person("ana"), new_person("dan"), new_person("eve")
+    hidden = await create_community(web, ana, visibility="hidden", name="Quiet Room")
+    door = await owned_community(web, dan, name="Open Door")
+    hook = await subscribe(web, dan, door["id"], receiver.url("/ok/door"), types=["*"])
+    proposed = await web.post(
+        f"/v1/communities/{hidden['id']}/links", json={"to_community_id": door["id"]}, headers=ana.headers
+    )
+    assert proposed.status_code == 201, proposed.text
+    assert (await join(web, door["id"], eve)).status_code in (200, 201)  # published after the proposal
+
+    await told(web, dan, "link_proposed")  # the proposal was handled (its deliveries recorded with it)
+    [got] = await eventually(lambda: receiver.arrived("door"), what="the member.joined delivery")
+    assert verified(hook["secret"], got)["type"] == "org.weft.member.joined.v1"
+    types = [verified(hook["secret"], r)["type"] for r in receiver.of("door")]
+    assert "org.weft.link.proposed.v1" not in types
+    assert all(hidden["id"].encode() not in r.body for r in receiver.of("door"))
 
 
 async def test_a_member_joining_reaches_the_endpoint_signed(web: httpx.AsyncClient, receiver: WebhookReceiver) -> None:
@@ -323,6 +347,8 @@ async def test_a_hidden_community_is_not_found_by_outsiders(web: httpx.AsyncClie
         ({"url": "http://[::ffff:10.0.0.1]/hook"}, "url"),
         ({"url": "http://224.0.0.1/hook"}, "url"),
         ({"url": "http://no-such-host.invalid/hook"}, "url"),
+        ({"url": "http://user:pass@127.0.0.1/hook"}, "url"),  # credentials would show in lists and notices
+        ({"url": "http://127.0.0.1/\u202ekoob"}, "url"),  # a right-to-left override makes a shown URL lie
         ({"enabled": "yes"}, "enabled"),
         ({"secret": "mine"}, "secret"),
     ],

@@ -64,7 +64,7 @@ async def test_a_name_resolving_to_loopback_is_refused_at_create_and_at_delivery
 
         [delivery] = await eventually(refused_delivery, what="a refused delivery")
         assert delivery["response_code"] is None
-        assert "localhost resolves to 127.0.0.1 is a loopback address" in delivery["error"]
+        assert "localhost resolves to 127.0.0.1, which is a loopback address" in delivery["error"]
 
         # Failing "for days" (a second here): turned off, its maker told, the bus told.
         async def disabled() -> dict[str, Any] | None:

@@ -74,6 +74,24 @@ async def test_a_new_role_and_a_ban_reach_the_member(web: httpx.AsyncClient) -> 
     assert await of_type(web, ana, "role_changed") == await of_type(web, ana, "removed") == []
 
 
+async def test_barring_someone_who_never_joined_does_not_say_they_were_removed(web: httpx.AsyncClient) -> None:
+    ana, dan = new_person("ana"), new_person("dan")
+    community = await create_community(web, ana, name="Pain Clinic", join_policy="approval")
+    cid = community["id"]
+    asked = await join(web, cid, dan)
+    assert asked.status_code == 202, asked.text
+    declined = await web.post(
+        f"/v1/communities/{cid}/requests/{asked.json()['request_id']}/decline", headers=ana.headers
+    )
+    assert declined.status_code == 200, declined.text
+    barred = await web.delete(
+        f"/v1/communities/{cid}/members/{dan.user_id}", params={"ban": "true"}, headers=ana.headers
+    )
+    assert barred.status_code == 204, barred.text
+    notice = await told(web, dan, "removed")
+    assert notice["title"] == "You can no longer join Pain Clinic"
+
+
 async def test_a_community_turned_hidden_leaves_the_inboxes_of_those_outside_it(web: httpx.AsyncClient) -> None:
     ana, ben, cy = new_person("ana"), new_person("ben"), new_person("cy")
     community = await community_of(web, ana, [ben, cy], name="Sepsis Watch")
@@ -313,3 +331,4 @@ async def test_a_link_from_a_hidden_community_does_not_name_it_to_the_other_side
     assert offer["target"] == {"link_id": proposed.json()["id"], "community_id": other["id"]}
     assert hidden["id"] not in str(offer) and "Quiet Room" not in str(offer)
     assert offer["text"].startswith("Someone proposed")
+    assert offer["actor_id"] is None and ana.user_id not in str(offer)  # its owner is not named either

@@ -155,11 +155,16 @@ def token(
     email: Annotated[str | None, typer.Option(help="email claim.")] = None,
     name: Annotated[str | None, typer.Option(help="name claim.")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds.", min=1)] = 12 * 3600,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(help="Put this in the token's `roles` claim (repeatable); `--role weft-admin`: a network admin."),
+    ] = None,
 ) -> None:
     """Print a bearer token the dev gateway accepts."""
     from weft_shared.auth.tokens import issue_dev_token
 
-    typer.echo(issue_dev_token(_dev_settings(), user_id, email=email, name=name, ttl_seconds=ttl))
+    claims = {"roles": list(role)} if role else None
+    typer.echo(issue_dev_token(_dev_settings(), user_id, email=email, name=name, ttl_seconds=ttl, claims=claims))
 
 
 @app.command()

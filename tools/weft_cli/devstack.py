@@ -32,6 +32,11 @@ READY_TIMEOUT = 60.0
 DATA_ENTRIES = {"nats", "db", "logs", "mail", LOCK_FILE}
 # Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
 FEED_BASE_URL_ENV = "WEFT_EVENTS_PUBLIC_BASE_URL"
+# The same for the links in mails (unsubscribe, preferences, what a notification is about).
+MAIL_BASE_URL_ENV = "WEFT_NOTIFICATIONS_PUBLIC_BASE_URL"
+# In dev, webhooks may reach this machine (a receiver a developer runs locally), unless set.
+WEBHOOK_NETWORKS_ENV = "WEFT_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS"
+DEV_WEBHOOK_NETWORKS = '["127.0.0.0/8", "::1/128"]'
 # Set by the user, the notifications service mails through that server; otherwise through the catcher.
 SMTP_HOST_ENV = "WEFT_NOTIFICATIONS_SMTP_HOST"
 
@@ -298,6 +303,10 @@ def _start_services(
             env.update(gateway_backend_env(backend_ports))
         if name == "events" and "gateway" in ports and not os.environ.get(FEED_BASE_URL_ENV):
             env[FEED_BASE_URL_ENV] = f"http://127.0.0.1:{ports['gateway'].port}"
+        if name == "notifications":
+            if "gateway" in ports and not os.environ.get(MAIL_BASE_URL_ENV):
+                env[MAIL_BASE_URL_ENV] = f"http://127.0.0.1:{ports['gateway'].port}"
+            env.setdefault(WEBHOOK_NETWORKS_ENV, DEV_WEBHOOK_NETWORKS)
         url = f"http://127.0.0.1:{port}"
         say(f"starting {name} on port {port} ...")
         add(Child(name, _service_starter(name, env, url, _prefixed(name, _COLORS[index % (len(_COLORS) - 1)]))))

@@ -361,6 +361,11 @@ class Proxy:
         except aiohttp.ClientError as exc:
             if started:
                 log.warning("%s broke off mid-response on %s: %s", service, url.path, exc)
+                if streaming:
+                    # An event stream is a series of self-delimiting events, so ending it is no
+                    # lie about a body (a half-sent event is dropped by the client): end it
+                    # cleanly, and the client reconnects with its Last-Event-ID.
+                    await send({"type": "http.response.body", "body": b""})
                 return
             log.warning("%s unreachable on %s %s: %r", service, method, url.path, exc)
             raise Problem(f"the {service} service could not be reached", status=502) from exc

@@ -11,7 +11,7 @@ from weft_shared.service.models import Flag, Strict
 from weft_shared.service.text import MultiLine, OneLine
 
 # Length is checked by the address policy (2,048, with a message that says so); this bounds the input.
-WebhookUrl = Annotated[str, OneLine(min_length=1, max_length=4096)]
+WebhookUrl = Annotated[str, OneLine(min_length=1, max_length=2048)]
 Pattern = Annotated[str, OneLine(min_length=1, max_length=200, pattern=r"^[a-z0-9_.*]+$")]
 Patterns = Annotated[list[Pattern], Field(min_length=1, max_length=50)]
 Description = Annotated[str, MultiLine(max_length=1000)]

@@ -65,6 +65,10 @@ class AddressPolicy:
             raise RefusedUrl("must be an https URL")
         if not parts.hostname:
             raise RefusedUrl("must name a host")
+        if "@" in parts.netloc:  # the owners' lists, logs and notices would show the credentials
+            raise RefusedUrl("must not carry a user name or password (put a secret in the path)")
+        if not url.isascii():  # e.g. U+202E would make a shown URL read differently: use punycode / %-escapes
+            raise RefusedUrl("must be ASCII (encode a name with punycode and a path with %-escapes)")
         if parts.fragment:
             raise RefusedUrl("must not have a #fragment")
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -67,6 +67,10 @@ def removed(community: str, *, banned: bool) -> Wording:
     return Wording(f"You were removed from {community}", f"You are no longer a member of {community}.")
 
 
+def barred(community: str) -> Wording:
+    return Wording(f"You can no longer join {community}", f"{community} has barred you from joining it.")
+
+
 def code_of_conduct(community: str, version: int) -> Wording:
     return Wording(
         f"{community} published a new code of conduct",

@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 RETRY_DELAYS: tuple[timedelta, ...] = (
     timedelta(seconds=5),
@@ -92,3 +93,21 @@ def next_attempt_at(
 
 def failing_too_long(failing_since: datetime | None, at: datetime, disable_after: timedelta) -> bool:
     return failing_since is not None and at - failing_since >= disable_after
+
+
+def communities_named(data: Any) -> set[str]:
+    """Every community id a message's data names (`community_id`, `from_community_id`,
+    `cohost_community_ids`, ... at any depth)."""
+    named: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if key.endswith("community_id") and isinstance(value, str):
+                named.add(value)
+            elif key.endswith("community_ids") and isinstance(value, list):
+                named.update(v for v in value if isinstance(v, str))
+            else:
+                named |= communities_named(value)
+    elif isinstance(data, list):
+        for value in data:
+            named |= communities_named(value)
+    return named

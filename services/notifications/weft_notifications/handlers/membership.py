@@ -222,10 +222,13 @@ async def member_role_changed(
 async def member_removed(
     ctx: NotificationsContext, envelope: Envelope, message: MemberRemoved, delivery: Delivery
 ) -> None:
+    was_member = await ctx.storage.view.is_active_member(message.community_id, message.user_id)
     await _record_member(
         ctx, message.community_id, message.user_id, delivery, active=False, role=message.role, banned=message.banned
     )
-    wording = texts.removed(await community_name(ctx, message.community_id), banned=message.banned)
+    name = await community_name(ctx, message.community_id)
+    # A ban of someone who was not a member (a declined asker, say) removes them from nothing.
+    wording = texts.removed(name, banned=message.banned) if was_member else texts.barred(name)
     notice = Notice(
         type=NotificationType.REMOVED,
         title=wording.title,
@@ -282,6 +285,7 @@ async def _link_notice(
             actor_id=actor_id,
             target=target,
             key=f"link:{link.link_id}:{action}",
+            hide_actor=actor == texts.SOMEONE,  # the actor is the hidden side's owner: no id either
         )
         await notify(ctx, notice, await ctx.storage.view.owners([own]))
 

@@ -3,7 +3,10 @@ recorded in the message's transaction (a redelivered message finds its
 processed-message record and records nothing twice).
 
 A community subscription receives the messages scoped to its community (the
-subject's last token); a network one receives every message but personal data.
+subject's last token), except those that name a hidden community other than its own
+(a link proposed by a hidden community, an event it co-hosts): its owners may not
+know that community, so its id must not reach them this way either. A network one
+receives every message but personal data.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from weft_shared.service.clock import now
 async def record_deliveries(ctx: NotificationsContext, envelope: Envelope, delivery: Delivery) -> int:
     scope = delivery.subject.rsplit(".", 1)[-1]
     candidates = []
-    if scope != rules.NETWORK_SCOPE:
+    if scope != rules.NETWORK_SCOPE and not await _names_a_hidden_community(ctx, envelope, scope):
         candidates += await ctx.storage.webhooks.enabled_in(scope)
     if not rules.is_personal(envelope.type):
         candidates += await ctx.storage.webhooks.enabled_in(rules.NETWORK_SCOPE)
@@ -35,6 +38,11 @@ async def record_deliveries(ctx: NotificationsContext, envelope: Envelope, deliv
         [new_delivery(s["_id"], envelope, seq=delivery.sequence, at=at, body=body) for s in receiving]
     )
     return len(receiving)
+
+
+async def _names_a_hidden_community(ctx: NotificationsContext, envelope: Envelope, scope: str) -> bool:
+    others = sorted(rules.communities_named(envelope.data) - {scope})
+    return bool(others) and bool(await ctx.storage.view.hold_communities(others))
 
 
 def register(dispatcher: MessageDispatcher, ctx: NotificationsContext) -> None:

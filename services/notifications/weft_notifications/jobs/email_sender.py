@@ -7,7 +7,9 @@ composes each, hands it to the SMTP server and records the outcome.
   exponential back-off (`next_attempt_at`, `attempts`, `last_error`), until
   `email_max_attempts`, then `failed`;
 - a permanent refusal (5xx) → `failed`, recorded, never retried;
-- no address known for the person → `failed: no address`.
+- no address known for the person yet → retried like a temporary refusal (their
+  address may come later: membership announces it when they first sign in), then
+  `failed` after `email_max_attempts`.
 
 The one window where a mail can go twice: the server accepted it and this process
 died (or lost the database) before marking it `sent`; the lease lapses and another
@@ -132,7 +134,7 @@ class EmailSender:
             user_id = str(record["user_id"])
             to = address_of(await storage.preferences.of(user_id), await storage.view.person(user_id))
         if not to:
-            raise PermanentFailure("no address", attempted=False)
+            raise TemporaryFailure("no address known yet")
         # A mail to an address with no account yet (an invitation) is unsubscribed by that address.
         user_id = str(record.get("user_id") or f"mailto:{to}")
         if "digest" in record:

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, Iterable
 from weft_notifications.domain.notices import Notice
 from weft_notifications.storage.inbox import NewItem
 from weft_notifications.usecases.context import NotificationsContext
-from weft_notifications.usecases.routing import route
+from weft_notifications.usecases.routing import effective_channel, route
 from weft_shared.service.clock import now
 
 
@@ -57,7 +57,10 @@ async def notify_batches(ctx: NotificationsContext, notice: Notice, batches: Asy
 async def mail_to_address(ctx: NotificationsContext, notice: Notice, *, to: str, link: str, record_id: str) -> None:
     """Queue a mail to an address that belongs to no account (an invitation by email):
     no inbox item, so the record carries what the mail says. `record_id` is natural
-    (one per message), so the same notice is never queued twice."""
+    (one per message), so the same notice is never queued twice. An address that
+    unsubscribed (its preferences are kept under `mailto:<address>`) gets nothing."""
+    if effective_channel(await ctx.storage.preferences.of(f"mailto:{to}"), notice.type, notice.community_id) != "email":
+        return
     fields = {
         "type": notice.type.value,
         "title": notice.title,

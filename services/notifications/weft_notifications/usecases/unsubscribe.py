@@ -18,6 +18,7 @@ from weft_shared.errors import NotFound
 from weft_shared.service.clock import now
 
 Doc = dict[str, Any]
+MAILING = ("email", "digest_daily", "digest_weekly")
 DIGEST_NAMES = {"digest_daily": "the daily digest", "digest_weekly": "the weekly digest"}
 
 
@@ -45,8 +46,12 @@ async def describe(ctx: NotificationsContext, subject: UnsubscribeSubject) -> st
 
 
 def _changes(preferences: Doc | None, subject: UnsubscribeSubject) -> dict[str, str]:
-    """The preference paths to set to `in_app`."""
+    """The preference paths to set to `in_app`: only channels that send mail are lowered
+    (a type the person had turned `off` stays off)."""
     if not subject.is_digest:
+        kind = NotificationType(subject.subject)
+        if effective_channel(preferences, kind, subject.community_id) not in MAILING:
+            return {}
         if subject.community_id is None:
             return {f"defaults.{subject.subject}": "in_app"}
         return {f"communities.{subject.community_id}.types.{subject.subject}": "in_app"}

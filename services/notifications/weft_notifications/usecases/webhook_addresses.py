@@ -40,7 +40,7 @@ async def checked_endpoint(policy: AddressPolicy, url: str) -> CheckedEndpoint:
     reason = policy.first_refusal(addresses)
     if reason is not None:
         raise RefusedUrl(
-            f"is refused: {endpoint.host} resolves to {reason}"
+            f"is refused: {endpoint.host} resolves to {reason.replace(' is ', ', which is ', 1)}"
             if literal_address(endpoint.host) is None
             else f"is refused: {reason}"
         )

@@ -144,7 +144,11 @@ def _check_types(scope: Scope, patterns: list[str]) -> list[str]:
     receivable = rules.receivable_types(MESSAGE_TYPES, network=scope.network)
     nothing = rules.patterns_matching_nothing(unique, receivable)
     if nothing:
-        raise _unprocessable("types", f"match no message type this webhook can receive: {', '.join(nothing)}")
+        raise _unprocessable(
+            "types",
+            f"match no message type this webhook can receive: {', '.join(nothing)} (types are CloudEvents "
+            "types such as org.weft.member.joined.v1 or org.weft.event.*; /asyncapi.json lists them all)",
+        )
     return unique
 
 
