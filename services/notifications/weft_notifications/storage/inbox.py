@@ -8,7 +8,7 @@ item, so two deliveries to one person serialise on that document, and a reader w
 has seen item n has seen every item before it. Pages and the live stream's
 `Last-Event-ID` are keyed on it.
 
-`(user_id, key)` is unique: `key` names what the item is about (the message id,
+`(key, user_id)` is unique: `key` names what the item is about (the message id,
 or for a series of events the series), so nothing is given twice.
 """
 
@@ -47,10 +47,14 @@ class Inbox:
 
     async def create_indexes(self) -> None:
         await self.items.create_index([("user_id", ASCENDING), ("seq", DESCENDING)], unique=True)
-        await self.items.create_index([("user_id", ASCENDING), ("key", ASCENDING)], unique=True)
+        # Key first: "who of these people already has this notice" is one key and an `$in`.
+        await self.items.create_index([("key", ASCENDING), ("user_id", ASCENDING)], unique=True)
         await self.items.create_index([("user_id", ASCENDING), ("read", ASCENDING), ("seq", DESCENDING)])
         await self.items.create_index([("user_id", ASCENDING), ("community_id", ASCENDING), ("seq", DESCENDING)])
-        await self.items.create_index([("user_id", ASCENDING), ("community_id", ASCENDING), ("read", ASCENDING)])
+        # One community's unread (or read) items, a page at a time; also read-all per community.
+        await self.items.create_index(
+            [("user_id", ASCENDING), ("community_id", ASCENDING), ("read", ASCENDING), ("seq", DESCENDING)]
+        )
         # The communities an item names, for withdrawing items when one becomes hidden.
         await self.items.create_index([("about", ASCENDING), ("_id", ASCENDING)])
 

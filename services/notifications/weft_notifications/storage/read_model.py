@@ -46,7 +46,10 @@ class ReadModel:
         # Fan-out reads a community's active members in user order (keyset batches).
         await self.members.create_index([("community_id", ASCENDING), ("active", ASCENDING), ("user_id", ASCENDING)])
         await self.members.create_index([("community_id", ASCENDING), ("active", ASCENDING), ("role", ASCENDING)])
-        await self.links.create_index([("communities", ASCENDING), ("active", ASCENDING)])
+        # One per kind of sharing: every field of the filter in the index (secantusd-py's planner
+        # scans otherwise).
+        for sharing in ("share_events", "share_resources"):
+            await self.links.create_index([("communities", ASCENDING), ("active", ASCENDING), (sharing, ASCENDING)])
         await self.places.create_index([("event_id", ASCENDING), ("active", ASCENDING), ("user_id", ASCENDING)])
         await self.people.create_index("email", sparse=True)
         for collection in (self.links, self.places, self.events):

@@ -124,9 +124,10 @@ class Webhooks:
         return await cursor.sort([("unscheduled", ASCENDING), ("log_key", ASCENDING)]).limit(limit).to_list()
 
     async def schedule(self, webhook_id: str, delivery_ids: Sequence[str], at: datetime) -> None:
-        """Put these deliveries on the endpoint's queue (in the caller's transaction)."""
+        """Put these deliveries (of this endpoint: `unscheduled` gave them) on the endpoint's
+        queue, in the caller's transaction. By `_id` alone: the shape every planner reads."""
         await self.deliveries.update_many(
-            {"_id": {"$in": list(delivery_ids)}, "webhook_id": webhook_id},
+            {"_id": {"$in": list(delivery_ids)}},
             {"$unset": {"unscheduled": ""}},
             session=current_session(),
         )
