@@ -62,11 +62,15 @@ async def live_frames(
             # The token was checked once, on connect: the stream ends when it expires, and the
             # client reconnects with a fresh one (and its Last-Event-ID, so nothing is missed).
             token_left = me.principal.expires_at - now().timestamp()
-            if token_left <= 0:
+            if token_left <= TOKEN_SLACK_SECONDS:  # a timer may fire a little early
                 return
+            heartbeat_due = settings.stream_heartbeat_seconds < token_left
             woken = await _woken_or_timeout(live, listener, min(settings.stream_heartbeat_seconds, token_left))
-            if not woken and me.principal.expires_at > now().timestamp():
+            if not woken and heartbeat_due:  # a quiet spell, not the token running out
                 yield KEEP_ALIVE
+
+
+TOKEN_SLACK_SECONDS = 0.05
 
 
 async def _items_after(
