@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import nats
@@ -25,10 +25,11 @@ from harness.runner import Harness, Outcome
 from pymongo import AsyncMongoClient
 
 from weft_cli.procs import free_port
+from weft_cli.sample_messages import sample_community, sample_occurrence
 from weft_cli.testing import ServiceProcess, clean_base_env
 from weft_shared.contracts.base import MessagePayload
-from weft_shared.contracts.events import Capacity, EventScheduled, EventSnapshot
-from weft_shared.contracts.membership import CommunityCreated, CommunitySnapshot, MemberJoined
+from weft_shared.contracts.events import EventScheduled
+from weft_shared.contracts.membership import CommunityCreated, MemberJoined
 from weft_shared.messaging.outbox import MessageFactory
 from weft_shared.settings import PlatformSettings
 
@@ -40,45 +41,6 @@ TARGET_SECONDS = 3.0
 SEED_TIMEOUT = 600.0
 FANOUT_TIMEOUT = 120.0
 Doc = dict[str, Any]
-
-
-def community(community_id: str) -> CommunitySnapshot:
-    return CommunitySnapshot(
-        id=community_id,
-        slug=community_id,
-        name="Bench Network",
-        purpose="Share good practice",
-        description="",
-        tags=[],
-        visibility="public",
-        join_policy="open",
-        archived=False,
-        code_of_conduct_version=None,
-    )
-
-
-def event(event_id: str, community_id: str) -> EventSnapshot:
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
-    return EventSnapshot(
-        id=event_id,
-        series_id=None,
-        community_id=community_id,
-        cohost_community_ids=[],
-        title="Falls huddle",
-        description="",
-        format="in_person",
-        timezone="Europe/London",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-        venue="Room 4",
-        visibility="community",
-        hosts=[],
-        guest_speakers=[],
-        capacity=Capacity(in_person=None, online=None),
-        registration_opens_at=None,
-        registration_closes_at=None,
-        status="scheduled",
-    )
 
 
 async def publish(js: Any, factory: MessageFactory, stream: str, messages: list[tuple[MessagePayload, str]]) -> str:
@@ -132,7 +94,7 @@ async def run(h: Harness) -> Outcome:
         membership = MessageFactory(platform, "/weft/membership")
         cid = f"bench-{run_id}"
         members = [f"fan-{run_id}-{n:05}" for n in range(MEMBERS)]
-        founded = CommunityCreated(community=community(cid), created_by="owner")
+        founded = CommunityCreated(community=sample_community(cid), created_by="owner")
         seeds: list[tuple[MessagePayload, str]] = [(founded, cid)]
         seeds += [
             (
@@ -159,7 +121,7 @@ async def run(h: Harness) -> Outcome:
         seeding = time.perf_counter() - started
         h.log(f"seeded {MEMBERS:,} members through member.joined in {seeding:.1f} s")
 
-        message = EventScheduled(event=event(f"ev-{run_id}", cid), scheduled_by="owner")
+        message = EventScheduled(event=sample_occurrence(f"ev-{run_id}", cid), scheduled_by="owner")
         events = MessageFactory(platform, "/weft/events")
         published_at = datetime.now(UTC)
         started = time.perf_counter()

@@ -21,6 +21,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.conftest import StartService
 from tests.support.isolated import isolated
 from tests.support.waiting import eventually
+from weft_cli.sample_messages import sample_community, sample_occurrence
 from weft_cli.testing import ServiceProcess
 from weft_shared.contracts import events as ev
 from weft_shared.contracts import membership as mb
@@ -112,18 +113,7 @@ def start_notifications(start_service: StartService, feed: Feed) -> ServiceProce
 
 
 def community(community_id: str, name: str) -> mb.CommunitySnapshot:
-    return mb.CommunitySnapshot(
-        id=community_id,
-        slug=community_id,
-        name=name,
-        purpose="Share good practice",
-        description="",
-        tags=[],
-        visibility="public",
-        join_policy="open",
-        archived=False,
-        code_of_conduct_version=None,
-    )
+    return sample_community(community_id, name)
 
 
 def created(community_id: str, name: str, owner: str) -> mb.CommunityCreated:
@@ -142,27 +132,7 @@ def joined(community_id: str, user_id: str, role: mb.Role = "member") -> mb.Memb
 
 
 def occurrence(event_id: str, community_id: str, *, series_id: str | None = None) -> ev.EventSnapshot:
-    starts = datetime.now(UTC).replace(microsecond=0) + timedelta(days=7)
-    return ev.EventSnapshot(
-        id=event_id,
-        series_id=series_id,
-        community_id=community_id,
-        cohost_community_ids=[],
-        title="Falls huddle",
-        description="",
-        format="in_person",
-        timezone="Europe/London",
-        starts_at=starts,
-        ends_at=starts + timedelta(hours=1),
-        venue="Room 4",
-        visibility="community",
-        hosts=[],
-        guest_speakers=[],
-        capacity=ev.Capacity(in_person=None, online=None),
-        registration_opens_at=None,
-        registration_closes_at=None,
-        status="scheduled",
-    )
+    return sample_occurrence(event_id, community_id, series_id=series_id)
 
 
 def place(event: ev.EventSnapshot, user_id: str) -> ev.RsvpFacts:
