@@ -33,7 +33,7 @@ Doc = dict[str, Any]
 # A restarted process gets a message the dead one held once its ack wait (30 s) is up,
 # and on the database the dead transaction's locks last until it expires (60 s on
 # secantusd-rs, as mongod's default): allow for both.
-AFTER_A_CRASH = 180.0
+AFTER_A_CRASH = 300.0
 
 
 @dataclass
@@ -300,6 +300,9 @@ async def assert_each_told_once(feed: Feed, key: str, members: list[str], *, als
         assert sorted((c["unread"], c["seq"]) for c in counters) == [(1, 1)] * len(chunk)
 
 
+# Seeding 3,000 members and the recovery (JetStream's ack wait, then the dead transaction's
+# locks expiring) take minutes on secantusd-py, CI's server: more than the suite's 120 s default.
+@pytest.mark.timeout(480)
 async def test_a_crash_mid_fan_out_gives_everyone_exactly_one_item(start_service: StartService, feed: Feed) -> None:
     service = start_notifications(start_service, feed)
     u = fresh("crash")
