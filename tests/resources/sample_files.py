@@ -210,7 +210,9 @@ def _odf(media_type: str, body: str) -> bytes:
 
 
 def odt(text: str = "Peer support minutes") -> bytes:
-    return _odf("application/vnd.oasis.opendocument.text", f"<office:text><text:p>{escape(text)}</text:p></office:text>")
+    return _odf(
+        "application/vnd.oasis.opendocument.text", f"<office:text><text:p>{escape(text)}</text:p></office:text>"
+    )
 
 
 def ods(text: str = "Rota") -> bytes:

@@ -24,6 +24,9 @@ class Route:
     # True: a long-lived response (server-sent events) that may be quiet for minutes, so no
     # upstream read timeout; it is still forwarded chunk by chunk like any unsized answer.
     streaming: bool = False
+    # True: a file upload. Its body is streamed to the service as it arrives (never held whole
+    # in the gateway) and bounded by the gateway's `max_upload_bytes` instead of `max_body_bytes`.
+    upload: bool = False
 
 
 class RouteTable:
@@ -55,11 +58,13 @@ ROUTES = RouteTable(
         # Sub-resources of a community that other services own.
         Route("/v1/communities/{id}/events", "events"),
         Route("/v1/communities/{id}/calendar.ics", "events", subtree=False),
+        Route("/v1/communities/{id}/resources/files", "resources", subtree=False, upload=True),
         Route("/v1/communities/{id}/resources", "resources"),
         Route("/v1/communities/{id}/collections", "resources"),
         Route("/v1/communities/{id}/webhooks", "notifications"),
         Route("/v1/communities", "membership"),
         Route("/v1/events", "events"),
+        Route("/v1/resources/{id}/file", "resources", subtree=False, upload=True),
         Route("/v1/resources", "resources"),
         # The caller's own things, owned by whichever service holds them; `/v1/me` itself is membership's.
         Route("/v1/me/attendance", "events"),

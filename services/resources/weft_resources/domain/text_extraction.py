@@ -85,7 +85,11 @@ def _office_text(file: BinaryIO, file_type: FileType) -> str:
         try:
             for part in parts:
                 xml_text(
-                    _entry_chunks(archive, part, spent), text_tags=text_tags, break_tags=break_tags, out=out, budget=budget
+                    _entry_chunks(archive, part, spent),
+                    text_tags=text_tags,
+                    break_tags=break_tags,
+                    out=out,
+                    budget=budget,
                 )
                 out.append("\n")
         except TextLimitReached:
