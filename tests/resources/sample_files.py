@@ -38,7 +38,7 @@ def pdf(text: str = "Falls prevention in care homes") -> bytes:
 
 
 def png() -> bytes:
-    """A 1×1 white PNG, chunk by chunk."""
+    """A 1x1 white PNG, chunk by chunk."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -49,7 +49,7 @@ def png() -> bytes:
 
 
 def jpeg() -> bytes:
-    """An 8×8 mid-grey baseline JPEG: one quantisation table, two one-code Huffman tables,
+    """An 8x8 mid-grey baseline JPEG: one quantisation table, two one-code Huffman tables,
     and one block whose DC difference and AC coefficients are all zero."""
 
     def segment(marker: int, data: bytes) -> bytes:
@@ -65,12 +65,12 @@ def jpeg() -> bytes:
 
 
 def gif() -> bytes:
-    """The classic 1×1 transparent GIF89a."""
+    """The classic 1x1 transparent GIF89a."""
     return base64.b64decode("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==")
 
 
 def webp() -> bytes:
-    """A 1×1 lossless WebP (RIFF, WEBP, one VP8L chunk)."""
+    """A 1x1 lossless WebP (RIFF, WEBP, one VP8L chunk)."""
     return base64.b64decode("UklGRhoAAABXRUJQVlA4TA0AAAAvAAAAEAcQERGIiP4HAA==")
 
 

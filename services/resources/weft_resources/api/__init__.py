@@ -2,4 +2,7 @@
 
 from fastapi import APIRouter
 
+from weft_resources.api import files
+
 ROUTERS: list[APIRouter] = []
+ROUTERS.append(files.router)

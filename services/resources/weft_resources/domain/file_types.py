@@ -20,7 +20,7 @@ import re
 import struct
 import zipfile
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from weft_resources.domain.safe_xml import UnsafeXml, parse_xml_attributes
 
@@ -108,7 +108,7 @@ _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BOM = codecs.BOM_UTF8
 
 
-def sniff(file: BinaryIO, *, name: str, size: int) -> FileType:
+def sniff(file: IO[bytes], *, name: str, size: int) -> FileType:
     """The allowed type of `file` (read from position 0), or RefusedFile saying why not."""
     if size == 0:
         raise RefusedFile("the file is empty")
@@ -144,7 +144,7 @@ def _text_type(name: str) -> FileType:
     return TEXT
 
 
-def _check_text(file: BinaryIO) -> None:
+def _check_text(file: IO[bytes]) -> None:
     """Valid UTF-8 with no control characters but TAB, CR and LF, and not markup."""
     file.seek(0)
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -178,7 +178,7 @@ def _check_text(file: BinaryIO) -> None:
         offset += len(chunk)
 
 
-def _open_zip(file: BinaryIO) -> zipfile.ZipFile:
+def _open_zip(file: IO[bytes]) -> zipfile.ZipFile:
     file.seek(0)
     try:
         archive = zipfile.ZipFile(file)
@@ -201,7 +201,7 @@ def read_zip_entry(archive: zipfile.ZipFile, name: str, limit: int) -> bytes:
     return data
 
 
-def _sniff_zip(file: BinaryIO) -> FileType:
+def _sniff_zip(file: IO[bytes]) -> FileType:
     with _open_zip(file) as archive:
         entries = archive.infolist()
         names = {e.filename for e in entries}
@@ -232,7 +232,7 @@ def _sniff_ooxml(archive: zipfile.ZipFile, names: set[str]) -> FileType:
     raise RefusedFile("the archive is not a Word, Excel or PowerPoint document (macro-enabled ones are refused)")
 
 
-def _sniff_ole(file: BinaryIO, size: int) -> FileType:
+def _sniff_ole(file: IO[bytes], size: int) -> FileType:
     for stream in _ole_stream_names(file, size):
         found = _OLE_STREAMS.get(stream)
         if found is not None:
@@ -243,7 +243,7 @@ def _sniff_ole(file: BinaryIO, size: int) -> FileType:
 _FREE_OR_END = 0xFFFFFFFA  # sector numbers from here up are markers, not sectors
 
 
-def _ole_stream_names(file: BinaryIO, size: int) -> list[str]:
+def _ole_stream_names(file: IO[bytes], size: int) -> list[str]:
     """The names in an OLE2 compound file's directory ([MS-CFB] §2.2, §2.6), read along the
     FAT chain that the header's first 109 FAT sector numbers cover."""
     file.seek(0)

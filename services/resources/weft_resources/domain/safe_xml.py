@@ -9,6 +9,7 @@ rules, with nothing but the standard library's expat.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 from xml.parsers import expat
 
 
@@ -20,7 +21,7 @@ def _refuse_dtd(*_args: object) -> None:
     raise UnsafeXml("it declares a DTD (document type declaration), which office documents never need")
 
 
-def _refuse_entity(*_args: object) -> None:
+def _refuse_entity(*_args: object) -> Any:
     raise UnsafeXml("it declares or references an entity, which office documents never need")
 
 

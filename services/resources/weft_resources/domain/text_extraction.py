@@ -12,7 +12,7 @@ import logging
 import re
 import zipfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import IO
 
 from weft_resources.domain import file_types
 from weft_resources.domain.file_types import FileType, RefusedFile
@@ -32,7 +32,7 @@ _ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 _SLIDE = re.compile(r"ppt/slides/slide(\d+)\.xml\Z")
 
 
-def extract_text(file: BinaryIO, file_type: FileType) -> str:
+def extract_text(file: IO[bytes], file_type: FileType) -> str:
     """The file's text (at most MAX_TEXT_CHARS), "" for images; RefusedFile for an office
     document whose XML is unsafe or expands past the limit."""
     file.seek(0)
@@ -45,7 +45,7 @@ def extract_text(file: BinaryIO, file_type: FileType) -> str:
     return ""  # images and legacy binary office formats: nothing we read
 
 
-def _pdf_text(file: BinaryIO) -> str:
+def _pdf_text(file: IO[bytes]) -> str:
     from pypdf import PdfReader  # imported here: only uploads of PDFs pay for it
 
     parts: list[str] = []
@@ -62,7 +62,7 @@ def _pdf_text(file: BinaryIO) -> str:
     return "\n".join(parts)
 
 
-def _office_text(file: BinaryIO, file_type: FileType) -> str:
+def _office_text(file: IO[bytes], file_type: FileType) -> str:
     with zipfile.ZipFile(file) as archive:
         names = archive.namelist()
         if file_type == file_types.DOCX:

@@ -14,6 +14,7 @@ refers to contents the sweep deletes.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
 
@@ -102,10 +103,9 @@ class FileContents:
     async def delete(self, file_id: str) -> None:
         """The contents and their pending record (chunks too when the files document was never written)."""
         session = current_session()
-        try:
+        # NoFile: only chunks were written (the driver deletes them before saying so).
+        with contextlib.suppress(NoFile):
             await self.bucket.delete(file_id, session=session)
-        except NoFile:
-            pass  # only chunks were written (the driver deletes them before saying so)
         await self.pending.delete_one({"_id": file_id}, session=session)
 
     async def open(self, file_id: str) -> AsyncGridOut:
