@@ -60,6 +60,12 @@ async def community_with(
         assert (await join(web, community["id"], member)).status_code in (200, 201)
     for person in (owner, *members):
         await seen_as_member(db, community["id"], person.user_id)
+
+    async def community_known() -> bool:
+        return await db.membership_communities.count_documents({"_id": community["id"]}) == 1
+
+    # With two replicas the messages may be handled out of order: wait for the community too.
+    await eventually(community_known, what=f"community {community['id']} in the resources service's view")
     return str(community["id"])
 
 
