@@ -2,7 +2,9 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import files
+from weft_resources.api import files, resources
 
-ROUTERS: list[APIRouter] = []
-ROUTERS.append(files.router)
+ROUTERS: list[APIRouter] = [
+    resources.router,
+    files.router,
+]

@@ -4,16 +4,14 @@ GridFS, with Range, ETag and a safe Content-Disposition)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from weft_resources.api.deps import CommunityId, Ctx, CurrentPerson, ResourceId
 from weft_resources.api.multipart_upload import drain, openapi_upload_body, receive_upload
-from weft_resources.domain.documents import Doc
 from weft_resources.domain.file_delivery import (
     Unsatisfiable,
     content_disposition,
@@ -22,74 +20,38 @@ from weft_resources.domain.file_delivery import (
     range_applies,
     requested_range,
 )
+from weft_resources.domain.resources import Licence
+from weft_resources.schemas import (
+    AuthorName,
+    EditableStatus,
+    Provenance,
+    ResourceView,
+    Summary,
+    Tag,
+    Title,
+    VisibilityName,
+)
 from weft_resources.storage.files import read_range
 from weft_resources.usecases import files
 from weft_resources.usecases.context import ResourcesContext
 from weft_shared.errors import Problem, problem_response, problem_responses
 from weft_shared.service.actor import Person
 from weft_shared.service.models import Strict
-from weft_shared.service.text import MultiLine, OneLine
 
 router = APIRouter(tags=["files"])
 
-Licence = Literal[
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC-BY-NC-4.0",
-    "CC-BY-NC-SA-4.0",
-    "CC-BY-ND-4.0",
-    "CC-BY-NC-ND-4.0",
-    "CC0-1.0",
-    "OGL-UK-3.0",
-    "all-rights-reserved",
-]
-Tag = Annotated[str, OneLine(min_length=1, max_length=40)]
-AuthorName = Annotated[str, OneLine(min_length=1, max_length=200)]
-
 
 class FileItemMetadata(Strict):
-    """The `metadata` part of an upload: the new item's catalogue fields."""
+    """The `metadata` part of an upload: the new item's catalogue fields (as for links and notes)."""
 
-    title: Annotated[str, OneLine(min_length=1, max_length=200)]
-    summary: Annotated[str, MultiLine(max_length=2000)] = ""
-    tags: list[Tag] = Field(default_factory=list, max_length=20)
-    authors: list[AuthorName] = Field(default_factory=list, max_length=20)
+    title: Title
+    summary: Summary = ""
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+    authors: Annotated[list[AuthorName], Field(max_length=20)] = Field(default_factory=list)
     licence: Licence | None = None
-    source: Annotated[str, MultiLine(max_length=1000)] | None = None
-    visibility: Literal["community", "partners", "network"] = "community"
-    status: Literal["draft", "published"] = "published"
-
-
-class StoredFileOut(BaseModel):
-    filename: str
-    content_type: str
-    size: int
-    sha256: str
-
-
-class FileItemOut(BaseModel):
-    id: str
-    community_id: str
-    kind: Literal["file"]
-    title: str
-    summary: str
-    tags: list[str]
-    authors: list[str]
-    licence: str | None
-    source: str | None
-    visibility: str
-    status: str
-    version: int
-    file: StoredFileOut
-    created_by: str
-    created_at: datetime
-    updated_at: datetime
-
-
-def _out(item: Doc) -> FileItemOut:
-    return FileItemOut(id=item["_id"], file=StoredFileOut(**item["file"]), **{
-        k: item[k] for k in FileItemOut.model_fields if k not in ("id", "file")
-    })  # fmt: skip
+    source: Provenance | None = None
+    visibility: VisibilityName = "community"
+    status: EditableStatus = "published"
 
 
 _UPLOAD_DESCRIPTION = (
@@ -138,12 +100,12 @@ def _metadata(fields: dict[str, bytes]) -> FileItemMetadata:
 @router.post(
     "/v1/communities/{community_id}/resources/files",
     status_code=201,
-    response_model=FileItemOut,
+    response_model=ResourceView,
     summary="Upload a file: a new library item of kind `file`",
     responses=_UPLOAD_PROBLEMS,
     openapi_extra=openapi_upload_body(FileItemMetadata.model_json_schema(), description=_UPLOAD_DESCRIPTION),
 )
-async def upload_file(request: Request, community_id: CommunityId, ctx: Ctx, person: CurrentPerson) -> FileItemOut:
+async def upload_file(request: Request, community_id: CommunityId, ctx: Ctx, person: CurrentPerson) -> ResourceView:
     try:
         await files.check_may_upload(ctx, person, community_id)
     except Problem as exc:
@@ -153,21 +115,23 @@ async def upload_file(request: Request, community_id: CommunityId, ctx: Ctx, per
         metadata = _metadata(fields)
         checked = await files.check_file(received)
         details = files.FileItemDetails(**metadata.model_dump())
-        item = await files.upload_file(ctx, person, community_id, details, checked)
+        view = await files.upload_file(ctx, person, community_id, details, checked)
     finally:
         received.file.close()
-    return _out(item)
+    return view
 
 
 @router.post(
     "/v1/resources/{resource_id}/file",
     status_code=201,
-    response_model=FileItemOut,
+    response_model=ResourceView,
     summary="Upload a new version of a file item",
     responses=_UPLOAD_PROBLEMS,
     openapi_extra=openapi_upload_body(None, description=_NEW_VERSION_DESCRIPTION),
 )
-async def upload_new_version(request: Request, resource_id: ResourceId, ctx: Ctx, person: CurrentPerson) -> FileItemOut:
+async def upload_new_version(
+    request: Request, resource_id: ResourceId, ctx: Ctx, person: CurrentPerson
+) -> ResourceView:
     try:
         await files.check_may_add_version(ctx, person, resource_id)
     except Problem as exc:
@@ -175,10 +139,10 @@ async def upload_new_version(request: Request, resource_id: ResourceId, ctx: Ctx
     received, _fields = await _received(request, ctx, fields=frozenset())
     try:
         checked = await files.check_file(received)
-        item = await files.add_file_version(ctx, person, resource_id, checked)
+        view = await files.add_file_version(ctx, person, resource_id, checked)
     finally:
         received.file.close()
-    return _out(item)
+    return view
 
 
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]

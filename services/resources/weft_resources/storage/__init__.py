@@ -11,9 +11,10 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
-from weft_resources.storage.file_items import FileItemRecords
 from weft_resources.storage.files import FileContents
+from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
 
@@ -21,13 +22,15 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.items = Items(db.resources)
+        self.versions = Versions(db.resource_versions)
         self.file_contents = FileContents(db)
-        self.file_items = FileItemRecords(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.items.create_indexes()
+        await self.versions.create_indexes()
         await self.file_contents.create_indexes()
-        await self.file_items.create_indexes()

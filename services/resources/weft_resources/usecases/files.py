@@ -17,17 +17,15 @@ import anyio
 from weft_resources.domain.documents import Doc
 from weft_resources.domain.file_delivery import clean_filename
 from weft_resources.domain.file_types import FileType, RefusedFile, sniff
+from weft_resources.domain.resources import ResourceKind, ReviewStatus, VersionChange, may_edit
 from weft_resources.domain.text_extraction import extract_text
-from weft_resources.storage.file_items import version_id
-from weft_resources.usecases.access import announce, known_community, posting_community, sight_of
+from weft_resources.messages import resource_snapshot
+from weft_resources.schemas import ResourceView
+from weft_resources.storage.versions import version_key
+from weft_resources.usecases.access import announce, known_community, posting_community
 from weft_resources.usecases.context import ResourcesContext
-from weft_shared.contracts.resources import (
-    FileFacts,
-    ResourceCreated,
-    ResourcePublished,
-    ResourceSnapshot,
-    ResourceVersionAdded,
-)
+from weft_resources.usecases.resources import announce_version, editable_resource, resource_view, visible_resource
+from weft_shared.contracts.resources import ResourceCreated, ResourcePublished
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
@@ -94,6 +92,8 @@ async def check_file(received: ReceivedFile) -> CheckedFile:
 
 
 async def check_may_upload(ctx: ResourcesContext, person: Person, community_id: str) -> None:
+    """404 if `person` may not know the community, 403 if they may not post in it. Read-only
+    (the transaction checks again, holding the membership)."""
     _community, sight = await known_community(ctx, person, community_id)
     if not await sight.may_post(community_id):
         community = await sight.community(community_id)
@@ -102,27 +102,26 @@ async def check_may_upload(ctx: ResourcesContext, person: Person, community_id: 
         raise Forbidden("only the community's active members can do this")
 
 
-async def _changeable_file_item(ctx: ResourcesContext, person: Person, resource_id: str) -> Doc:
-    """The file item `person` may add a version to: 404 if they may not see it, 403 if they
-    may see it but not change it, 409 for an item that is not a file."""
-    item = await ctx.storage.file_items.get_item(resource_id)
-    sight = await sight_of(ctx, person.id)
-    if item is None or not await sight.can_see_resource(item):
-        raise NotFound("no such resource")
-    community_id = item["community_id"]
-    if item.get("created_by") != person.id and not sight.standing.is_staff(community_id):
-        raise Forbidden("only the item's creator and the community's owners and facilitators can upload a new version")
-    if not await sight.may_post(community_id):
-        raise Forbidden("only the community's active members can do this (is the community archived?)")
-    if item.get("kind") != "file":
+def _takes_upload(item: Doc) -> None:
+    if item.get("kind") != ResourceKind.FILE:
         raise Conflict(f"this item is a {item.get('kind')}, not a file: it takes no upload")
-    if item.get("status") == "archived":
+    if item.get("status") == ReviewStatus.ARCHIVED:
         raise Conflict("the item is archived: restore it before uploading a new version")
+
+
+async def check_may_add_version(ctx: ResourcesContext, person: Person, resource_id: str) -> Doc:
+    """The item, if `person` may add a version: 404 if they may not see it, 403 if they may
+    not change it, 409 if it is no file. Read-only (the transaction checks again)."""
+    item, sight = await visible_resource(ctx, person, resource_id)
+    community_id = item["community_id"]
+    community = await sight.community(community_id)
+    if community is not None and community.get("archived"):
+        raise Forbidden("the community is archived: its library cannot change")
+    staff = sight.standing.is_staff(community_id)
+    if not may_edit(item, person.id, staff=staff, may_post=await sight.may_post(community_id)):
+        raise Forbidden("only the item's creator and the community's owners and facilitators can change it")
+    _takes_upload(item)
     return item
-
-
-async def check_may_add_version(ctx: ResourcesContext, person: Person, resource_id: str) -> None:
-    await _changeable_file_item(ctx, person, resource_id)
 
 
 # Writing.
@@ -175,48 +174,50 @@ async def _claim(ctx: ResourcesContext, file_id: str) -> None:
         raise Conflict("the upload took too long and its bytes were swept: send it again")
 
 
-def _version(item: Doc, number: int, file: Doc, text: str, *, change: str, by: str, at: datetime) -> Doc:
+def _file_version(item: Doc, text: str, *, by: str) -> Doc:
+    """The version document of the item's current file (DOCUMENTS.md, `resource_versions`)."""
+    file = item["file"]
     return {
-        "_id": version_id(item["_id"], number),
+        "_id": version_key(item["_id"], item["version"]),
         "resource_id": item["_id"],
         "community_id": item["community_id"],
-        "number": number,
-        "kind": "file",
-        "change": change,
+        "number": item["version"],
+        "kind": ResourceKind.FILE.value,
+        "change": VersionChange.UPLOADED.value,
         "restored_from": None,
         "created_by": by,
-        "created_at": at,
+        "created_at": item["updated_at"],
         "title": item["title"],
         "file": file,
+        "size": file["size"],
         "extracted_text": text,
     }
 
 
 async def upload_file(
     ctx: ResourcesContext, person: Person, community_id: str, details: FileItemDetails, checked: CheckedFile
-) -> Doc:
-    """A new `file` item with its first version; the item as stored."""
+) -> ResourceView:
+    """A new `file` item with its first version."""
     file_id = await _store_contents(ctx, checked, community_id)
 
-    async def work(tx: Transaction) -> Doc:
-        await posting_community(ctx, person, community_id)
+    async def work(tx: Transaction) -> ResourceView:
+        _, sight = await posting_community(ctx, person, community_id)
         await _claim(ctx, file_id)
         at = now()
-        file = _file_facts(checked, file_id)
         item: Doc = {
             "_id": new_id(),
             "community_id": community_id,
-            "kind": "file",
+            "kind": ResourceKind.FILE.value,
             "title": details.title,
             "summary": details.summary,
-            "tags": details.tags,
-            "authors": details.authors,
+            "tags": list(dict.fromkeys(details.tags)),
+            "authors": list(details.authors),
             "licence": details.licence,
             "source": details.source,
             "visibility": details.visibility,
             "status": details.status,
             "url": None,
-            "file": file,
+            "file": _file_facts(checked, file_id),
             "version": 1,
             "shared_with": [],
             "review_by": None,
@@ -229,17 +230,15 @@ async def upload_file(
             "updated_by": person.id,
             "updated_at": at,
         }
-        await ctx.storage.file_items.insert_item(item)
-        await ctx.storage.file_items.insert_version(
-            _version(item, 1, file, checked.text, change="uploaded", by=person.id, at=at)
-        )
+        await ctx.storage.items.insert(item)
+        await ctx.storage.versions.add(_file_version(item, checked.text, by=person.id))
         # SEARCH FEED HOOK: `storage.search_feed.touch("resource", item["_id"])` here, once it is on main.
         aggregate = f"resources/{item['_id']}"
         snapshot = resource_snapshot(item)
         announce(tx, aggregate, community_id, ResourceCreated(resource=snapshot, created_by=person.id))
-        if item["status"] == "published":
+        if item["status"] == ReviewStatus.PUBLISHED:
             announce(tx, aggregate, community_id, ResourcePublished(resource=snapshot, published_by=person.id))
-        return item
+        return resource_view(item, sight)
 
     try:
         return await ctx.uow.run(work)
@@ -248,36 +247,27 @@ async def upload_file(
         raise
 
 
-async def add_file_version(ctx: ResourcesContext, person: Person, resource_id: str, checked: CheckedFile) -> Doc:
-    """Version n+1 of a file item; the item as stored."""
-    first = await _changeable_file_item(ctx, person, resource_id)
+async def add_file_version(
+    ctx: ResourcesContext, person: Person, resource_id: str, checked: CheckedFile
+) -> ResourceView:
+    """Version n+1 of a file item."""
+    first = await check_may_add_version(ctx, person, resource_id)
     file_id = await _store_contents(ctx, checked, first["community_id"])
 
-    async def work(tx: Transaction) -> Doc:
-        item = await _changeable_file_item(ctx, person, resource_id)
-        await posting_community(ctx, person, item["community_id"])
+    async def work(tx: Transaction) -> ResourceView:
+        item, sight = await editable_resource(ctx, person, resource_id)
+        _takes_upload(item)
         await _claim(ctx, file_id)
-        at = now()
-        number = item["version"] + 1
-        file = _file_facts(checked, file_id)
-        if not await ctx.storage.file_items.set_current_file(
-            resource_id, expected_version=item["version"], file=file, version=number, by=person.id, at=at
-        ):
-            raise Conflict("the item changed meanwhile: send the upload again")
-        item = {**item, "file": file, "version": number, "updated_by": person.id, "updated_at": at}
-        await ctx.storage.file_items.insert_version(
-            _version(item, number, file, checked.text, change="uploaded", by=person.id, at=at)
+        # Two uploads racing both write the item: one conflicts, retries, and becomes n+2.
+        item = await ctx.storage.items.update(
+            resource_id,
+            fields={"file": _file_facts(checked, file_id), "updated_by": person.id, "updated_at": now()},
+            inc={"version": 1},
         )
+        await ctx.storage.versions.add(_file_version(item, checked.text, by=person.id))
         # SEARCH FEED HOOK: `storage.search_feed.touch("resource", resource_id)` here, once it is on main.
-        announce(
-            tx,
-            f"resources/{resource_id}",
-            item["community_id"],
-            ResourceVersionAdded(
-                resource=resource_snapshot(item), version=number, restored_from=None, added_by=person.id
-            ),
-        )
-        return item
+        announce_version(tx, item, person.id)
+        return resource_view(item, sight)
 
     try:
         return await ctx.uow.run(work)
@@ -298,42 +288,15 @@ class FileToSend:
 async def file_to_download(ctx: ResourcesContext, person: Person, resource_id: str, number: int | None) -> FileToSend:
     """The file of version `number` (the current one when None) of an item `person` may see;
     the same 404 for an unknown item, one they may not see, and one that is not a file."""
-    item = await ctx.storage.file_items.get_item(resource_id)
-    sight = await sight_of(ctx, person.id)
-    if item is None or not await sight.can_see_resource(item) or item.get("kind") != "file":
+    item, _sight = await visible_resource(ctx, person, resource_id)
+    if item.get("kind") != ResourceKind.FILE:
         raise NotFound("no such file")
     if number is None or number == item["version"]:
         return FileToSend(item["file"], item["version"])
-    version = await ctx.storage.file_items.get_version(resource_id, number)
-    if version is None or version.get("kind") != "file":
+    version = await ctx.storage.versions.get(resource_id, number)
+    if version is None or version.get("kind") != ResourceKind.FILE:
         raise NotFound("no such version")
     return FileToSend(version["file"], number)
-
-
-def resource_snapshot(item: Doc) -> ResourceSnapshot:
-    """STAND-IN for the library's `messages.resource_snapshot(doc)`: the bus's view of an item."""
-    file = item.get("file")
-    endorsed = item.get("endorsed")
-    return ResourceSnapshot(
-        id=item["_id"],
-        community_id=item["community_id"],
-        kind=item["kind"],
-        title=item["title"],
-        summary=item["summary"],
-        tags=item["tags"],
-        authors=item["authors"],
-        licence=item["licence"],
-        source=item["source"],
-        visibility=item["visibility"],
-        status=item["status"],
-        endorsed=bool(endorsed),
-        review_by=item.get("review_by"),
-        version=item["version"],
-        url=item.get("url"),
-        file=FileFacts(**{k: file[k] for k in ("filename", "content_type", "size", "sha256")}) if file else None,
-        shared_with=item.get("shared_with", []),
-        created_by=item["created_by"],
-    )
 
 
 async def sweep_abandoned_uploads(ctx: ResourcesContext, started_before: datetime, *, limit: int) -> int:
