@@ -97,6 +97,15 @@ def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback (quotes, backslashes and anything unusual replaced)
     and the exact name in `filename*` (UTF-8, percent-encoded), for clients that read it."""
     cleaned = clean_filename(filename, fallback_extension="bin")
-    ascii_name = unicodedata.normalize("NFKD", cleaned).encode("ascii", "ignore").decode("ascii")
-    ascii_name = _UNSAFE_ASCII.sub("_", ascii_name).strip(" .") or "download"
+    stem, dot, extension = cleaned.rpartition(".")
+    if not dot:
+        stem, extension = cleaned, ""
+    ascii_extension = _ascii(extension)
+    ascii_name = (_ascii(stem) or "download") + (f".{ascii_extension}" if ascii_extension else "")
     return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(cleaned, safe='')}"
+
+
+def _ascii(text: str) -> str:
+    """Accents dropped (é → e), anything else outside a plain set replaced by `_`."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return _UNSAFE_ASCII.sub("_", plain).strip(" .")
