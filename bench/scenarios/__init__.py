@@ -10,6 +10,7 @@ from types import ModuleType
 
 from scenarios import (
     baseline,
+    file_transfer,
     join,
     leave,
     members_scale,
@@ -32,5 +33,6 @@ ALL: tuple[ModuleType, ...] = (
     not_found_timing,
     notification_fanout,
     webhook_delivery,
+    file_transfer,
 )
 BY_NAME = {module.NAME: module for module in ALL}

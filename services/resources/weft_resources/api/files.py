@@ -31,7 +31,6 @@ from weft_resources.schemas import (
     Title,
     VisibilityName,
 )
-from weft_resources.storage.files import read_range
 from weft_resources.usecases import files
 from weft_resources.usecases.context import ResourcesContext
 from weft_shared.errors import Problem, problem_response, problem_responses
@@ -224,7 +223,6 @@ async def _download(
             errors=[{"field": "Range", "message": "no byte of the file lies in the range"}],
             headers={"Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes", "ETag": etag},
         )
-    contents = await ctx.storage.file_contents.open(stored["file_id"])
     start, length, status = 0, size, 200
     if wanted is not None:
         start, length, status = wanted.start, wanted.length, 206
@@ -232,7 +230,7 @@ async def _download(
     headers["Content-Length"] = str(length)
 
     async def body() -> AsyncIterator[bytes]:
-        async for piece in read_range(contents, start, length):
+        async for piece in ctx.storage.file_contents.read(stored["file_id"], start, length):
             yield piece
 
     return StreamingResponse(body(), status_code=status, headers=headers, media_type=stored["content_type"])

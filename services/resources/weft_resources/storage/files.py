@@ -1,6 +1,11 @@
 """File contents in GridFS (bucket `files`: `files.files`, `files.chunks`) and the
 `pending_uploads` that say which of them no version has claimed yet.
 
+The documents are GridFS's own (the spec's fields; any driver's bucket reads them),
+written and read here a few chunks at a time: PyMongo's `GridIn` buffers up to 32 MB of
+chunks before it inserts them, and `GridOut` reads a cursor batch of ~100 chunks (25 MB),
+so a 20 MB upload or download through them held the whole file in memory.
+
 A file's chunks are written before the transaction that records its version (a
 50 MB write does not belong in a transaction), so an upload first notes a pending
 record, then writes the chunks, and the version's transaction deletes the record
@@ -14,33 +19,49 @@ refers to contents the sweep deletes.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import datetime
 
-from gridfs.asynchronous import AsyncGridFSBucket, AsyncGridOut
-from gridfs.errors import NoFile
+from bson.binary import Binary
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_shared.service.clock import now
 from weft_shared.storage.client import ensure_collection
 from weft_shared.storage.unit_of_work import current_session
 
 BUCKET = "files"
-# GridFS's default (255 KiB): a download reads one chunk document at a time.
+# GridFS's default chunk size (255 KiB).
 CHUNK_BYTES = 255 * 1024
+# Chunks per insert and per cursor batch: about 1 MiB in flight either way.
+CHUNKS_AT_ONCE = 4
+
+
+class MissingChunk(IOError):
+    """A file's chunks have a gap: its contents were deleted or never finished."""
+
+
+def _rechunked(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Cut the stream into CHUNK_BYTES pieces (the last may be shorter), as GridFS stores them."""
+    buffer = bytearray()
+    for piece in pieces:
+        buffer += piece
+        while len(buffer) >= CHUNK_BYTES:
+            yield bytes(buffer[:CHUNK_BYTES])
+            del buffer[:CHUNK_BYTES]
+    if buffer:
+        yield bytes(buffer)
 
 
 class FileContents:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.bucket = AsyncGridFSBucket(db, bucket_name=BUCKET, chunk_size_bytes=CHUNK_BYTES)
         self.files = db[f"{BUCKET}.files"]
         self.chunks = db[f"{BUCKET}.chunks"]
         self.pending = db.pending_uploads
 
     async def create_indexes(self) -> None:
-        # GridFS's own indexes (the driver makes them on a first write; here they exist from the start).
+        # GridFS's own indexes (the spec's names and keys).
         await self.chunks.create_index([("files_id", ASCENDING), ("n", ASCENDING)], unique=True)
         await self.files.create_index([("filename", ASCENDING), ("uploadDate", ASCENDING)])
         # The sweep reads the oldest unclaimed uploads first.
@@ -57,21 +78,61 @@ class FileContents:
     async def write(
         self, file_id: str, *, filename: str, content_type: str, sha256: str, chunks: Iterable[bytes]
     ) -> None:
-        """Store the contents under `file_id` (its `files.files` document is written last,
-        once every chunk is in)."""
-        stream = self.bucket.open_upload_stream_with_id(
-            file_id,
-            filename,
-            metadata={"content_type": content_type, "sha256": sha256},
-            session=current_session(),
-        )
+        """Store the contents under `file_id`: the chunks, then the `files.files` document
+        (so a file whose document exists is complete). On failure the chunks are deleted."""
+        session = current_session()
+        number = length = 0
+        batch: list[Doc] = []
         try:
-            for chunk in chunks:
-                await stream.write(chunk)
+            for piece in _rechunked(chunks):
+                batch.append({"files_id": file_id, "n": number, "data": Binary(piece)})
+                number += 1
+                length += len(piece)
+                if len(batch) == CHUNKS_AT_ONCE:
+                    await self.chunks.insert_many(batch, session=session)
+                    batch = []
+            if batch:
+                await self.chunks.insert_many(batch, session=session)
+            await self.files.insert_one(
+                {
+                    "_id": file_id,
+                    "length": length,
+                    "chunkSize": CHUNK_BYTES,
+                    "uploadDate": now(),
+                    "filename": filename,
+                    "metadata": {"content_type": content_type, "sha256": sha256},
+                },
+                session=session,
+            )
         except BaseException:
-            await stream.abort()
+            await self.chunks.delete_many({"files_id": file_id}, session=session)
             raise
-        await stream.close()
+
+    async def read(self, file_id: str, start: int, length: int) -> AsyncIterator[bytes]:
+        """`length` bytes from `start`, a chunk at a time, a few chunks per round trip."""
+        if length <= 0:
+            return
+        first, last = start // CHUNK_BYTES, (start + length - 1) // CHUNK_BYTES
+        cursor = (
+            self.chunks.find(
+                {"files_id": file_id, "n": {"$gte": first, "$lte": last}},
+                {"_id": 0, "n": 1, "data": 1},
+                session=current_session(),
+            )
+            .sort("n", ASCENDING)
+            .batch_size(CHUNKS_AT_ONCE)
+        )
+        expected = first
+        end = start + length
+        async for chunk in cursor:
+            if chunk["n"] != expected:
+                raise MissingChunk(f"file {file_id} has no chunk {expected}")
+            offset = expected * CHUNK_BYTES
+            data: bytes = chunk["data"]
+            yield data[max(start - offset, 0) : min(end - offset, len(data))]
+            expected += 1
+        if expected != last + 1:
+            raise MissingChunk(f"file {file_id} has no chunk {expected}")
 
     async def claim(self, file_id: str) -> bool:
         """In the version's transaction: the contents are now referred to. False when the
@@ -101,28 +162,9 @@ class FileContents:
         return result.matched_count == 1
 
     async def delete(self, file_id: str) -> None:
-        """The contents and their pending record (chunks too when the files document was never written)."""
+        """The contents (its document first, so a half-deleted file is never read as whole)
+        and its pending record."""
         session = current_session()
-        # NoFile: only chunks were written (the driver deletes them before saying so).
-        with contextlib.suppress(NoFile):
-            await self.bucket.delete(file_id, session=session)
+        await self.files.delete_one({"_id": file_id}, session=session)
+        await self.chunks.delete_many({"files_id": file_id}, session=session)
         await self.pending.delete_one({"_id": file_id}, session=session)
-
-    async def open(self, file_id: str) -> AsyncGridOut:
-        return await self.bucket.open_download_stream(file_id, session=current_session())
-
-    async def count(self) -> int:
-        """How many files GridFS holds (for tests and the bench)."""
-        return await self.files.count_documents({}, session=current_session())
-
-
-async def read_range(contents: AsyncGridOut, start: int, length: int) -> AsyncIterator[bytes]:
-    """`length` bytes from `start`, a GridFS chunk at a time."""
-    await contents.seek(start)
-    left = length
-    while left > 0:
-        piece = await contents.read(min(left, CHUNK_BYTES))
-        if not piece:
-            return
-        left -= len(piece)
-        yield piece
