@@ -175,11 +175,17 @@ def notifications_service(start_session_service: StartService, session_smtp: Smt
 
 
 @pytest.fixture(scope="session")
+def resources_service(start_session_service: StartService) -> ServiceProcess:
+    return start_session_service("resources")
+
+
+@pytest.fixture(scope="session")
 def gateway_service(
     start_session_service: StartService,
     membership_service: ServiceProcess,
     events_service: ServiceProcess,
     notifications_service: ServiceProcess,
+    resources_service: ServiceProcess,
 ) -> ServiceProcess:
     return start_session_service(
         "gateway",
@@ -187,5 +193,6 @@ def gateway_service(
             "WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url,
             "WEFT_GATEWAY_EVENTS_URL": events_service.url,
             "WEFT_GATEWAY_NOTIFICATIONS_URL": notifications_service.url,
+            "WEFT_GATEWAY_RESOURCES_URL": resources_service.url,
         },
     )

@@ -26,10 +26,12 @@ def generate() -> str:
     from weft_events.messages import document_messages as document_events
     from weft_membership.messages import document_messages as document_membership
     from weft_notifications.messages import document_messages as document_notifications
+    from weft_resources.messages import document_messages as document_resources
 
     document_membership(broker, platform)
     document_events(broker, platform)
     document_notifications(broker, platform)
+    document_resources(broker, platform)
     spec = AsyncAPI(
         broker,
         title="Weft messages",

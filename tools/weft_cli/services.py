@@ -43,6 +43,7 @@ _SPECS = [
     ServiceSpec("membership", "weft_membership.app:create_app", 8001, "WEFT_MEMBERSHIP_"),
     ServiceSpec("events", "weft_events.app:create_app", 8002, "WEFT_EVENTS_"),
     ServiceSpec("notifications", "weft_notifications.app:create_app", 8003, "WEFT_NOTIFICATIONS_"),
+    ServiceSpec("resources", "weft_resources.app:create_app", 8004, "WEFT_RESOURCES_"),
     # The gateway is the suite's front door, so its port is the short, platform-wide one.
     ServiceSpec(
         "gateway",

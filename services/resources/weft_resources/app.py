@@ -1,0 +1,29 @@
+"""The resources process: HTTP API, the consumer of membership messages, the outbox
+relay and the background jobs, on the shared service runtime."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
+from weft_resources.api import ROUTERS
+from weft_resources.handlers import membership
+from weft_resources.messages import document_messages
+from weft_resources.settings import ResourcesSettings
+from weft_resources.storage import ResourcesStorage
+from weft_resources.usecases.context import ResourcesContext
+from weft_shared.service.runtime import ServiceRuntime
+
+
+def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
+    settings = settings or ResourcesSettings()
+    runtime = ServiceRuntime("resources", settings)
+    document_messages(runtime.broker, runtime.platform)
+    storage = ResourcesStorage(runtime.db)
+    runtime.on_storage_setup(lambda _db: storage.create_indexes())
+    ctx = ResourcesContext(runtime.uow, storage, settings)
+    dispatcher = runtime.consume(durable=settings.consumer_name)
+    membership.register(dispatcher, ctx)
+    app = runtime.create_app(title="Weft resources", routers=ROUTERS)
+    app.state.ctx = ctx
+    return app

@@ -1,0 +1,27 @@
+"""Every query of the resources service (DOCUMENTS.md describes the documents).
+
+Each query passes `session=current_session()`, so use cases never see sessions and
+a use case called from a message handler reads and writes in the handler's
+transaction. Filters name only fields of the index they read through; tests run
+`explain` on each.
+"""
+
+from __future__ import annotations
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from weft_resources.domain.documents import Doc
+from weft_resources.storage.membership_view import MembershipView
+from weft_shared.storage.client import ensure_collection
+
+
+class ResourcesStorage:
+    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+        self.db = db
+        self.membership = MembershipView(db)
+
+    async def create_indexes(self) -> None:
+        """Idempotent, on every start. Every collection exists before a transaction
+        writes to it (index creation makes most of them; the others are made here)."""
+        await self.membership.create_indexes()
+        await ensure_collection(self.membership.communities)

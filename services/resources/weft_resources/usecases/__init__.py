@@ -1,0 +1,1 @@
+"""One function per use case; each takes an explicit actor."""
