@@ -65,15 +65,19 @@ class LocalIndex:
         self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.Lock()
         self.position: datetime | None = None
+        self.source = ""
+        self.ready = False  # open and caught up with the feed (set by the indexer)
 
     # -- opening -------------------------------------------------------------
 
-    def open(self) -> bool:
-        """Open the index. True when it is new (or was unusable and is now empty): it
-        must be rebuilt from the database before its position means anything."""
+    def open(self, source: str = "") -> bool:
+        """Open the index. True when it is new (or was unusable, or built from another
+        `source` database, and is now empty): it must be rebuilt from the database
+        before its position means anything."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        self.source = source
         state = self._read_state()
-        if state is not None and Path(self.folder, "meta.json").exists():
+        if state is not None and state["source"] == source and Path(self.folder, "meta.json").exists():
             try:
                 self._attach(tantivy.Index.open(str(self.folder)))
                 self.position = state["position"]
@@ -99,7 +103,10 @@ class LocalIndex:
             if state.get("schema_version") != schema.SCHEMA_VERSION:
                 return None
             position = state.get("position")
-            return {"position": datetime.fromisoformat(position) if position else None}
+            return {
+                "position": datetime.fromisoformat(position) if position else None,
+                "source": state.get("source"),
+            }
         except (OSError, ValueError, AttributeError):
             return None
 
@@ -108,6 +115,7 @@ class LocalIndex:
         tmp = path.with_suffix(".tmp")
         state = {
             "schema_version": schema.SCHEMA_VERSION,
+            "source": self.source,
             "position": self.position.isoformat() if self.position else None,
         }
         with open(tmp, "w") as f:
@@ -150,6 +158,7 @@ class LocalIndex:
             self._write_state()
 
     def clear(self) -> None:
+        """Remove every document (before a rebuild); the position is forgotten."""
         with self._lock:
             writer = self._need_writer()
             writer.delete_all_documents()
@@ -157,6 +166,13 @@ class LocalIndex:
             self._need_index().reload()
             self.position = None
             self._write_state()
+
+    def add(self, additions: Iterable[SearchDocument]) -> None:
+        """Add without committing (a rebuild adds in batches, then commits once with `apply`)."""
+        with self._lock:
+            writer = self._need_writer()
+            for doc in additions:
+                writer.add_document(doc.to_tantivy())
 
     # -- reading -------------------------------------------------------------
 

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.search_feed import SearchFeed
 from weft_shared.storage.client import ensure_collection
 
 
@@ -19,9 +20,12 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.search_feed = SearchFeed(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.search_feed.create_indexes()
+        await ensure_collection(self.search_feed.meta)
