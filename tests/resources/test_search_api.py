@@ -67,7 +67,9 @@ async def writer(platform_env: dict[str, str]) -> AsyncIterator[Writer]:
     client: AsyncMongoClient[Doc] = AsyncMongoClient(platform_env["MONGODB_URL"], tz_aware=True)
     db = client[platform_env["WEFT_RESOURCES_DATABASE"]]
     try:
-        yield Writer(UnitOfWork(client, Outbox(db), MessageFactory(PlatformSettings(env="dev"), "tests")), ResourcesStorage(db))
+        yield Writer(
+            UnitOfWork(client, Outbox(db), MessageFactory(PlatformSettings(env="dev"), "tests")), ResourcesStorage(db)
+        )
     finally:
         await client.close()
 
@@ -247,9 +249,7 @@ async def test_never_a_result_the_caller_may_not_see(web: httpx.AsyncClient, wri
             if (
                 can_see_thread(doc, standing, community_hidden=False)
                 if (doc := ({**thread} if n == "thread" else {**chatham} if n == "chatham" else None))
-                else can_see_resource(
-                    items[n], standing, community_hidden=items[n]["community_id"] == hidden
-                )
+                else can_see_resource(items[n], standing, community_hidden=items[n]["community_id"] == hidden)
             )
             and n != "moderated"  # a moderator's staff may see it in place; search never shows it
         }
