@@ -18,6 +18,7 @@ the index until the item is found.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import secrets
 import statistics
@@ -73,10 +74,10 @@ class TextMaker:
         self.rng = rng
         self.words = vocabulary(rng)
         # Zipf-like weights: a few words are common, most rare (as in real text).
-        self.weights = [1.0 / (rank + 1) for rank in range(len(self.words))]
+        self.cum_weights = list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(self.words))))
 
     def words_of(self, n: int) -> list[str]:
-        return self.rng.choices(self.words, self.weights, k=n)
+        return self.rng.choices(self.words, cum_weights=self.cum_weights, k=n)
 
     def sentence(self, n: int) -> str:
         words = self.words_of(n)
