@@ -19,6 +19,7 @@ from scenarios import (
     read,
     rsvp,
     rsvp_scale,
+    search,
     webhook_delivery,
 )
 
@@ -34,5 +35,6 @@ ALL: tuple[ModuleType, ...] = (
     notification_fanout,
     webhook_delivery,
     file_transfer,
+    search,
 )
 BY_NAME = {module.NAME: module for module in ALL}

@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import files, resources
+from weft_resources.api import files, resources, search, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
+    versions.router,
+    sharing.router,
+    search.router,
     files.router,
 ]

@@ -232,7 +232,7 @@ async def upload_file(
         }
         await ctx.storage.items.insert(item)
         await ctx.storage.versions.add(_file_version(item, checked.text, by=person.id))
-        # SEARCH FEED HOOK: `storage.search_feed.touch("resource", item["_id"])` here, once it is on main.
+        # Items' writes touch the search feed; the indexer reads the text from this version.
         aggregate = f"resources/{item['_id']}"
         snapshot = resource_snapshot(item)
         announce(tx, aggregate, community_id, ResourceCreated(resource=snapshot, created_by=person.id))
@@ -265,7 +265,7 @@ async def add_file_version(
             inc={"version": 1},
         )
         await ctx.storage.versions.add(_file_version(item, checked.text, by=person.id))
-        # SEARCH FEED HOOK: `storage.search_feed.touch("resource", resource_id)` here, once it is on main.
+        # The item's update touched the search feed; the indexer reads the text from this version.
         announce_version(tx, item, person.id)
         return resource_view(item, sight)
 
