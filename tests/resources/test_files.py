@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
@@ -16,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.resources import sample_files as samples
 from tests.resources.file_uploads import community_with, gridfs_count, seen_as_member, upload, upload_version
 from tests.support.api import join, new_person, problem, problem_fields
+from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
 
@@ -277,3 +279,29 @@ async def test_outsiders_banned_members_and_hidden_communities(
         problem(await upload(web, outsider, hidden, "a.txt", b"x\n"), 404)["detail"]
         == problem(unknown_community, 404)["detail"]
     )
+
+
+async def test_a_files_text_is_found_by_search_and_follows_its_versions(
+    web: httpx.AsyncClient, team: dict[str, Any]
+) -> None:
+    word, later = f"zqx{secrets.token_hex(3)}", f"wvy{secrets.token_hex(3)}"
+    created = await upload(
+        web, team["member"], team["community_id"], "guide.pdf", samples.pdf(f"Deprescribing {word} guidance")
+    )
+    item_id = created.json()["id"]
+
+    async def hits(term: str) -> list[dict[str, Any]]:
+        answer = await web.get("/v1/search", params={"q": term}, headers=team["owner"].headers)
+        assert answer.status_code == 200, answer.text
+        return [h for h in answer.json()["items"] if h["id"] == item_id]
+
+    found = await eventually(lambda: hits(word), what="the PDF's text in search")
+    assert f"<mark>{word}</mark>" in found[0]["snippet"]
+    assert await hits(word) and not await hits(later)
+    added = await upload_version(web, team["member"], item_id, "guide.docx", samples.docx((f"Revised {later}",)))
+    assert added.status_code == 201
+    await eventually(lambda: hits(later), what="the new version's text in search")
+    assert await hits(word) == []  # search shows the current version's text only
+    outsider = new_person("outsider")
+    hidden = await web.get("/v1/search", params={"q": later}, headers=outsider.headers)
+    assert [h for h in hidden.json()["items"] if h["id"] == item_id] == []
