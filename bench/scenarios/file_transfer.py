@@ -96,6 +96,10 @@ async def run(h: Harness) -> Outcome:
         await asyncio.to_thread(drop_databases, h.stack.database.url, [database])
 
 
+def suffix_of(community_id: str) -> str:
+    return community_id[-8:]
+
+
 def _listed(values: list[float]) -> str:
     return ", ".join(f"{v:.1f}" for v in values) or "not measured"
 
@@ -159,6 +163,16 @@ async def _measure(h: Harness, resources: ServiceProcess, gateway: ServiceProces
             if count != len(data) or received.hexdigest() != digest:
                 raise RuntimeError("the download differs from the upload")
 
+        # With an Idempotency-Key the service's middleware reads the whole body before the route:
+        # it spools it (memory up to 1 MiB, then disk), so this stays small too.
+        keyed = PeakGrowth(resources.pid)
+        keyed.begin()
+        keyed_headers = {**headers, "Idempotency-Key": f"bench-{suffix_of(community_id)}"}
+        async with session.post(upload_url, data=_form(data, "keyed.png"), headers=keyed_headers) as r:
+            if r.status != 201:
+                raise RuntimeError(f"the keyed upload answered {r.status}: {await r.text()}")
+        keyed_growth = keyed.end()
+
     exact = "peak (VmHWM)" if watched["resources"].exact else "sampled after (VmRSS)"
     details = [
         f"upload of {size_mb:.1f} MB through the gateway: {statistics.median(uploads):,.1f} MB/s median "
@@ -166,6 +180,8 @@ async def _measure(h: Harness, resources: ServiceProcess, gateway: ServiceProces
         f"download: {statistics.median(downloads):,.1f} MB/s median (runs: {', '.join(f'{d:.1f}' for d in downloads)})",
         f"RSS growth during each upload, {exact}, MiB: resources {_listed(growth['resources'])}, "
         f"gateway {_listed(growth['gateway'])} (the file: {len(data) / 2**20:.0f} MiB)",
+        f"RSS growth of resources during an upload with an Idempotency-Key: "
+        f"{_listed([keyed_growth] if keyed_growth is not None else [])} MiB",
     ]
     for line in details:
         h.log(f"  {line}")

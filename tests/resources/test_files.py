@@ -305,3 +305,32 @@ async def test_a_files_text_is_found_by_search_and_follows_its_versions(
     outsider = new_person("outsider")
     hidden = await web.get("/v1/search", params={"q": later}, headers=outsider.headers)
     assert [h for h in hidden.json()["items"] if h["id"] == item_id] == []
+
+
+async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], team: dict[str, Any]
+) -> None:
+    data = samples.pdf("Once only") + b"\n% padding\n" * 200_000  # past the key's in-memory spool (1 MiB)
+    key = {"Idempotency-Key": f"upload-{secrets.token_hex(4)}"}
+    url = f"/v1/communities/{team['community_id']}/resources/files"
+
+    def parts(body: bytes) -> dict[str, Any]:
+        return {
+            "metadata": (None, '{"title": "Once"}', "application/json"),
+            "file": ("once.pdf", body, "application/pdf"),
+        }
+
+    # One multipart body, sent twice byte for byte (httpx would pick a new boundary each time).
+    request = web.build_request("POST", url, files=parts(data), headers={**team["member"].headers, **key})
+    body = request.read()
+    headers = {**team["member"].headers, **key, "Content-Type": request.headers["Content-Type"]}
+    first = await web.post(url, content=body, headers=headers)
+    again = await web.post(url, content=body, headers=headers)
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201 and again.json() == first.json()
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert await resources_db.resources.count_documents({"community_id": team["community_id"], "title": "Once"}) == 1
+    other = await web.post(url, files=parts(data + b"%"), headers={**team["member"].headers, **key})
+    problem(other, 422)
+    download = await web.get(f"/v1/resources/{first.json()['id']}/file", headers=team["member"].headers)
+    assert download.content == data
