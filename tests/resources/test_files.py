@@ -334,3 +334,20 @@ async def test_an_upload_retried_with_its_idempotency_key_is_stored_once(
     problem(other, 422)
     download = await web.get(f"/v1/resources/{first.json()['id']}/file", headers=team["member"].headers)
     assert download.content == data
+
+
+async def test_restoring_a_file_version_serves_its_bytes_again(web: httpx.AsyncClient, team: dict[str, Any]) -> None:
+    first, second = samples.text("first\n"), samples.png()
+    item_id = (await upload(web, team["member"], team["community_id"], "a.txt", first)).json()["id"]
+    assert (await upload_version(web, team["member"], item_id, "b.png", second)).status_code == 201
+    restored = await web.post(f"/v1/resources/{item_id}/versions/1/restore", headers=team["member"].headers)
+    assert restored.status_code in (200, 201), restored.text
+    assert restored.json()["version"] == 3 and restored.json()["file"]["filename"] == "a.txt"
+    current = await web.get(f"/v1/resources/{item_id}/file", headers=team["member"].headers)
+    assert current.content == first and current.headers["content-type"] == "text/plain; charset=utf-8"
+    listed = await web.get(f"/v1/resources/{item_id}/versions", headers=team["member"].headers)
+    assert [(v["number"], v["change"], v["size"]) for v in listed.json()["items"]] == [
+        (3, "restored", len(first)),
+        (2, "uploaded", len(second)),
+        (1, "uploaded", len(first)),
+    ]
