@@ -17,6 +17,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from tests.resources import sample_files as samples
 from tests.resources.file_uploads import community_with, gridfs_count, seen_as_member, upload, upload_version
 from tests.support.api import join, new_person, problem, problem_fields
+from tests.support.bus import wait_for_messages
 from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
@@ -351,3 +352,30 @@ async def test_restoring_a_file_version_serves_its_bytes_again(web: httpx.AsyncC
         (2, "uploaded", len(second)),
         (1, "uploaded", len(first)),
     ]
+
+
+async def test_uploads_announce_the_item_and_its_versions_without_their_text(
+    web: httpx.AsyncClient, team: dict[str, Any], nats_server: Any
+) -> None:
+    community_id = team["community_id"]
+    secret_text = f"confidential{secrets.token_hex(3)}"
+    created = await upload(web, team["member"], community_id, "notes.pdf", samples.pdf(secret_text))
+    item_id = created.json()["id"]
+    assert (await upload_version(web, team["member"], item_id, "notes.txt", b"second\n")).status_code == 201
+    subject = f"weft.resource.*.v1.{community_id}"
+
+    async def about_item() -> list[Any]:
+        found = await wait_for_messages(nats_server.url, subject, at_least=1)
+        mine = [m for m in found if m.body["data"]["resource"]["id"] == item_id]
+        return mine if len(mine) >= 3 else []
+
+    messages = await eventually(about_item, what="the item's messages")
+    assert [m.type for m in messages] == [
+        "org.weft.resource.created.v1",
+        "org.weft.resource.published.v1",
+        "org.weft.resource.version_added.v1",
+    ]
+    added = messages[-1].body["data"]
+    assert added["version"] == 2 and added["added_by"] == team["member"].user_id
+    assert added["resource"]["file"]["filename"] == "notes.txt" and added["resource"]["file"]["size"] == 7
+    assert all(secret_text not in m.raw.decode() for m in messages)
