@@ -52,3 +52,23 @@ async def test_every_file_storage_query_reads_through_an_index(recorded: tuple[F
 
     explained, problems = await collection_scans(db, recorder.commands)
     assert explained >= 8 and problems == []
+
+
+async def test_contents_the_sweep_marked_can_no_longer_be_claimed(
+    recorded: tuple[FileContents, Recorder, Any],
+) -> None:
+    contents, _recorder, db = recorded
+    await contents.create_indexes()
+    at = datetime(2027, 1, 1, tzinfo=UTC)
+    for file_id in ("late", "claimed"):
+        await contents.note_pending(file_id, community_id="c1", started_at=at)
+        await contents.write(file_id, filename="a.bin", content_type="x", sha256="0", chunks=[b"z" * 10])
+    assert await contents.claim("claimed")
+    assert not await contents.mark_sweeping("claimed")  # claimed first: the sweep leaves it alone
+    assert await contents.abandoned(at + timedelta(hours=2), limit=10) == ["late"]
+    assert await contents.mark_sweeping("late")
+    assert not await contents.claim("late")  # the version's transaction then refuses the upload
+    await contents.delete("late")
+    assert await db["files.files"].count_documents({}) == 1
+    assert await db["files.chunks"].count_documents({"files_id": "late"}) == 0
+    assert [p async for p in contents.read("claimed", 0, 10)] == [b"z" * 10]
