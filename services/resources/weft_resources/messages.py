@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from faststream.nats import NatsBroker
 
+from weft_resources.domain.discussions import named_on_bus
+from weft_resources.domain.documents import Doc
 from weft_shared.contracts import resources as contracts
 from weft_shared.messaging.declarations import declare_messages, published_in
 from weft_shared.settings import PlatformSettings
@@ -15,3 +17,32 @@ PUBLISHED = published_in(contracts)
 
 def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
     declare_messages(broker, platform, PUBLISHED)
+
+
+def thread_facts(thread: Doc) -> contracts.ThreadFacts:
+    """A thread as the bus may see it: a Chatham House thread by id and title only, and
+    never the author of an anonymous one (domain/discussions.py, the safe space)."""
+    facts = contracts.ThreadFacts(
+        id=thread["_id"],
+        community_id=thread["community_id"],
+        kind=thread["kind"],
+        title=thread["title"],
+        chatham_house=bool(thread.get("chatham_house")),
+    )
+    if thread.get("chatham_house"):
+        return facts
+    facts.anonymous = bool(thread.get("anonymous"))
+    facts.author_id = named_on_bus(thread, thread)
+    facts.resource_id = thread.get("resource_id")
+    return facts
+
+
+def reply_facts(reply: Doc, thread: Doc) -> contracts.ReplyFacts:
+    return contracts.ReplyFacts(
+        id=reply["_id"],
+        thread_id=reply["thread_id"],
+        community_id=reply["community_id"],
+        anonymous=bool(reply.get("anonymous")),
+        author_id=named_on_bus(reply, thread),
+        quotes_reply_id=reply.get("quotes_reply_id"),
+    )

@@ -2,4 +2,6 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from weft_resources.api import replies, threads
+
+ROUTERS: list[APIRouter] = [threads.router, replies.router]

@@ -11,7 +11,10 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.replies import Replies
+from weft_resources.storage.threads import Threads
 from weft_shared.storage.client import ensure_collection
 
 
@@ -19,9 +22,20 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.threads = Threads(db)
+        self.replies = Replies(db)
+        self.post_edits = PostEdits(db)
+        self.post_reactions = PostReactions(db)
+        self.thread_follows = ThreadFollows(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.threads.create_indexes()
+        await self.replies.create_indexes()
+        await self.post_edits.create_indexes()
+        await self.post_reactions.create_indexes()
+        await self.thread_follows.create_indexes()
+        await ensure_collection(self.threads.items)  # a comment thread records its id on the item
