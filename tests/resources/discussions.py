@@ -55,7 +55,9 @@ async def circle(
     web: httpx.AsyncClient, db: AsyncDatabase[Doc], *, members: int = 2, visibility: str = "public"
 ) -> Circle:
     owner, facilitator = new_person("owner"), new_person("fay")
-    community = await create_community(web, owner, visibility=visibility, join_policy="open")
+    # Nobody joins a hidden community by asking: it is hidden once its members are in.
+    opened = "private" if visibility == "hidden" else visibility
+    community = await create_community(web, owner, visibility=opened, join_policy="open")
     people = [new_person(f"member{i}") for i in range(members)]
     for person in [facilitator, *people]:
         joined = await join(web, community["id"], person)
@@ -66,6 +68,11 @@ async def circle(
         headers=owner.headers,
     )
     assert promoted.status_code == 200, promoted.text
+    if opened != visibility:
+        changed = await web.patch(
+            f"/v1/communities/{community['id']}", json={"visibility": visibility}, headers=owner.headers
+        )
+        assert changed.status_code == 200, changed.text
     await community_known(db, community["id"], visibility=visibility)
     await known_to_resources(db, community["id"], owner, role="owner")
     await known_to_resources(db, community["id"], facilitator, role="facilitator")

@@ -80,10 +80,22 @@ async def visible_thread(ctx: ResourcesContext, person: Person, thread_id: str) 
 
 
 async def actable_thread(ctx: ResourcesContext, person: Person, thread_id: str) -> tuple[Doc, Sight]:
-    """A thread the person sees and may act in (an active member of its community)."""
-    thread, _ = await visible_thread(ctx, person, thread_id)
+    """A thread the person sees and may act in (an active member of its community). A member
+    banned from the community is told so (403), rather than that the thread is unknown."""
+    try:
+        thread, _ = await visible_thread(ctx, person, thread_id)
+    except NotFound:
+        held = await ctx.storage.threads.get(thread_id)
+        if held is not None and await banned_from(ctx, held["community_id"], person.id):
+            raise Forbidden("you were banned from this community: you can no longer post in it") from None
+        raise
     _, sight = await posting_community(ctx, person, thread["community_id"])
     return thread, sight
+
+
+async def banned_from(ctx: ResourcesContext, community_id: str, user_id: str) -> bool:
+    held = await ctx.storage.membership.member(community_id, user_id)
+    return held is not None and bool(held.get("banned"))
 
 
 def open_for_posts(thread: Doc) -> None:
