@@ -91,7 +91,6 @@ async def test_every_discussion_query_reads_through_an_index(recorded: tuple[Res
         await replies.insert({**reply, "author_id": "u1", "body_markdown": "r", "quotes_reply_id": None})
         await reactions.add(reply["_id"], "u1", "heart", at=base)
         await follows.follow("t000", f"u{position}", at=base)
-    await storage.db.resources.insert_one({"_id": "r500", "community_id": "c1", "title": "Item", "created_by": "u1"})
 
     first = await threads.page("c0", None, None, limit=5)
     await threads.page("c0", None, (first[-1]["activity_at"], first[-1]["_id"]), limit=5)
@@ -99,10 +98,8 @@ async def test_every_discussion_query_reads_through_an_index(recorded: tuple[Res
     await threads.page("c1", "question", (base - timedelta(minutes=3), "t007"), limit=5)
     await threads.get("t000")
     await threads.update("t000", fields={"activity_at": base}, inc={"reply_count": 1})
-    await threads.item("r500")
     comments = a_thread(99, "c1", "comments", base)
     await threads.open_comments({**comments, "_id": "comments-r500", "resource_id": "r500"})
-    await threads.link_item("r500", "comments-r500")
     await replies.get("p001")
     await replies.many(["p001", "p002", "p003"])
     await replies.page("t000", 10, limit=11)

@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import replies, threads
+from weft_resources.api import replies, resources, sharing, threads, versions
 
-ROUTERS: list[APIRouter] = [threads.router, replies.router]
+ROUTERS: list[APIRouter] = [
+    resources.router,
+    versions.router,
+    sharing.router,
+    threads.router,
+    replies.router,
+]

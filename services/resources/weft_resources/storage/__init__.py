@@ -12,9 +12,11 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
+from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
 from weft_resources.storage.replies import Replies
 from weft_resources.storage.threads import Threads
+from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
 
@@ -22,6 +24,8 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.items = Items(db.resources)
+        self.versions = Versions(db.resource_versions)
         self.threads = Threads(db)
         self.replies = Replies(db)
         self.post_edits = PostEdits(db)
@@ -33,9 +37,10 @@ class ResourcesStorage:
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.items.create_indexes()
+        await self.versions.create_indexes()
         await self.threads.create_indexes()
         await self.replies.create_indexes()
         await self.post_edits.create_indexes()
         await self.post_reactions.create_indexes()
         await self.thread_follows.create_indexes()
-        await ensure_collection(self.threads.items)  # a comment thread records its id on the item

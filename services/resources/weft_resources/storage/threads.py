@@ -27,9 +27,6 @@ def comments_thread_id(resource_id: str) -> str:
 class Threads:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection: AsyncCollection[Doc] = db.threads
-        # The library's items (storage/items.py owns them): a comment thread reads an item's
-        # visibility facts and records its thread id on it.
-        self.items: AsyncCollection[Doc] = db.resources
 
     async def create_indexes(self) -> None:
         newest = [("activity_at", DESCENDING), ("_id", DESCENDING)]
@@ -81,9 +78,6 @@ class Threads:
 
     # -- comment threads of library items -------------------------------------
 
-    async def item(self, resource_id: str) -> Doc | None:
-        return await self.items.find_one({"_id": resource_id}, session=current_session())
-
     async def open_comments(self, thread: Doc) -> Doc:
         """The item's comment thread, made from `thread` if it has none yet."""
         found = await self.collection.find_one_and_update(
@@ -95,11 +89,3 @@ class Threads:
         )
         assert found is not None  # an upsert returning the document after always finds one
         return found
-
-    async def link_item(self, resource_id: str, thread_id: str) -> None:
-        """Write the comment thread's id on the item (DOCUMENTS.md: `comment_thread_id`)."""
-        await self.items.update_one(
-            {"_id": resource_id, "comment_thread_id": None},
-            {"$set": {"comment_thread_id": thread_id}},
-            session=current_session(),
-        )

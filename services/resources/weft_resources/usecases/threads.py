@@ -67,7 +67,7 @@ def aggregate(thread_id: str) -> str:
 async def can_see(ctx: ResourcesContext, sight: Sight, thread: Doc) -> bool:
     if thread["kind"] != ThreadKind.COMMENTS:
         return await sight.can_see_thread(thread)
-    item = await ctx.storage.threads.item(thread["resource_id"])
+    item = await ctx.storage.items.get(thread["resource_id"])
     return item is not None and not moderated_out(thread, sight.standing) and await sight.can_see_resource(item)
 
 
@@ -376,7 +376,7 @@ async def follow(ctx: ResourcesContext, person: Person, thread_id: str, *, on: b
 async def comments_of(ctx: ResourcesContext, person: Person, resource_id: str) -> Doc:
     """The item's comment thread, made on the first read or comment (in the caller's
     transaction). 404 for an item the person may not see."""
-    item = await ctx.storage.threads.item(resource_id)
+    item = await ctx.storage.items.get(resource_id)
     sight = await sight_of(ctx, person.id)
     if item is None or not await sight.can_see_resource(item):
         raise NotFound("no such resource")
@@ -387,7 +387,7 @@ async def comments_of(ctx: ResourcesContext, person: Person, resource_id: str) -
     thread = new_thread(item["community_id"], item["created_by"], ThreadKind.COMMENTS, item["title"], "", now())
     thread.update(_id=thread_id, resource_id=resource_id)
     opened = await ctx.storage.threads.open_comments(thread)
-    await ctx.storage.threads.link_item(resource_id, thread_id)
+    await ctx.storage.items.update(resource_id, fields={"comment_thread_id": thread_id})
     return opened
 
 
