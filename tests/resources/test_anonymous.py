@@ -19,7 +19,10 @@ from tests.resources.discussions import (
     start_thread,
 )
 from tests.support.api import new_person, problem
+from tests.support.bus import BusMessage
 from weft_cli.natsserver import NatsHandle
+from weft_shared.messaging.sealed import unseal
+from weft_shared.settings import PlatformSettings
 
 Doc = dict[str, Any]
 HIDDEN_AUTHOR = {"author_id": None, "anonymous": True, "author_label": "Anonymous member"}
@@ -101,6 +104,21 @@ async def test_anonymous_posts_name_nobody_but_to_the_communitys_moderators(
     }
     seconded = [m.body["data"]["reply"] for m in messages if m.body["data"].get("reply", {}).get("id") == named["id"]]
     assert seconded[0]["author_id"] == reader.user_id  # a named reply stays named
+
+    # Whom the notices should reach travels sealed: the anonymous asker is told of replies.
+    key = PlatformSettings(env="dev").sealing_key()
+
+    def sealed(message: BusMessage) -> set[str]:
+        return set(unseal(message.body["data"]["sealed_recipients"], key, message.body["id"]))
+
+    posted = [m for m in messages if m.type.endswith("reply_posted.v1")]
+    assert [sealed(m) for m in posted] == [
+        {asker.user_id},
+        {asker.user_id},
+        {asker.user_id, helper.user_id},
+    ]
+    [accept] = [m for m in messages if m.type.endswith("answer_accepted.v1")]
+    assert sealed(accept) == {helper.user_id}
 
     # The stored author is kept (moderation, the asker's rights), only never shown.
     stored = await resources_db.threads.find_one({"_id": question["id"]})

@@ -26,9 +26,11 @@ from weft_resources.usecases.threads import (
     counts,
     history_of,
     open_for_posts,
+    sealed_for,
     unprocessable,
     visible_thread,
 )
+from weft_shared.contracts.envelope import new_message_id
 from weft_shared.contracts.resources import ReplyEdited, ReplyPosted
 from weft_shared.errors import Forbidden, NotFound
 from weft_shared.service.actor import Person
@@ -138,8 +140,15 @@ async def post_in(
     }
     await ctx.storage.replies.insert(reply)
     await ctx.storage.thread_follows.follow(thread_id, person.id, at=at)
-    posted = ReplyPosted(thread=thread_facts(counted), reply=reply_facts(reply, counted))
-    announce(tx, aggregate(thread_id), thread["community_id"], posted)
+    # Participants follow by posting; whoever unfollowed is not told. Never the replier.
+    told = [user for user in await ctx.storage.thread_follows.followers(thread_id) if user != person.id]
+    message_id = new_message_id()
+    posted = ReplyPosted(
+        thread=thread_facts(counted),
+        reply=reply_facts(reply, counted),
+        sealed_recipients=sealed_for(ctx, told, message_id),
+    )
+    announce(tx, aggregate(thread_id), thread["community_id"], posted, message_id=message_id)
     return reply_view(reply, counted, standing, quoted=quoted, my_reactions=[])
 
 

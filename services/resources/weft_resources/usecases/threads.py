@@ -41,8 +41,10 @@ from weft_resources.schemas import (
 from weft_resources.storage.threads import comments_thread_id
 from weft_resources.usecases.access import Sight, announce, known_community, posting_community, sight_of
 from weft_resources.usecases.context import ResourcesContext
+from weft_shared.contracts.envelope import new_message_id
 from weft_shared.contracts.resources import AnswerAccepted, ThreadEdited, ThreadPosted
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
+from weft_shared.messaging.sealed import seal
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.service.cursors import decode_cursor, encode_cursor
@@ -96,6 +98,14 @@ async def actable_thread(ctx: ResourcesContext, person: Person, thread_id: str) 
 async def banned_from(ctx: ResourcesContext, community_id: str, user_id: str) -> bool:
     held = await ctx.storage.membership.member(community_id, user_id)
     return held is not None and bool(held.get("banned"))
+
+
+def sealed_for(ctx: ResourcesContext, user_ids: list[str], message_id: str) -> str | None:
+    """Whom a notice should reach, sealed for the notifications service: the bus never
+    names them (an anonymous asker among them), and the list opens only in this message."""
+    if not user_ids:
+        return None
+    return seal(user_ids, ctx.settings.platform.sealing_key(), message_id)
 
 
 def open_for_posts(thread: Doc) -> None:
@@ -324,12 +334,15 @@ async def accept_answer(ctx: ResourcesContext, person: Person, thread_id: str, r
         updated = await ctx.storage.threads.update(thread_id, fields={"accepted_reply_id": reply_id})
         assert updated is not None  # read in this transaction
         if reply is not None:
+            message_id = new_message_id()
+            told = [reply["author_id"]] if reply["author_id"] != person.id else []
             accepted = AnswerAccepted(
                 thread=thread_facts(updated),
                 reply=reply_facts(reply, updated),
                 accepted_by=actor_on_bus(person.id, updated),
+                sealed_recipients=sealed_for(ctx, told, message_id),
             )
-            announce(tx, aggregate(thread_id), updated["community_id"], accepted)
+            announce(tx, aggregate(thread_id), updated["community_id"], accepted, message_id=message_id)
         return await view_of(ctx, updated, person.id)
 
     return await ctx.uow.run(work, one_at_a_time=aggregate(thread_id))
