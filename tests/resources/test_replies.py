@@ -4,6 +4,7 @@ outsiders of a hidden community)."""
 
 from __future__ import annotations
 
+import asyncio
 from html.parser import HTMLParser
 from typing import Any
 
@@ -219,3 +220,28 @@ async def test_a_hidden_communitys_threads_are_unknown_outside_it(
     problem(listed, 404)
     assert listed.json()["detail"] == unknown_list.json()["detail"]
     problem(await web.post(f"/v1/threads/{thread['id']}/replies", json={"body": "x"}, headers=outsider.headers), 404)
+
+
+async def test_replies_racing_in_one_thread_take_one_position_each(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    c = await circle(web, resources_db, members=3)
+    thread = await start_thread(web, c.id, c.member)
+    people = [c.owner, c.facilitator, *c.members]
+    posted = await asyncio.gather(*(reply(web, thread["id"], people[n % len(people)], f"Reply {n}") for n in range(10)))
+    assert sorted(r["position"] for r in posted) == list(range(1, 11))
+    stored = await resources_db.threads.find_one({"_id": thread["id"]})
+    assert stored is not None and stored["reply_count"] == 10
+
+
+async def test_a_retried_post_with_its_idempotency_key_makes_one_reply(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    c = await circle(web, resources_db, members=1)
+    thread = await start_thread(web, c.id, c.member)
+    headers = {**c.member.headers, "Idempotency-Key": f"reply-{thread['id']}"}
+    url = f"/v1/threads/{thread['id']}/replies"
+    first = await web.post(url, json={"body": "Once"}, headers=headers)
+    again = await web.post(url, json={"body": "Once"}, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    assert await resources_db.replies.count_documents({"thread_id": thread["id"]}) == 1
