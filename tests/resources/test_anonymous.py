@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.notifications.inboxes import of_type
 from tests.resources.discussions import (
     circle,
     discussion_messages,
@@ -20,6 +21,7 @@ from tests.resources.discussions import (
 )
 from tests.support.api import new_person, problem
 from tests.support.bus import BusMessage
+from tests.support.waiting import eventually
 from weft_cli.natsserver import NatsHandle
 from weft_shared.messaging.sealed import unseal
 from weft_shared.settings import PlatformSettings
@@ -160,3 +162,24 @@ async def test_chatham_house_threads_stay_home_and_travel_by_id_and_title(
     assert replied["author_id"] is None and replied["id"] == posted["id"]
     everything = await discussion_messages(nats_server.url, home.id)
     assert all(b"Said in the room" not in m.raw for m in everything)
+
+
+async def test_the_anonymous_asker_is_told_of_replies_and_the_answerer_of_the_acceptance(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    """End to end through the notifications service: the sealed recipients open there."""
+    c = await circle(web, resources_db, members=2)
+    asker, helper = c.members
+    question = await start_thread(web, c.id, asker, kind="question", title="Night shift handover?", anonymous=True)
+    answer = await reply(web, question["id"], helper, "Use the board.", anonymous=True)
+    accepted = await web.put(
+        f"/v1/threads/{question['id']}/accepted-answer", json={"reply_id": answer["id"]}, headers=asker.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+
+    told = await eventually(lambda: of_type(web, asker, "reply_posted"), what="the asker's notice of the reply")
+    assert told[0]["target"]["thread_id"] == question["id"]
+    assert helper.user_id not in str(told[0]) and told[0].get("actor_id") is None
+    thanked = await eventually(lambda: of_type(web, helper, "answer_accepted"), what="the answerer's notice")
+    assert asker.user_id not in str(thanked[0])
+    assert await of_type(web, helper, "reply_posted") == []  # never told of one's own reply
