@@ -20,6 +20,7 @@ from scenarios import (
     rsvp,
     rsvp_scale,
     search,
+    thread_page,
     webhook_delivery,
 )
 
@@ -36,5 +37,6 @@ ALL: tuple[ModuleType, ...] = (
     webhook_delivery,
     file_transfer,
     search,
+    thread_page,
 )
 BY_NAME = {module.NAME: module for module in ALL}

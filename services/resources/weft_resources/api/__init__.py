@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import files, resources, search, sharing, versions
+from weft_resources.api import files, replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    threads.router,
+    replies.router,
     search.router,
     files.router,
 ]
