@@ -11,6 +11,8 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.collections import CollectionStore
+from weft_resources.storage.curation import CurationStore
 from weft_resources.storage.membership_view import MembershipView
 from weft_shared.storage.client import ensure_collection
 
@@ -19,9 +21,13 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.curation = CurationStore(db)
+        self.collections = CollectionStore(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.curation.create_indexes()
+        await self.collections.create_indexes()
