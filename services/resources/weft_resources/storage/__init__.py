@@ -13,7 +13,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.collections import CollectionStore
 from weft_resources.storage.curation import CurationStore
+from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
 
@@ -21,6 +23,8 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.items = Items(db.resources)
+        self.versions = Versions(db.resource_versions)
         self.curation = CurationStore(db)
         self.collections = CollectionStore(db)
 
@@ -29,5 +33,7 @@ class ResourcesStorage:
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.items.create_indexes()
+        await self.versions.create_indexes()
         await self.curation.create_indexes()
         await self.collections.create_indexes()
