@@ -8,6 +8,7 @@ from fastapi import FastAPI
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_resources.api import ROUTERS
 from weft_resources.handlers import membership
+from weft_resources.jobs.review_due import ReviewDueJob
 from weft_resources.messages import document_messages
 from weft_resources.settings import ResourcesSettings
 from weft_resources.storage import ResourcesStorage
@@ -24,6 +25,7 @@ def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
     ctx = ResourcesContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
+    runtime.add_job(ReviewDueJob(ctx, poll_interval=settings.review_poll_seconds))
     app = runtime.create_app(title="Weft resources", routers=ROUTERS)
     app.state.ctx = ctx
     return app

@@ -17,3 +17,5 @@ class ResourcesSettings(DataServiceSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # The largest note (Markdown source), in characters.
     max_note_chars: int = Field(200_000, ge=1)
+    # How often each replica looks for items whose review-by date has come, in seconds.
+    review_poll_seconds: float = Field(5.0, gt=0, le=3600)

@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import resources
+from weft_resources.api import collections, curation, resources
 
 ROUTERS: list[APIRouter] = [
     resources.router,
+    curation.router,
+    collections.router,
 ]
