@@ -4,6 +4,7 @@ hidden community's outsider), repeats that change nothing, and the messages."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -144,6 +145,8 @@ async def test_useful_marks_count_one_per_person(web: httpx.AsyncClient, resourc
     assert (await web.delete(url, headers=ana.headers)).status_code == 204  # nothing to remove: no change
     after = await curation(web, ana, rid)
     assert after["useful_count"] == 2 and after["marked_useful_by_me"] is False
+    assert (await curation(web, ben, rid))["marked_useful_by_me"] is True
+    assert (await web.get(f"/v1/resources/{rid}", headers=ben.headers)).json()["useful_count"] == 2
 
     problem(await web.put(url, headers=new_person("outsider").headers), 404)  # may not see a partners item
     removed = await web.delete(
@@ -206,3 +209,51 @@ async def test_a_hidden_communitys_items_are_unknown_outside_it(
         assert problem(unknown, 404)["detail"].startswith("no such"), (method, path)
     assert (await web.put(f"/v1/resources/{rid}/useful", headers=c.member.headers)).status_code == 201
     assert (await web.put(f"/v1/resources/{rid}/endorsement", headers=c.facilitator.headers)).status_code == 200
+
+
+async def test_partners_may_read_and_mark_but_not_curate(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    c = await circle(web, resources_db, members=1, facilitators=1)
+    partner = await circle(web, resources_db, members=1, facilitators=1, label="p")
+    await link(web, resources_db, c, partner)
+    item = await create_note(web, c.member, c.id, visibility="partners")
+    rid = item["id"]
+    assert (await curation(web, partner.facilitator, rid))["status"] == "published"  # a partner sees it
+    for method, path, body in [
+        ("POST", f"/v1/resources/{rid}/archive", None),
+        ("PUT", f"/v1/resources/{rid}/endorsement", None),
+        ("PUT", f"/v1/resources/{rid}/review-by", {"review_by": "2030-01-01T00:00:00Z"}),
+        ("DELETE", f"/v1/resources/{rid}/review-by", None),
+    ]:
+        # Even the partner community's own facilitator: curation is the item's community's.
+        problem(await web.request(method, path, json=body, headers=partner.facilitator.headers), 403)
+    problem(await web.get(f"/v1/communities/{c.id}/resources/review-due", headers=partner.owner.headers), 403)
+    assert (await web.put(f"/v1/resources/{rid}/useful", headers=partner.member.headers)).status_code == 201
+
+
+async def test_racing_repeats_count_and_announce_once(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
+) -> None:
+    c = await circle(web, resources_db, members=1, facilitators=2)
+    item = await create_note(web, c.member, c.id, status="draft")
+    rid = item["id"]
+
+    marks = await asyncio.gather(*(web.put(f"/v1/resources/{rid}/useful", headers=c.member.headers) for _ in range(6)))
+    assert sorted(r.status_code for r in marks) == [200] * 5 + [201]
+    publishes = await asyncio.gather(
+        *(web.post(f"/v1/resources/{rid}/publish", headers=p.headers) for p in [c.member, *c.facilitators] * 2)
+    )
+    assert {r.status_code for r in publishes} == {200}
+    endorsements = await asyncio.gather(
+        *(web.put(f"/v1/resources/{rid}/endorsement", headers=p.headers) for p in c.facilitators * 3)
+    )
+    assert {r.status_code for r in endorsements} == {200}
+    assert len({r.json()["endorsed"]["at"] for r in endorsements}) == 1  # one endorsement, whoever won
+
+    stored = await resources_db.resources.find_one({"_id": rid})
+    assert stored is not None and stored["useful_count"] == 1 and stored["status"] == "published"
+    assert await resources_db.useful_marks.count_documents({"resource_id": rid}) == 1
+    messages = [m for m in await community_messages(nats_server.url, c.id) if m.type in (PUBLISHED, ENDORSED)]
+    about = [m for m in messages if m.body["data"]["resource"]["id"] == rid]
+    assert sorted(types_of(about)) == sorted([PUBLISHED, ENDORSED])

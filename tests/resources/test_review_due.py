@@ -88,6 +88,7 @@ async def test_a_date_that_has_come_flags_the_item_once(
         return view if view["review_due"] else None
 
     await eventually(flagged, what="the review-due flag")
+    assert (await web.get(f"/v1/resources/{rid}", headers=c.member.headers)).json()["review_due"] is True
     listed = await web.get(f"/v1/communities/{c.id}/resources/review-due", headers=c.facilitator.headers)
     assert listed.status_code == 200, listed.text
     assert [i["id"] for i in listed.json()["items"]] == [rid]  # not the one due in 30 days
