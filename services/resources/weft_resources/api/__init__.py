@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import collections, curation, resources
+from weft_resources.api import collections, curation, resources, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
+    versions.router,
+    sharing.router,
     curation.router,
     collections.router,
 ]
