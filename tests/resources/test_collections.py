@@ -199,3 +199,25 @@ async def test_collections_are_listed_newest_first_in_pages(
         if cursor is None:
             break
     assert seen == [k["id"] for k in reversed(made)]
+
+
+async def test_an_item_shared_with_the_community_may_be_collected_while_shared(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    c = await circle(web, resources_db, members=1, facilitators=1)
+    partner = await circle(web, resources_db, members=1, label="p")
+    await link(web, resources_db, c, partner)
+    theirs = await create_note(web, partner.owner, partner.id)  # community-only over there
+    made = await make_collection(web, c.facilitator, c.id)
+    url = f"/v1/collections/{made['id']}/items"
+    refused = await web.put(url, json={"resource_ids": [theirs["id"]]}, headers=c.facilitator.headers)
+    assert problem_fields(refused, 422) == {"resource_ids.0"}  # not shared yet: c's people may not see it
+
+    share = f"/v1/resources/{theirs['id']}/shares/{c.id}"
+    assert (await web.put(share, headers=partner.owner.headers)).status_code in (200, 201)
+    accepted = await web.put(url, json={"resource_ids": [theirs["id"]]}, headers=c.facilitator.headers)
+    assert accepted.status_code == 200, accepted.text
+    assert await items_seen(web, c.member, made["id"]) == [theirs["id"]]
+
+    assert (await web.delete(share, headers=partner.owner.headers)).status_code == 204
+    assert await items_seen(web, c.member, made["id"]) == []  # unshared: out of the list at once
