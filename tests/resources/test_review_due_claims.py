@@ -126,3 +126,16 @@ async def test_two_replicas_racing_claim_each_date_once(rig: Rig) -> None:
     waiting = await rig.db.resources.find_one({"_id": not_yet["_id"]})
     assert waiting is not None and waiting["review_next"] == not_yet["review_by"]
     assert await ReviewDueJob(rig.context(), poll_interval=1).run_once() == 0  # a restart: nothing more
+
+
+async def test_an_item_that_cannot_be_claimed_does_not_hold_up_the_rest(rig: Rig) -> None:
+    due = millis(datetime.now(UTC) - timedelta(minutes=5))
+    broken = stored_item(1, due)
+    del broken["title"]  # a document its message cannot be built from: its claim fails every time
+    fine = stored_item(2, due + timedelta(seconds=1))
+    await rig.db.resources.insert_many([broken, fine])
+
+    assert await ReviewDueJob(rig.context(), poll_interval=1).run_once() == 1
+    assert [p.resource.id for p in await rig.review_dues()] == [fine["_id"]]
+    left = await rig.db.resources.find_one({"_id": broken["_id"]})
+    assert left is not None and left["review_next"] == due  # rolled back: still armed, retried next poll

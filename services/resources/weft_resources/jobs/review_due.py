@@ -6,6 +6,8 @@ coordination beyond the claim."""
 
 from __future__ import annotations
 
+import logging
+
 from weft_resources.usecases.context import ResourcesContext
 from weft_resources.usecases.curation import announce_review_due
 from weft_shared.periodic import Periodic
@@ -13,6 +15,8 @@ from weft_shared.service.actor import System
 from weft_shared.service.clock import now
 
 REVIEW_JOB = System(reason="review-due job")
+
+log = logging.getLogger("weft.resources.review_due")
 
 
 class ReviewDueJob:
@@ -26,7 +30,14 @@ class ReviewDueJob:
         due = await self._ctx.storage.curation.due_for_review(now(), limit=self._batch_size)
         announced = 0
         for resource_id, review_by in due:
-            announced += await announce_review_due(self._ctx, REVIEW_JOB, resource_id, review_by)
+            try:
+                announced += await announce_review_due(self._ctx, REVIEW_JOB, resource_id, review_by)
+            except Exception as exc:
+                # One item that cannot be claimed (its next poll retries it) must not hold up the rest.
+                log.warning(
+                    "review-due claim failed, will retry",
+                    extra={"fields": {"resource_id": resource_id, "error": str(exc)}},
+                )
         return announced
 
     def start(self) -> None:
