@@ -2,12 +2,13 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import collections, curation, resources, sharing, versions
+from weft_resources.api import collections, curation, resources, search, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    search.router,
     curation.router,
     collections.router,
 ]

@@ -15,6 +15,7 @@ from weft_resources.storage.collections import CollectionStore
 from weft_resources.storage.curation import CurationStore
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.search_feed import SearchFeed
 from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
@@ -23,7 +24,8 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
-        self.items = Items(db.resources)
+        self.search_feed = SearchFeed(db)
+        self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
         self.curation = CurationStore(db)
         self.collections = CollectionStore(db)
@@ -35,5 +37,7 @@ class ResourcesStorage:
         await ensure_collection(self.membership.communities)
         await self.items.create_indexes()
         await self.versions.create_indexes()
+        await self.search_feed.create_indexes()
+        await ensure_collection(self.search_feed.meta)
         await self.curation.create_indexes()
         await self.collections.create_indexes()
