@@ -5,6 +5,7 @@ hidden community's outsider), repeats that change nothing, and the messages."""
 from __future__ import annotations
 
 import asyncio
+import secrets
 from typing import Any
 
 import httpx
@@ -257,3 +258,33 @@ async def test_racing_repeats_count_and_announce_once(
     messages = [m for m in await community_messages(nats_server.url, c.id) if m.type in (PUBLISHED, ENDORSED)]
     about = [m for m in messages if m.body["data"]["resource"]["id"] == rid]
     assert sorted(types_of(about)) == sorted([PUBLISHED, ENDORSED])
+
+
+async def test_publishing_and_archiving_reach_search(web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]) -> None:
+    c = await circle(web, resources_db, members=2)
+    author, reader = c.members
+    word = f"qarx{secrets.token_hex(3)}"
+    draft = await create_note(web, author, c.id, title=f"Rota {word}", status="draft")
+
+    async def found(person: Any, **params: Any) -> set[str]:
+        response = await web.get("/v1/search", params={"q": word, **params}, headers=person.headers)
+        assert response.status_code == 200, response.text
+        return {hit["id"] for hit in response.json()["items"]}
+
+    async def author_finds_it() -> bool:
+        return await found(author) == {draft["id"]}
+
+    await eventually(author_finds_it, what="the draft in its creator's search")
+    assert await found(reader) == set()
+    assert (await web.post(f"/v1/resources/{draft['id']}/publish", headers=author.headers)).status_code == 200
+
+    async def reader_finds_it() -> bool:
+        return await found(reader) == {draft["id"]}
+
+    await eventually(reader_finds_it, what="the published item in a member's search")
+    assert (await web.post(f"/v1/resources/{draft['id']}/archive", headers=author.headers)).status_code == 200
+
+    async def out_of_search() -> bool:
+        return await found(reader) == set()
+
+    await eventually(out_of_search, what="the archived item out of the default search")

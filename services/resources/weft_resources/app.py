@@ -11,8 +11,8 @@ from fastapi import FastAPI
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_resources.api import ROUTERS
 from weft_resources.handlers import membership
-from weft_resources.jobs.search_indexer import SearchIndexer
 from weft_resources.jobs.review_due import ReviewDueJob
+from weft_resources.jobs.search_indexer import SearchIndexer
 from weft_resources.messages import document_messages
 from weft_resources.search.engine import SearchEngine
 from weft_resources.search.index import LocalIndex

@@ -27,7 +27,7 @@ class ResourcesStorage:
         self.search_feed = SearchFeed(db)
         self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
-        self.curation = CurationStore(db)
+        self.curation = CurationStore(db, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.collections = CollectionStore(db)
 
     async def create_indexes(self) -> None:

@@ -8,6 +8,7 @@ these touch only the fields DOCUMENTS.md lists under "Curation".
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -23,9 +24,11 @@ def mark_key(resource_id: str, user_id: str) -> str:
 
 
 class CurationStore:
-    def __init__(self, db: AsyncDatabase[Doc]) -> None:
+    def __init__(self, db: AsyncDatabase[Doc], *, touch: Callable[[str], Awaitable[None]]) -> None:
         self.items: AsyncCollection[Doc] = db.resources
         self.marks: AsyncCollection[Doc] = db.useful_marks
+        # Tells search that what it shows of an item changed (in the same transaction).
+        self._touch = touch
 
     async def create_indexes(self) -> None:
         # The review job's poll: items whose review-by date is armed and has come.
@@ -51,9 +54,12 @@ class CurationStore:
 
     async def set_fields(self, resource_id: str, fields: Doc) -> Doc | None:
         """Write curation fields; the item as it is after."""
-        return await self.items.find_one_and_update(
+        written = await self.items.find_one_and_update(
             {"_id": resource_id}, {"$set": fields}, return_document=ReturnDocument.AFTER, session=current_session()
         )
+        if written is not None and "status" in fields:
+            await self._touch(resource_id)  # search keeps the status: who sees a hit, and archived ones apart
+        return written
 
     async def claim_review(self, resource_id: str, due: datetime, fields: Doc) -> Doc | None:
         """Claim the announcement of `due`: matches only while `review_next` still holds it,
