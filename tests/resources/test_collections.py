@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.resources.library import circle, create_link, create_note, link, unlink
 from tests.support.api import new_person, problem, problem_fields
+from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
 
@@ -221,3 +222,32 @@ async def test_an_item_shared_with_the_community_may_be_collected_while_shared(
 
     assert (await web.delete(share, headers=partner.owner.headers)).status_code == 204
     assert await items_seen(web, c.member, made["id"]) == []  # unshared: out of the list at once
+
+
+async def test_a_banned_member_reads_as_an_outsider_and_cannot_curate(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    c = await circle(web, resources_db, members=1, facilitators=1, visibility="private")
+    banned = c.facilitators[0]  # even a facilitator, once banned
+    network = await create_note(web, c.owner, c.id, visibility="network")
+    community_only = await create_note(web, c.owner, c.id)
+    made = await make_collection(web, c.owner, c.id)
+    order = [network["id"], community_only["id"]]
+    assert (
+        await web.put(f"/v1/collections/{made['id']}/items", json={"resource_ids": order}, headers=c.owner.headers)
+    ).status_code == 200
+    removed = await web.delete(
+        f"/v1/communities/{c.id}/members/{banned.user_id}", params={"ban": "true"}, headers=c.owner.headers
+    )
+    assert removed.status_code in (200, 204), removed.text
+
+    async def ban_known() -> bool:
+        held = await resources_db.membership_members.find_one({"_id": f"{c.id}:{banned.user_id}"})
+        return held is not None and bool(held.get("banned"))
+
+    await eventually(ban_known, what="the ban in the resources view")
+    assert await items_seen(web, banned, made["id"]) == [network["id"]]
+    assert await items_seen(web, c.member, made["id"]) == order
+    problem(await web.patch(f"/v1/collections/{made['id']}", json={"title": "x"}, headers=banned.headers), 403)
+    problem(await web.post(f"/v1/communities/{c.id}/collections", json={"title": "x"}, headers=banned.headers), 403)
+    problem(await web.delete(f"/v1/collections/{made['id']}", headers=banned.headers), 403)

@@ -172,6 +172,8 @@ async def test_a_banned_member_cannot_mark_a_network_item(
     c = await circle(web, resources_db, members=1)
     item = await create_note(web, c.owner, c.id, visibility="network")
     member = c.member
+    own_draft = await create_note(web, member, c.id, status="draft")
+    own_published = await create_note(web, member, c.id, visibility="network")
     removed = await web.delete(
         f"/v1/communities/{c.id}/members/{member.user_id}", params={"ban": "true"}, headers=c.owner.headers
     )
@@ -183,6 +185,9 @@ async def test_a_banned_member_cannot_mark_a_network_item(
 
     await eventually(ban_known, what="the ban in the resources view")
     body = problem(await web.put(f"/v1/resources/{item['id']}/useful", headers=member.headers), 403)
+    # Their own draft they still see (the rule shows a draft to its creator), but may no longer publish.
+    problem(await web.post(f"/v1/resources/{own_draft['id']}/publish", headers=member.headers), 403)
+    problem(await web.post(f"/v1/resources/{own_published['id']}/archive", headers=member.headers), 403)
     assert "banned" in body["detail"]
     assert (await web.put(f"/v1/resources/{item['id']}/useful", headers=new_person("x").headers)).status_code == 201
 
