@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import collections, curation, resources, search, sharing, versions
+from weft_resources.api import collections, curation, replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    threads.router,
+    replies.router,
     search.router,
     curation.router,
     collections.router,
