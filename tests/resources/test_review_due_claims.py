@@ -45,9 +45,13 @@ class Rig:
     outbox: Outbox
     broker: NatsBroker
 
-    def context(self) -> ResourcesContext:
-        """A fresh one: what another replica would have."""
-        relay = OutboxRelay(self.broker, self.platform, self.outbox, grace=timedelta(0))
+    def relay(self, broker: NatsBroker | None = None) -> OutboxRelay:
+        # No grace: a test sweeps exactly when it means to.
+        return OutboxRelay(broker or self.broker, self.platform, self.outbox, grace=timedelta(0))
+
+    def context(self, relay: OutboxRelay | None = None) -> ResourcesContext:
+        """A fresh one: what another replica (or a restarted process) would have."""
+        relay = relay or self.relay()
         uow = UnitOfWork(self.client, self.outbox, MessageFactory(self.platform, "/weft/resources"), relay)
         return ResourcesContext(uow, ResourcesStorage(self.db), ResourcesSettings(platform=self.platform))
 
@@ -139,3 +143,21 @@ async def test_an_item_that_cannot_be_claimed_does_not_hold_up_the_rest(rig: Rig
     assert [p.resource.id for p in await rig.review_dues()] == [fine["_id"]]
     left = await rig.db.resources.find_one({"_id": broken["_id"]})
     assert left is not None and left["review_next"] == due  # rolled back: still armed, retried next poll
+
+
+async def test_a_crash_between_claim_and_publish_still_announces_once(rig: Rig) -> None:
+    due = millis(datetime.now(UTC) - timedelta(minutes=1))
+    doc = stored_item(1, due)
+    await rig.db.resources.insert_one(doc)
+    # A broker that never connected: the publish fails as if the process died right after
+    # its commit. The message waits in the outbox.
+    dead_broker = create_broker(rig.platform, client_name="never-connected")
+    assert await ReviewDueJob(rig.context(rig.relay(dead_broker)), poll_interval=1).run_once() == 1
+    assert await rig.outbox.pending_count() == 1
+    assert await rig.review_dues() == []
+
+    restarted = rig.relay()
+    assert await ReviewDueJob(rig.context(restarted), poll_interval=1).run_once() == 0  # claimed: nothing more
+    assert await restarted.sweep() == 1
+    assert [p.resource.id for p in await rig.review_dues()] == [doc["_id"]]
+    assert await rig.outbox.pending_count() == 0
