@@ -12,6 +12,7 @@ from weft_resources.domain.resources import Licence, link_problem
 from weft_shared.service.models import Flag, Strict
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
+from weft_shared.service.times import Instant
 
 # -- library items (api/resources.py) ---------------------------------------------
 
@@ -122,6 +123,7 @@ class ResourceView(BaseModel):
     # The linked communities it is explicitly shared with: shown to its own community's members only.
     shared_with: list[str] | None = None
     review_by: datetime | None = None
+    review_due: bool = False  # its review-by date has come (curation)
     endorsed: EndorsementView | None = None
     useful_count: int = 0
     created_by: str
@@ -297,3 +299,75 @@ class PostAuthor(BaseModel):
 
     author_id: str
     anonymous: bool
+
+
+# -- curation and collections (api/curation.py, api/collections.py) ------------------------
+
+MAX_COLLECTION_ITEMS = 500
+
+CollectionTitle = Annotated[str, OneLine(min_length=1, max_length=200)]
+CollectionDescription = Annotated[str, MultiLine(max_length=2_000)]
+ItemId = Annotated[str, OneLine(min_length=1, max_length=64)]
+
+
+class ReviewByBody(Strict):
+    review_by: Instant
+
+
+class CurationView(BaseModel):
+    """A library item's curation: review status and date, endorsement, useful marks."""
+
+    resource_id: str
+    community_id: str
+    status: str
+    review_by: datetime | None
+    review_due: bool  # its review-by date has come (facilitators are told once per date)
+    endorsed: EndorsementView | None
+    useful_count: int
+    marked_useful_by_me: bool
+
+
+class CollectionCreate(Strict):
+    title: CollectionTitle
+    description: CollectionDescription = ""
+
+
+class CollectionPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema())
+
+    title: CollectionTitle | None = None
+    description: CollectionDescription | None = None  # "" clears it
+
+    @model_validator(mode="after")
+    def _something(self) -> CollectionPatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    @field_validator("title", "description")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the caller sent, so the error names the field.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class CollectionItemsBody(Strict):
+    # The whole ordered list: it replaces the collection's items.
+    resource_ids: Annotated[list[ItemId], Field(max_length=MAX_COLLECTION_ITEMS)]
+
+
+class CollectionSummary(BaseModel):
+    id: str
+    community_id: str
+    title: str
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CollectionView(CollectionSummary):
+    # In the collection's order, only those the caller may see.
+    items: list[ResourceView]

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import files, replies, resources, search, sharing, threads, versions
+from weft_resources.api import collections, curation, files, replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
@@ -12,4 +12,6 @@ ROUTERS: list[APIRouter] = [
     replies.router,
     search.router,
     files.router,
+    curation.router,
+    collections.router,
 ]

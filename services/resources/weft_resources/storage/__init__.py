@@ -11,6 +11,8 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.collections import CollectionStore
+from weft_resources.storage.curation import CurationStore
 from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
 from weft_resources.storage.files import FileContents
 from weft_resources.storage.items import Items
@@ -35,6 +37,8 @@ class ResourcesStorage:
         self.post_edits = PostEdits(db)
         self.post_reactions = PostReactions(db)
         self.thread_follows = ThreadFollows(db)
+        self.curation = CurationStore(db, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
+        self.collections = CollectionStore(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
@@ -51,3 +55,5 @@ class ResourcesStorage:
         await self.post_edits.create_indexes()
         await self.post_reactions.create_indexes()
         await self.thread_follows.create_indexes()
+        await self.curation.create_indexes()
+        await self.collections.create_indexes()
