@@ -2,4 +2,8 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from weft_resources.api import moderation
+
+ROUTERS: list[APIRouter] = [
+    moderation.router,
+]

@@ -12,6 +12,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.moderation import ModeratedContent
+from weft_resources.storage.moderation_log import ModerationLog
+from weft_resources.storage.reports import Reports
 from weft_shared.storage.client import ensure_collection
 
 
@@ -19,9 +22,15 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.reports = Reports(db)
+        self.moderation_log = ModerationLog(db)
+        self.moderated = ModeratedContent(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.reports.create_indexes()
+        await self.moderation_log.create_indexes()
+        await self.moderated.create_indexes()
