@@ -2,10 +2,11 @@
 piece of content's moderation state. Pure: no I/O.
 
 A thread, a reply or a library item is `visible`, `hidden` (only its community's owners
-and facilitators see it; reversible) or `removed` (final: threads and replies stay in
-their place, their text replaced by `REMOVED_TEXT`, the original kept in the moderation
-log; a removed library item leaves the library, its moderators still see it). A thread
-is also `locked` or not (no new replies while locked).
+and facilitators see it; reversible) or `removed` (final; for everyone but those
+moderators it is gone, but a removed reply keeps its place in its thread, shown as
+removed by a moderator). Removing a thread or a reply replaces its words with
+`REMOVED_TEXT`, so they are served from nowhere; the moderation log keeps them for
+audit. A thread is also `locked` or not (no new replies while locked).
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class ModerationAction(StrEnum):
 VISIBLE, HIDDEN, REMOVED = "visible", "hidden", "removed"
 REMOVED_TEXT = "Removed by a moderator."
 
-# What removal replaces in a thread's or reply's document (a removed item is out of sight instead).
+# What removal replaces in a thread's or reply's document (a removed item is kept as it was, out of sight).
 REDACTED_FIELDS: dict[ContentKind, tuple[str, ...]] = {
     ContentKind.THREAD: ("title", "body_markdown", "body_html"),
     ContentKind.REPLY: ("body_markdown", "body_html"),

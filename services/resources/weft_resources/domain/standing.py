@@ -10,8 +10,7 @@ The rules (README, "Who sees what"):
   item by anyone signed in; an item explicitly shared with a linked community also by
   that community's members, while the link is active and shares resources;
 - a draft only by its creator and the community's owners and facilitators;
-- content a moderator hid (and a library item a moderator removed) only by the
-  community's owners and facilitators; a removed thread or reply shows as removed;
+- content a moderator hid only by the community's owners and facilitators;
 - a thread is seen by its community's members and, unless it is Chatham House, by
   members of communities linked with it (sharing resources); a `comments` thread by
   whoever may see its library item;
@@ -54,25 +53,16 @@ class Standing:
 
 
 def moderated_out(doc: Doc, standing: Standing) -> bool:
-    """Hidden by a moderator, and the person is not one of the community's moderators.
-    A removed thread or reply stays in its place for everyone, its text replaced by
-    "Removed by a moderator." (domain/moderation.py); a removed library item is out of
-    the library (can_see_resource)."""
+    """Hidden (or removed) by a moderator, and the person is not one of the community's moderators."""
     state = (doc.get("moderation") or {}).get("state", "visible")
-    return state == "hidden" and not standing.is_staff(doc["community_id"])
-
-
-def moderated_out_of_library(item: Doc, standing: Standing) -> bool:
-    """Hidden or removed by a moderator, and the person is not one of the community's moderators."""
-    state = (item.get("moderation") or {}).get("state", "visible")
-    return state != "visible" and not standing.is_staff(item["community_id"])
+    return state != "visible" and not standing.is_staff(doc["community_id"])
 
 
 def can_see_resource(item: Doc, standing: Standing, *, community_hidden: bool) -> bool:
     community_id = item["community_id"]
     if community_hidden and not standing.is_member(community_id):
         return False
-    if moderated_out_of_library(item, standing):
+    if moderated_out(item, standing):
         return False
     if item.get("status") == "draft":
         return item.get("created_by") == standing.user_id or standing.is_staff(community_id)
