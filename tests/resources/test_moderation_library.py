@@ -4,6 +4,7 @@ the log; bad input."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -35,6 +36,10 @@ async def test_members_report_moderators_see_the_queue_and_the_bus_never_names_t
     }
     again = await report(web, cast.other_member, "resource", item["id"], "spam")
     assert again.status_code == 200 and again.json()["id"] == mine["id"]  # one open report per person
+    # Also when sent at once: the two transactions conflict on the content's queue entry.
+    both = await asyncio.gather(*(report(web, cast.member, "resource", item["id"], "spam") for _ in range(3)))
+    assert sorted(r.status_code for r in both) == [200, 200, 201]
+    assert len({r.json()["id"] for r in both}) == 1
     second = await report(web, cast.facilitator, "resource", item["id"], "spam")
     assert second.status_code == 201, second.text
 
@@ -42,23 +47,24 @@ async def test_members_report_moderators_see_the_queue_and_the_bus_never_names_t
         page = await queue(web, moderator, cast.community_id)
         assert page.status_code == 200, page.text
         [entry] = page.json()["items"]
-        assert entry["content"]["id"] == item["id"] and entry["open_reports"] == 2
-        assert entry["reasons"] == {"misinformation": 1, "spam": 1}
+        assert entry["content"]["id"] == item["id"] and entry["open_reports"] == 3
+        assert entry["reasons"] == {"misinformation": 1, "spam": 2}
         assert entry["preview"] == item["title"]
-        assert [r["reporter_id"] for r in entry["reports"]] == [cast.other_member.user_id, cast.facilitator.user_id]
+        reporters = [r["reporter_id"] for r in entry["reports"]]
+        assert reporters == [cast.other_member.user_id, cast.member.user_id, cast.facilitator.user_id]
         assert entry["first_reported_at"] <= entry["last_reported_at"]
     problem(await queue(web, cast.member, cast.community_id), 403)
     problem(await queue(web, cast.outsider, cast.community_id), 403)
     problem(await log(web, cast.member, cast.community_id), 403)
 
     subject = f"weft.moderation.reported.v1.{cast.community_id}"
-    messages = await wait_for_messages(nats_server.url, subject, at_least=2)
-    assert len(messages) == 2
+    messages = await wait_for_messages(nats_server.url, subject, at_least=3)
+    assert len(messages) == 3
     for message in messages:
         assert message.body["data"]["content"]["id"] == item["id"]
-        assert cast.other_member.user_id.encode() not in message.raw
-        assert cast.facilitator.user_id.encode() not in message.raw
-    assert {m.body["data"]["report_id"] for m in messages} == {mine["id"], second.json()["id"]}
+        for reporter in (cast.other_member, cast.member, cast.facilitator):
+            assert reporter.user_id.encode() not in message.raw
+    assert {m.body["data"]["report_id"] for m in messages} == {mine["id"], both[0].json()["id"], second.json()["id"]}
 
 
 async def test_a_hidden_item_is_seen_by_moderators_only_until_unhidden(
