@@ -4,13 +4,162 @@ objects-for-strings are 422s naming the field)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from weft_resources.domain.moderation import ContentKind, ModerationAction, ReportReason
+from weft_resources.domain.resources import Licence, link_problem
 from weft_shared.service.models import Strict
+from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
+
+# -- library items (api/resources.py) ---------------------------------------------
+
+Title = Annotated[str, OneLine(min_length=1, max_length=200)]
+Summary = Annotated[str, MultiLine(max_length=2000)]
+# Slug-ish: words (any script) joined by hyphens, lower-cased, e.g. "patient-safety".
+Tag = Annotated[str, OneLine(min_length=1, max_length=40, pattern=r"^\w+(-\w+)*$", to_lower=True)]
+AuthorName = Annotated[str, OneLine(min_length=1, max_length=120)]
+Provenance = Annotated[str, MultiLine(max_length=1000)]
+LinkUrl = Annotated[str, OneLine(min_length=1, max_length=2000)]
+# The upper bound is a setting (`max_note_chars`), checked by the use case.
+NoteText = Annotated[str, MultiLine(min_length=1)]
+VisibilityName = Literal["community", "partners", "network"]
+EditableStatus = Literal["draft", "published"]
+StatusName = Literal["draft", "published", "archived"]
+KindName = Literal["file", "link", "note"]
+
+
+def _check_link(value: str | None) -> str | None:
+    if value is None:
+        return None
+    problem = link_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+class ResourceFields(Strict):
+    """Fields shared by create and update."""
+
+    title: Title | None = None
+    summary: Summary | None = None
+    tags: Annotated[list[Tag], Field(max_length=20)] | None = None
+    authors: Annotated[list[AuthorName], Field(max_length=20)] | None = None
+    licence: Licence | None = None
+    source: Provenance | None = None
+    visibility: VisibilityName | None = None
+    status: EditableStatus | None = None
+    url: LinkUrl | None = None  # links
+    text: NoteText | None = None  # notes: Markdown
+
+    _url = field_validator("url")(_check_link)
+
+
+class ResourceCreate(ResourceFields):
+    kind: Literal["link", "note"]  # files are uploaded (multipart) on their own route
+    title: Title
+    summary: Summary = ""
+    tags: Annotated[list[Tag], Field(max_length=20)] = Field(default_factory=list)
+    authors: Annotated[list[AuthorName], Field(max_length=20)] = Field(default_factory=list)
+    visibility: VisibilityName = "community"
+    status: EditableStatus = "published"
+
+
+# Fields an item always has: null would store a hole (send "" or [] to empty a summary or a list).
+_NEVER_NULL = ("title", "summary", "tags", "authors", "visibility", "status", "url", "text")
+
+
+class ResourceUpdate(ResourceFields):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema(*_NEVER_NULL))
+
+    @model_validator(mode="after")
+    def _something(self) -> ResourceUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    @field_validator(*_NEVER_NULL)
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class FileView(BaseModel):
+    file_id: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+class EndorsementView(BaseModel):
+    by: str
+    at: datetime
+
+
+class ResourceView(BaseModel):
+    id: str
+    community_id: str
+    kind: KindName
+    title: str
+    summary: str
+    tags: list[str]
+    authors: list[str]
+    licence: str | None
+    source: str | None
+    visibility: VisibilityName
+    status: StatusName
+    url: str | None = None  # links
+    # Notes, on an item's own page (lists leave them out): the Markdown and its sanitized HTML.
+    text: str | None = None
+    note_html: str | None = None
+    file: FileView | None = None  # files: the current version's
+    version: int
+    # The linked communities it is explicitly shared with: shown to its own community's members only.
+    shared_with: list[str] | None = None
+    review_by: datetime | None = None
+    endorsed: EndorsementView | None = None
+    useful_count: int = 0
+    created_by: str
+    created_at: datetime
+    updated_by: str
+    updated_at: datetime
+    can_edit: bool = False
+
+
+class ResourcePage(BaseModel):
+    items: list[ResourceView]
+    next_cursor: str | None
+
+
+# -- versions (api/versions.py) -----------------------------------------------------
+
+
+class VersionSummary(BaseModel):
+    number: int
+    change: Literal["created", "edited", "uploaded", "restored"]
+    restored_from: int | None
+    created_by: str
+    created_at: datetime
+    title: str
+    size: int  # a note's text in characters; a file in bytes
+
+
+class VersionView(VersionSummary):
+    text: str | None = None  # notes
+    note_html: str | None = None
+    file: FileView | None = None  # files
+
+
+class VersionPage(BaseModel):
+    items: list[VersionSummary]
+    next_cursor: str | None
+
 
 # -- moderation -----------------------------------------------------------------------
 

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import moderation
+from weft_resources.api import moderation, resources
 
 ROUTERS: list[APIRouter] = [
+    resources.router,
     moderation.router,
 ]

@@ -11,10 +11,12 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
 from weft_resources.storage.moderation import ModeratedContent
 from weft_resources.storage.moderation_log import ModerationLog
 from weft_resources.storage.reports import Reports
+from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
 
@@ -22,6 +24,8 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
+        self.items = Items(db.resources)
+        self.versions = Versions(db.resource_versions)
         self.reports = Reports(db)
         self.moderation_log = ModerationLog(db)
         self.moderated = ModeratedContent(db)
@@ -31,6 +35,8 @@ class ResourcesStorage:
         writes to it (index creation makes most of them; the others are made here)."""
         await self.membership.create_indexes()
         await ensure_collection(self.membership.communities)
+        await self.items.create_indexes()
+        await self.versions.create_indexes()
         await self.reports.create_indexes()
         await self.moderation_log.create_indexes()
         await self.moderated.create_indexes()

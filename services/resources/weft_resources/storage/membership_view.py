@@ -106,6 +106,12 @@ class MembershipView:
         links = await self.links.find(query, session=current_session()).to_list()
         return any(b in link["communities"] for link in links)
 
+    async def linked_for_resources_with(self, community_id: str) -> list[str]:
+        """The communities linked with `community_id` by an active link that shares resources."""
+        query = {"active": True, "share_resources": True, "communities": community_id}
+        links = await self.links.find(query, projection={"communities": 1}, session=current_session()).to_list()
+        return sorted({c for link in links for c in link["communities"] if c != community_id})
+
     async def active_staff(self, community_id: str) -> list[str]:
         query = {"community_id": community_id, "active": True, "role": {"$in": list(STAFF_ROLES)}}
         docs = await self.members.find(query, projection={"user_id": 1}, session=current_session()).to_list()
