@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.resources.library import Circle, circle, known_to_resources, link
 from tests.support.api import Person, create_community, join, new_person
 from tests.support.waiting import eventually
 
@@ -39,10 +40,11 @@ async def seen_by_resources(db: AsyncDatabase[Doc], community_id: str, people: l
     await eventually(all_there, what="the memberships in the resources view")
 
 
-async def make_cast(web: httpx.AsyncClient, db: AsyncDatabase[Doc], **community: Any) -> Cast:
+async def make_cast(web: httpx.AsyncClient, db: AsyncDatabase[Doc], visibility: str = "public") -> Cast:
+    """Made public and open to join, then given its `visibility` (hidden ones take no joins)."""
     owner, facilitator = new_person("owner"), new_person("facilitator")
     member, other_member, outsider = new_person("member"), new_person("other"), new_person("outsider")
-    created = await create_community(web, owner, join_policy="open", **community)
+    created = await create_community(web, owner, join_policy="open")
     community_id = created["id"]
     for person in (facilitator, member, other_member):
         joined = await join(web, community_id, person)
@@ -60,7 +62,20 @@ async def make_cast(web: httpx.AsyncClient, db: AsyncDatabase[Doc], **community:
         return doc is not None and doc.get("role") == "facilitator"
 
     await eventually(facilitator_seen, what="the facilitator's role in the resources view")
+    if visibility != "public":
+        changed = await web.patch(
+            f"/v1/communities/{community_id}", json={"visibility": visibility}, headers=owner.headers
+        )
+        assert changed.status_code == 200, changed.text
+        await known_to_resources(db, community_id, visibility=visibility)
     return Cast(community_id, owner, facilitator, member, other_member, outsider)
+
+
+async def partner_of(web: httpx.AsyncClient, db: AsyncDatabase[Doc], cast: Cast) -> Person:
+    """The owner of a community linked with the cast's, sharing resources (a partner)."""
+    partner = await circle(web, db, members=0, label="partner")
+    await link(web, db, Circle(id=cast.community_id, owner=cast.owner), partner)
+    return partner.owner
 
 
 async def post_thread(web: httpx.AsyncClient, community_id: str, author: Person, **fields: Any) -> Doc:

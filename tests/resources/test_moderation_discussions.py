@@ -13,12 +13,13 @@ from tests.resources.moderation import (
     log,
     make_cast,
     moderate,
+    partner_of,
     post_reply,
     post_thread,
     queue,
     report,
 )
-from tests.support.api import create_community, new_person, problem
+from tests.support.api import problem
 from tests.support.bus import wait_for_messages
 from tests.support.waiting import eventually
 
@@ -147,23 +148,7 @@ async def test_partners_report_threads_but_do_not_act_and_chatham_house_is_not_t
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    partner_owner = new_person("partner")
-    partner = await create_community(web, partner_owner)
-    proposed = await web.post(
-        f"/v1/communities/{cast.community_id}/links",
-        json={"to_community_id": partner["id"], "share_resources": True},
-        headers=cast.owner.headers,
-    )
-    assert proposed.status_code in (200, 201), proposed.text
-    link_id = proposed.json()["id"]
-    accepted = await web.post(f"/v1/communities/{partner['id']}/links/{link_id}/accept", headers=partner_owner.headers)
-    assert accepted.status_code == 200, accepted.text
-
-    async def linked() -> bool:
-        doc = await resources_db.membership_links.find_one({"_id": link_id})
-        return doc is not None and bool(doc.get("active"))
-
-    await eventually(linked, what="the link in the resources view")
+    partner_owner = await partner_of(web, resources_db, cast)
     open_thread = await post_thread(web, cast.community_id, cast.member)
     private = await post_thread(web, cast.community_id, cast.member, chatham_house=True)
     assert (await report(web, partner_owner, "thread", open_thread["id"], "off_topic")).status_code == 201

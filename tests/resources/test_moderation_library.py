@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.moderation import create_note, log, make_cast, moderate, queue, report
-from tests.support.api import create_community, new_person, problem, problem_fields
+from tests.resources.moderation import create_note, log, make_cast, moderate, partner_of, queue, report
+from tests.support.api import problem, problem_fields
 from tests.support.bus import wait_for_messages
 from tests.support.waiting import eventually
 
@@ -142,23 +142,7 @@ async def test_who_may_report_partners_yes_outsiders_and_the_banned_no(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    partner_owner = new_person("partner")
-    partner = await create_community(web, partner_owner)
-    proposed = await web.post(
-        f"/v1/communities/{cast.community_id}/links",
-        json={"to_community_id": partner["id"], "share_resources": True},
-        headers=cast.owner.headers,
-    )
-    assert proposed.status_code in (200, 201), proposed.text
-    link_id = proposed.json()["id"]
-    accepted = await web.post(f"/v1/communities/{partner['id']}/links/{link_id}/accept", headers=partner_owner.headers)
-    assert accepted.status_code == 200, accepted.text
-
-    async def linked() -> bool:
-        doc = await resources_db.membership_links.find_one({"_id": link_id})
-        return doc is not None and bool(doc.get("active"))
-
-    await eventually(linked, what="the link in the resources view")
+    partner_owner = await partner_of(web, resources_db, cast)
     shared = await create_note(web, cast.community_id, cast.member, visibility="partners")
     own = await create_note(web, cast.community_id, cast.member)
 
@@ -252,7 +236,7 @@ async def test_the_queue_and_the_log_page_with_cursors(
     seen: list[str] = []
     cursor: str | None = None
     while True:
-        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        params: dict[str, Any] = {"limit": 2} | ({"cursor": cursor} if cursor else {})
         page = (await queue(web, cast.owner, cast.community_id, **params)).json()
         seen += [e["content"]["id"] for e in page["items"]]
         cursor = page["next_cursor"]

@@ -62,18 +62,19 @@ async def test_every_moderation_query_uses_an_index(recorded: tuple[AsyncDatabas
     for n in range(80):
         reply = replies[n % 40]
         case_id = case_key(ContentKind.REPLY, reply["_id"])
-        report = {
+        reporter = f"u{n // 40}"
+        report: Doc = {
             "_id": new_id(),
             "case_id": case_id,
             "community_id": reply["community_id"],
             "content": {"kind": "reply", "id": reply["_id"], "community_id": reply["community_id"], "thread_id": "t1"},
-            "reporter_id": f"u{n // 40}",
+            "reporter_id": reporter,
             "reason": "spam",
             "details": "",
             "state": "open",
             "created_at": start + timedelta(minutes=n),
         }
-        assert await reports.open_report_of(case_id, report["reporter_id"]) is None
+        assert await reports.open_report_of(case_id, reporter) is None
         await reports.add(report)
     called |= {"open_report_of", "add"}
 
