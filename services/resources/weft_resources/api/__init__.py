@@ -2,9 +2,11 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import moderation, resources
+from weft_resources.api import moderation, resources, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
+    versions.router,
+    sharing.router,
     moderation.router,
 ]
