@@ -19,6 +19,7 @@ from weft_resources.domain.moderation import ContentKind, case_key
 from weft_resources.storage.moderation import ModeratedContent
 from weft_resources.storage.moderation_log import ModerationLog
 from weft_resources.storage.reports import Reports
+from weft_resources.storage.search_feed import SearchFeed
 from weft_shared.service.ids import new_id
 
 Doc = dict[str, Any]
@@ -46,7 +47,7 @@ def public_methods(cls: type) -> set[str]:
 
 async def test_every_moderation_query_uses_an_index(recorded: tuple[AsyncDatabase[Doc], Recorder]) -> None:
     db, recorder = recorded
-    reports, log, content = Reports(db), ModerationLog(db), ModeratedContent(db)
+    reports, log, content = Reports(db), ModerationLog(db), ModeratedContent(db, touch=SearchFeed(db).touch)
     for storage in (reports, log, content):
         await storage.create_indexes()
     called: set[str] = set()

@@ -2,11 +2,12 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import moderation, resources, sharing, versions
+from weft_resources.api import moderation, resources, search, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    search.router,
     moderation.router,
 ]

@@ -16,6 +16,7 @@ from weft_resources.storage.membership_view import MembershipView
 from weft_resources.storage.moderation import ModeratedContent
 from weft_resources.storage.moderation_log import ModerationLog
 from weft_resources.storage.reports import Reports
+from weft_resources.storage.search_feed import SearchFeed
 from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
@@ -24,11 +25,12 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
-        self.items = Items(db.resources)
+        self.search_feed = SearchFeed(db)
+        self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
         self.reports = Reports(db)
         self.moderation_log = ModerationLog(db)
-        self.moderated = ModeratedContent(db)
+        self.moderated = ModeratedContent(db, touch=self.search_feed.touch)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
@@ -37,6 +39,8 @@ class ResourcesStorage:
         await ensure_collection(self.membership.communities)
         await self.items.create_indexes()
         await self.versions.create_indexes()
+        await self.search_feed.create_indexes()
+        await ensure_collection(self.search_feed.meta)
         await self.reports.create_indexes()
         await self.moderation_log.create_indexes()
         await self.moderated.create_indexes()
