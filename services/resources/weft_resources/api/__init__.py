@@ -2,12 +2,14 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import moderation, resources, search, sharing, versions
+from weft_resources.api import moderation, replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    threads.router,
+    replies.router,
     search.router,
     moderation.router,
 ]
