@@ -159,14 +159,22 @@ def report_view(report: Doc) -> ReportView:
 # -- reporting --------------------------------------------------------------------------
 
 
+async def _refuse_banned(ctx: ResourcesContext, person: Person, kind: ContentKind, content_id: str) -> None:
+    """Someone banned from the content's community is told so (403, as when they try to
+    post there), also where they no longer see the content: they knew the community."""
+    doc = await ctx.storage.moderated.get(kind, content_id)
+    if doc is None:
+        return
+    membership = await ctx.storage.membership.member(str(doc["community_id"]), person.id)
+    if membership is not None and membership.get("banned"):
+        raise Forbidden("you were banned from this community: you can no longer report its content")
+
+
 async def _check_may_report(ctx: ResourcesContext, sight: Sight, located: Located, person: Person) -> None:
     community_id = located.community_id
     community = await sight.community(community_id)
     if community is None or community.get("archived"):
         raise Forbidden("the community is archived: its content can no longer be reported")
-    membership = await ctx.storage.membership.member(community_id, person.id)
-    if membership is not None and membership.get("banned"):
-        raise Forbidden("you were banned from this community: you can no longer report its content")
     if sight.standing.is_member(community_id):
         # A removal racing with the report: one of the two retries and sees the other.
         await ctx.storage.membership.hold_member(community_id, person.id)
@@ -183,6 +191,7 @@ async def report(
     content, never the reporter."""
 
     async def work(tx: Transaction) -> tuple[ReportView, bool]:
+        await _refuse_banned(ctx, person, kind, content_id)
         sight = await sight_of(ctx, person.id)
         located = await locate(ctx, sight, kind, content_id)
         await _check_may_report(ctx, sight, located, person)
