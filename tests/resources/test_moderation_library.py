@@ -66,6 +66,20 @@ async def test_members_report_moderators_see_the_queue_and_the_bus_never_names_t
             assert reporter.user_id.encode() not in message.raw
     assert {m.body["data"]["report_id"] for m in messages} == {mine["id"], both[0].json()["id"], second.json()["id"]}
 
+    # The notifications service tells the moderators (not the members), without naming who reported.
+    async def owner_told() -> list[Doc]:
+        inbox = await web.get("/v1/me/notifications", headers=cast.owner.headers)
+        assert inbox.status_code == 200, inbox.text
+        return [n for n in inbox.json()["items"] if n["type"] == "content_reported"]
+
+    told = await eventually(owner_told, what="the owner's notices of the reports")
+    assert {n["target"]["resource_id"] for n in told} == {item["id"]}
+    assert all(n["actor_id"] is None for n in told)
+    for reporter in (cast.other_member, cast.member, cast.facilitator):
+        assert reporter.user_id not in str(told)
+    member_inbox = await web.get("/v1/me/notifications", headers=cast.other_member.headers)
+    assert [n for n in member_inbox.json()["items"] if n["type"] == "content_reported"] == []
+
 
 async def test_a_hidden_item_is_seen_by_moderators_only_until_unhidden(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
