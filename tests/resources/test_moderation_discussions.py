@@ -10,6 +10,7 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.resources.moderation import (
+    create_note,
     log,
     make_cast,
     moderate,
@@ -188,3 +189,26 @@ async def test_banned_members_no_longer_post_or_report_and_their_posts_stay_thei
     by_id = {r["id"]: r for r in await replies_seen_by(web, thread["id"], cast.member)}
     assert cast.other_member.user_id in str(by_id[signed["id"]])  # still attributed
     assert cast.other_member.user_id not in str(by_id[anonymous["id"]])  # still anonymous
+
+
+async def test_comments_on_a_library_item_follow_the_item(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    cast = await make_cast(web, resources_db)
+    item = await create_note(web, cast.community_id, cast.member)
+    posted = await web.post(
+        f"/v1/resources/{item['id']}/comments", json={"body": "Off-topic advert"}, headers=cast.other_member.headers
+    )
+    assert posted.status_code == 201, posted.text
+    comment = posted.json()
+    assert (await report(web, cast.member, "reply", comment["id"], "spam")).status_code == 201
+    hidden = await moderate(web, cast.facilitator, "reply", comment["id"], "hide")
+    assert hidden.status_code == 200, hidden.text
+    assert await replies_seen_by(web, comment["thread_id"], cast.member) == []
+    assert [r["id"] for r in await replies_seen_by(web, comment["thread_id"], cast.owner)] == [comment["id"]]
+
+    # Hiding the item hides its comments from members too: nothing of them can be reported or acted on.
+    assert (await moderate(web, cast.owner, "resource", item["id"], "hide")).status_code == 200
+    problem(await report(web, cast.member, "thread", comment["thread_id"]), 404)
+    problem(await moderate(web, cast.member, "reply", comment["id"], "unhide"), 404)
+    assert (await moderate(web, cast.owner, "reply", comment["id"], "unhide")).status_code == 200
