@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import collections, curation, files, replies, resources, search, sharing, threads, versions
+from weft_resources.api import (
+    collections,
+    curation,
+    files,
+    moderation,
+    replies,
+    resources,
+    search,
+    sharing,
+    threads,
+    versions,
+)
 
 ROUTERS: list[APIRouter] = [
     resources.router,
@@ -14,4 +25,5 @@ ROUTERS: list[APIRouter] = [
     files.router,
     curation.router,
     collections.router,
+    moderation.router,
 ]

@@ -17,7 +17,10 @@ from weft_resources.storage.discussion_extras import PostEdits, PostReactions, T
 from weft_resources.storage.files import FileContents
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.moderation import ModeratedContent
+from weft_resources.storage.moderation_log import ModerationLog
 from weft_resources.storage.replies import Replies
+from weft_resources.storage.reports import Reports
 from weft_resources.storage.search_feed import SearchFeed
 from weft_resources.storage.threads import Threads
 from weft_resources.storage.versions import Versions
@@ -39,6 +42,9 @@ class ResourcesStorage:
         self.thread_follows = ThreadFollows(db)
         self.curation = CurationStore(db, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.collections = CollectionStore(db)
+        self.reports = Reports(db)
+        self.moderation_log = ModerationLog(db)
+        self.moderated = ModeratedContent(db, touch=self.search_feed.touch)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
@@ -57,3 +63,6 @@ class ResourcesStorage:
         await self.thread_follows.create_indexes()
         await self.curation.create_indexes()
         await self.collections.create_indexes()
+        await self.reports.create_indexes()
+        await self.moderation_log.create_indexes()
+        await self.moderated.create_indexes()
