@@ -14,6 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_events.domain.events import Doc, Standing
+from weft_shared.storage.read_models import apply_if_newer
 from weft_shared.storage.unit_of_work import current_session
 
 STAFF_ROLES = ("owner", "facilitator")
@@ -33,28 +34,17 @@ class MembershipView:
         await self.members.create_index([("user_id", ASCENDING), ("active", ASCENDING)])
         await self.links.create_index([("active", ASCENDING), ("share_events", ASCENDING), ("communities", ASCENDING)])
 
-    async def _apply(self, collection: AsyncCollection[Doc], key: str, state: Doc, sequence: int) -> bool:
-        """Upsert `state` unless a newer message is already applied. True if this one
-        is current (also when redelivered). Runs in the handler's transaction, so the
-        check and the write are one step."""
-        session = current_session()
-        held = await collection.find_one({"_id": key}, projection={"seq": 1}, session=session)
-        if held is not None and held["seq"] > sequence:
-            return False  # the stored state is newer
-        await collection.update_one({"_id": key}, {"$set": {**state, "seq": sequence}}, upsert=True, session=session)
-        return True
-
     async def record_community(self, community_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.communities, community_id, state, sequence)
+        return await apply_if_newer(self.communities, community_id, state, sequence)
 
     async def record_member(self, community_id: str, user_id: str, state: Doc, sequence: int) -> bool:
         key = member_key(community_id, user_id)
-        return await self._apply(
+        return await apply_if_newer(
             self.members, key, {"community_id": community_id, "user_id": user_id, **state}, sequence
         )
 
     async def record_link(self, link_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.links, link_id, state, sequence)
+        return await apply_if_newer(self.links, link_id, state, sequence)
 
     # -- holding a fact: against write skew -------------------------------------
     # A use case that relies on a fact which a later message would undo the effects

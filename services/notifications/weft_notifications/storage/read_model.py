@@ -18,6 +18,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_shared.storage.client import ensure_collection
+from weft_shared.storage.read_models import apply_if_newer
 from weft_shared.storage.unit_of_work import current_session
 
 Doc = dict[str, Any]
@@ -55,47 +56,32 @@ class ReadModel:
         for collection in (self.links, self.places, self.events):
             await ensure_collection(collection)
 
-    async def _apply(
-        self, collection: AsyncCollection[Doc], key: str, state: Doc, sequence: int, seq_field: str = "seq"
-    ) -> bool:
-        """Upsert `state` unless a newer message is already applied. True if this one is current.
-        `seq_field` keeps facts about one subject that come from different messages apart
-        (a person's name and address), so a newer one of one kind never hides an older one of
-        the other."""
-        session = current_session()
-        held = await collection.find_one({"_id": key}, projection={seq_field: 1}, session=session)
-        if held is not None and held.get(seq_field, -1) > sequence:
-            return False
-        update = {"$set": {**state, seq_field: sequence}}
-        await collection.update_one({"_id": key}, update, upsert=True, session=session)
-        return True
-
     # -- recording facts ----------------------------------------------------------
 
     async def record_community(self, community_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.communities, community_id, state, sequence)
+        return await apply_if_newer(self.communities, community_id, state, sequence)
 
     async def record_member(self, community_id: str, user_id: str, state: Doc, sequence: int) -> bool:
         doc = {"community_id": community_id, "user_id": user_id, **state}
-        return await self._apply(self.members, member_key(community_id, user_id), doc, sequence)
+        return await apply_if_newer(self.members, member_key(community_id, user_id), doc, sequence)
 
     async def record_link(self, link_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.links, link_id, state, sequence)
+        return await apply_if_newer(self.links, link_id, state, sequence)
 
     async def record_place(self, event_id: str, user_id: str, state: Doc, sequence: int) -> bool:
         doc = {"event_id": event_id, "user_id": user_id, **state}
-        return await self._apply(self.places, place_key(event_id, user_id), doc, sequence)
+        return await apply_if_newer(self.places, place_key(event_id, user_id), doc, sequence)
 
     async def record_contact(self, user_id: str, email: str | None, sequence: int) -> bool:
         """A person's address as membership last announced it (guarded apart from their name)."""
-        return await self._apply(self.people, user_id, {"email": email}, sequence, seq_field="email_seq")
+        return await apply_if_newer(self.people, user_id, {"email": email}, sequence, seq_field="email_seq")
 
     async def record_event(self, event_id: str, state: Doc, sequence: int) -> bool:
-        return await self._apply(self.events, event_id, state, sequence)
+        return await apply_if_newer(self.events, event_id, state, sequence)
 
     async def record_name(self, user_id: str, display_name: str, sequence: int) -> bool:
         """A name seen in a message (a join, a join request, a profile): the latest one wins."""
-        return await self._apply(self.people, user_id, {"display_name": display_name}, sequence)
+        return await apply_if_newer(self.people, user_id, {"display_name": display_name}, sequence)
 
     # -- questions ----------------------------------------------------------------
 
