@@ -8,14 +8,9 @@ allows; cancelling an archived community's events) change nothing the second tim
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from weft_events.usecases.context import EventsContext
 from weft_events.usecases.events import cancel_community_events
 from weft_events.usecases.rsvps import release_places, release_unlinked_places
-from weft_shared.contracts.base import MessagePayload
-from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
     CommunityArchived,
     CommunityCreated,
@@ -30,9 +25,8 @@ from weft_shared.contracts.membership import (
     MemberRoleChanged,
 )
 from weft_shared.messaging.consumer import Delivery, MessageDispatcher
+from weft_shared.messaging.handlers import ContextHandlers
 from weft_shared.service.actor import System
-
-P = TypeVar("P", bound=MessagePayload)
 
 
 async def _record_community(ctx: EventsContext, community: CommunitySnapshot, delivery: Delivery) -> bool:
@@ -109,12 +103,7 @@ async def link_removed(ctx: EventsContext, message: LinkRemoved, delivery: Deliv
 
 
 def register(dispatcher: MessageDispatcher, ctx: EventsContext) -> None:
-    def on(payload_type: type[P], handler: Callable[[EventsContext, P, Delivery], Awaitable[None]]) -> None:
-        async def handle(_envelope: Envelope, message: P, delivery: Delivery) -> None:
-            await handler(ctx, message, delivery)
-
-        dispatcher.on(payload_type)(handle)
-
+    on = ContextHandlers(dispatcher, ctx).on
     on(CommunityCreated, community_created)
     on(CommunityUpdated, community_updated)
     on(CommunityArchived, community_archived)

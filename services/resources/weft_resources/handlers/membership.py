@@ -7,12 +7,7 @@ processed-message record) and is idempotent: the view is sequence-guarded.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 from weft_resources.usecases.context import ResourcesContext
-from weft_shared.contracts.base import MessagePayload
-from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
     CommunityArchived,
     CommunityCreated,
@@ -27,8 +22,7 @@ from weft_shared.contracts.membership import (
     MemberRoleChanged,
 )
 from weft_shared.messaging.consumer import Delivery, MessageDispatcher
-
-P = TypeVar("P", bound=MessagePayload)
+from weft_shared.messaging.handlers import ContextHandlers
 
 
 async def _record_community(ctx: ResourcesContext, community: CommunitySnapshot, delivery: Delivery) -> bool:
@@ -88,12 +82,7 @@ async def link_removed(ctx: ResourcesContext, message: LinkRemoved, delivery: De
 
 
 def register(dispatcher: MessageDispatcher, ctx: ResourcesContext) -> None:
-    def on(payload_type: type[P], handler: Callable[[ResourcesContext, P, Delivery], Awaitable[None]]) -> None:
-        async def handle(_envelope: Envelope, message: P, delivery: Delivery) -> None:
-            await handler(ctx, message, delivery)
-
-        dispatcher.on(payload_type)(handle)
-
+    on = ContextHandlers(dispatcher, ctx).on
     on(CommunityCreated, community_created)
     on(CommunityUpdated, community_updated)
     on(CommunityArchived, community_archived)
