@@ -4,51 +4,24 @@ database, and no winning plan may contain a COLLSCAN."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
 from tests.events.conftest import Rig
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Calls, Recorder, collection_scans, recording_client
 from weft_events.domain.events import AttendanceMode
 from weft_events.storage import EventsStorage
 
 Doc = dict[str, Any]
 
 
-class Calls:
-    """A storage object whose method calls are counted, to prove every method ran."""
-
-    def __init__(self, target: object) -> None:
-        self._target = target
-        self.called: set[str] = set()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._target, name)
-        if callable(attr):
-            self.called.add(name)
-        return attr
-
-    def methods(self) -> set[str]:
-        return {
-            name
-            for name, member in inspect.getmembers(type(self._target), inspect.iscoroutinefunction)
-            if not name.startswith("_") and name != "create_indexes"
-        }
-
-
 @pytest.fixture
 async def recorded(rig: Rig, database) -> AsyncIterator[tuple[EventsStorage, Recorder]]:  # type: ignore[no-untyped-def]
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    try:
+    async with recording_client(database.url) as (client, recorder):
         yield EventsStorage(client[rig.db.name]), recorder
-    finally:
-        await client.close()
 
 
 def occurrence(event_id: str, community_id: str, starts_at: datetime, **fields: Any) -> Doc:

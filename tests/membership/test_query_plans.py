@@ -9,7 +9,6 @@ query cannot go unchecked.
 
 from __future__ import annotations
 
-import inspect
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -17,7 +16,7 @@ from typing import Any
 
 from pymongo import AsyncMongoClient
 
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import collection_scans, public_methods, recording_database
 from weft_membership.domain.membership import MemberStatus
 from weft_membership.storage import Storage
 from weft_shared.service.clock import now
@@ -166,21 +165,16 @@ def calls(store: Storage) -> dict[str, Callable[[], Awaitable[object]]]:
 
 
 def repository_methods(store: Storage) -> set[str]:
-    names = set()
+    names: set[str] = set()
     repositories = (store.communities, store.memberships, store.memberships.counts, store.people, store.links)
     for repository in (*repositories, store.invitations, store.slugs):
         cls = type(repository)
-        for name, _method in inspect.getmembers(cls, inspect.iscoroutinefunction):
-            if not name.startswith("_") and name != "create_indexes":
-                names.add(f"{cls.__name__}.{name}")
+        names.update(f"{cls.__name__}.{name}" for name in public_methods(cls))
     return names
 
 
 async def test_every_repository_query_reads_through_an_index(database) -> None:  # type: ignore[no-untyped-def]
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    db = client[f"membership_plans_{secrets.token_hex(4)}"]
-    try:
+    async with recording_database(database.url, "membership_plans") as (db, recorder):
         store = Storage.on(db)
         await store.create_indexes()
         await seed(db)
@@ -198,9 +192,6 @@ async def test_every_repository_query_reads_through_an_index(database) -> None: 
             problems += [f"{name}: {problem}" for problem in found]
         assert problems == [], "\n".join(problems)
         assert explained >= len(table) - 4  # every query but the four plain inserts
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
 
 
 async def test_searches_read_on_past_a_batch_and_page_exactly(database) -> None:  # type: ignore[no-untyped-def]

@@ -3,13 +3,10 @@ the stream's storage calls run, then `explain`ed; no winning plan may be a COLLS
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import collection_scans, recording_database
 from weft_cli.ladder import DatabaseHandle
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.inbox import NewItem
@@ -19,10 +16,7 @@ Doc = dict[str, Any]
 
 
 async def test_the_streams_reads_use_indexes(database: DatabaseHandle) -> None:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    try:
-        db = client[f"weft_notifications_plans_{secrets.token_hex(4)}"]
+    async with recording_database(database.url, "weft_notifications_plans") as (db, recorder):
         storage = NotificationsStorage(db)
         await storage.create_indexes()
         people = [f"p{i}" for i in range(30)]
@@ -44,6 +38,3 @@ async def test_the_streams_reads_use_indexes(database: DatabaseHandle) -> None:
         explained, scans = await collection_scans(db, recorder.commands)
         assert explained == 3
         assert scans == []
-    finally:
-        await client.drop_database(db.name)
-        await client.close()

@@ -4,14 +4,10 @@ may contain a COLLSCAN."""
 
 from __future__ import annotations
 
-import inspect
-import secrets
 from datetime import timedelta
 from typing import Any
 
-from pymongo import AsyncMongoClient
-
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import collection_scans, public_methods, recording_database
 from weft_notifications.storage.webhooks import Webhooks
 from weft_shared.service.clock import now
 from weft_shared.service.ids import new_id
@@ -20,10 +16,7 @@ Doc = dict[str, Any]
 
 
 async def test_every_webhook_query_reads_through_an_index(database: Any) -> None:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    db = client[f"weft_webhook_plans_{secrets.token_hex(4)}"]
-    try:
+    async with recording_database(database.url, "weft_webhook_plans") as (db, recorder):
         store = Webhooks(db)
         await store.create_indexes()
         at = now()
@@ -76,10 +69,6 @@ async def test_every_webhook_query_reads_through_an_index(database: Any) -> None
         await run("release", hooks[0], "me", at)
         await run("delete", hooks[2])
 
-        public = {n for n, m in inspect.getmembers(Webhooks, inspect.iscoroutinefunction) if not n.startswith("_")}
-        assert called == public - {"create_indexes", "insert"}
+        assert called == public_methods(Webhooks) - {"insert"}
         explained, problems = await collection_scans(db, recorder.commands)
         assert explained >= 18 and not problems, "\n".join(problems)
-    finally:
-        await client.drop_database(db.name)
-        await client.close()

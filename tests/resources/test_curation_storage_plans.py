@@ -4,17 +4,15 @@ the test's own), then `explain`ed, and no winning plan may be a COLLSCAN."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.isolated import isolated
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Recorder, collection_scans, public_methods, recording_client
 from weft_resources.storage import ResourcesStorage
 from weft_resources.storage.collections import CollectionStore
 from weft_resources.storage.curation import CurationStore
@@ -27,12 +25,8 @@ BASE = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 async def recorded(nats_server, database) -> AsyncIterator[tuple[ResourcesStorage, Recorder, AsyncDatabase[Doc]]]:  # type: ignore[no-untyped-def]
     async with isolated(nats_server.url, database.url, "resources_plans") as env:
         await ResourcesStorage(env.db).create_indexes()
-        recorder = Recorder()
-        client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-        try:
+        async with recording_client(database.url) as (client, recorder):
             yield ResourcesStorage(client[env.db.name]), recorder, env.db
-        finally:
-            await client.close()
 
 
 def library_item(n: int, community_id: str, **fields: Any) -> Doc:
@@ -55,14 +49,6 @@ def library_item(n: int, community_id: str, **fields: Any) -> Doc:
         "created_by": "u0",
         "created_at": BASE,
         **fields,
-    }
-
-
-def public_methods(store: object) -> set[str]:
-    return {
-        name
-        for name, _ in inspect.getmembers(type(store), inspect.iscoroutinefunction)
-        if not name.startswith("_") and name != "create_indexes"
     }
 
 
@@ -123,8 +109,8 @@ async def test_every_curation_and_collection_query_reads_an_index(
     await call(collections, "update", "k001", {"title": "Renamed"})
     assert await call(collections, "delete", "k002") is True
 
-    assert called["curation"] == public_methods(curation), "every curation query is exercised"
-    assert called["collections"] == public_methods(collections), "every collection query is exercised"
+    assert called["curation"] == public_methods(type(curation)), "every curation query is exercised"
+    assert called["collections"] == public_methods(type(collections)), "every collection query is exercised"
     explained, problems = await collection_scans(db, recorder.commands)
     assert explained >= 19
     assert problems == []

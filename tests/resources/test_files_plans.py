@@ -4,15 +4,13 @@ then `explain`ed; no winning plan may be a COLLSCAN."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Recorder, collection_scans, recording_database
 from weft_resources.storage.files import CHUNK_BYTES, FileContents
 
 Doc = dict[str, Any]
@@ -20,14 +18,8 @@ Doc = dict[str, Any]
 
 @pytest.fixture
 async def recorded(database: Any) -> AsyncIterator[tuple[FileContents, Recorder, Any]]:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    db = client[f"resources_file_plans_{secrets.token_hex(3)}"]
-    try:
+    async with recording_database(database.url, "resources_file_plans") as (db, recorder):
         yield FileContents(db), recorder, db
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
 
 
 async def test_every_file_storage_query_reads_through_an_index(recorded: tuple[FileContents, Recorder, Any]) -> None:

@@ -5,15 +5,13 @@ community with partners reads one equality stream per source, each off its index
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Recorder, collection_scans, recording_database
 from weft_resources.storage import ResourcesStorage
 from weft_resources.storage.items import own_stream, shared_stream
 
@@ -22,12 +20,8 @@ Doc = dict[str, Any]
 
 @pytest.fixture
 async def recorded(database: Any) -> AsyncIterator[tuple[ResourcesStorage, Recorder]]:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    try:
-        yield ResourcesStorage(client[f"resources_plans_{secrets.token_hex(3)}"]), recorder
-    finally:
-        await client.close()
+    async with recording_database(database.url, "resources_plans") as (db, recorder):
+        yield ResourcesStorage(db), recorder
 
 
 def item(n: int, community_id: str, visibility: str, at: datetime, **fields: Any) -> Doc:

@@ -4,17 +4,14 @@ method runs, then `explain`ed; no winning plan may contain a COLLSCAN."""
 
 from __future__ import annotations
 
-import inspect
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Recorder, collection_scans, public_methods, recording_database
 from weft_resources.domain.moderation import ContentKind, case_key
 from weft_resources.storage.moderation import ModeratedContent
 from weft_resources.storage.moderation_log import ModerationLog
@@ -27,22 +24,8 @@ Doc = dict[str, Any]
 
 @pytest.fixture
 async def recorded(database: Any) -> AsyncIterator[tuple[AsyncDatabase[Doc], Recorder]]:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    db = client[f"moderation_plans_{secrets.token_hex(3)}"]
-    try:
-        yield db, recorder
-    finally:
-        await client.drop_database(db.name)
-        await client.close()
-
-
-def public_methods(cls: type) -> set[str]:
-    return {
-        name
-        for name, member in inspect.getmembers(cls, inspect.isfunction)
-        if not name.startswith("_") and name != "create_indexes" and inspect.iscoroutinefunction(member)
-    }
+    async with recording_database(database.url, "moderation_plans") as recorded:
+        yield recorded
 
 
 async def test_every_moderation_query_uses_an_index(recorded: tuple[AsyncDatabase[Doc], Recorder]) -> None:

@@ -4,55 +4,25 @@ then `explain`ed, and no winning plan may contain a COLLSCAN."""
 
 from __future__ import annotations
 
-import inspect
-import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pymongo import AsyncMongoClient
 
-from tests.support.query_plans import Recorder, collection_scans
+from tests.support.query_plans import Calls, Recorder, collection_scans, recording_database
 from weft_resources.storage import ResourcesStorage
 
 Doc = dict[str, Any]
 
 
-class Calls:
-    """A storage object whose method calls are counted, to prove every method ran."""
-
-    def __init__(self, target: object) -> None:
-        self._target = target
-        self.called: set[str] = set()
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._target, name)
-        if callable(attr):
-            self.called.add(name)
-        return attr
-
-    def methods(self) -> set[str]:
-        return {
-            name
-            for name, _ in inspect.getmembers(type(self._target), inspect.iscoroutinefunction)
-            if not name.startswith("_") and name != "create_indexes"
-        }
-
-
 @pytest.fixture
 async def recorded(database: Any) -> AsyncIterator[tuple[ResourcesStorage, Recorder]]:
-    recorder = Recorder()
-    client: AsyncMongoClient[Doc] = AsyncMongoClient(database.url, tz_aware=True, event_listeners=[recorder])
-    name = f"resources_plans_{secrets.token_hex(4)}"
-    try:
-        storage = ResourcesStorage(client[name])
+    async with recording_database(database.url, "resources_plans") as (db, recorder):
+        storage = ResourcesStorage(db)
         await storage.create_indexes()
         recorder.commands.clear()
         yield storage, recorder
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def a_thread(n: int, community_id: str, kind: str, at: datetime) -> Doc:

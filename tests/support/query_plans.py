@@ -1,12 +1,16 @@
 """Checking that queries read through an index: record what a storage layer sends
-(a command listener on a client of its own), explain each query, walk the winning plan."""
+(a command listener on a client of its own), explain each query, walk the winning plan;
+and check that a test ran every query method of the storage it covers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import inspect
+import secrets
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from pymongo import monitoring
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.database import AsyncDatabase
 
 Doc = dict[str, Any]
@@ -39,6 +43,57 @@ class Recorder(monitoring.CommandListener):
 
     def failed(self, event: monitoring.CommandFailedEvent) -> None:
         pass
+
+
+@asynccontextmanager
+async def recording_client(url: str) -> AsyncIterator[tuple[AsyncMongoClient[Doc], Recorder]]:
+    """A client of its own whose queries are recorded (closed afterwards)."""
+    recorder = Recorder()
+    client: AsyncMongoClient[Doc] = AsyncMongoClient(url, tz_aware=True, event_listeners=[recorder])
+    try:
+        yield client, recorder
+    finally:
+        await client.close()
+
+
+@asynccontextmanager
+async def recording_database(url: str, prefix: str) -> AsyncIterator[tuple[AsyncDatabase[Doc], Recorder]]:
+    """A fresh database named `prefix_<random>` on a recording client, dropped afterwards."""
+    async with recording_client(url) as (client, recorder):
+        db = client[f"{prefix}_{secrets.token_hex(4)}"]
+        try:
+            yield db, recorder
+        finally:
+            await client.drop_database(db.name)
+
+
+def public_methods(cls: type) -> set[str]:
+    """The query methods of a storage class: its public coroutines and async generators
+    (but `create_indexes`), which a plan test runs every one of."""
+    return {
+        name
+        for name, member in inspect.getmembers(cls, inspect.isfunction)
+        if not name.startswith("_")
+        and name != "create_indexes"
+        and (inspect.iscoroutinefunction(member) or inspect.isasyncgenfunction(member))
+    }
+
+
+class Calls:
+    """A storage object whose method calls are counted, to prove every method ran."""
+
+    def __init__(self, target: object) -> None:
+        self._target = target
+        self.called: set[str] = set()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._target, name)
+        if callable(attr):
+            self.called.add(name)
+        return attr
+
+    def methods(self) -> set[str]:
+        return public_methods(type(self._target))
 
 
 def explainable(command: Doc) -> list[Doc]:
