@@ -40,10 +40,12 @@ class Circle:
 
 
 async def known_to_resources(
-    db: AsyncDatabase[Doc], community_id: str, *people: Person, role: str = "", visibility: str = ""
+    db: AsyncDatabase[Doc], community_id: str, *people: Person, visibility: str = "", **state: Any
 ) -> None:
     """Wait until the resources service's view has the community (with this visibility)
-    and each person as an active member (with this role)."""
+    and each person as a member with `state` (default: active; `role=...`, `banned=...`).
+    Read only: the view is fed by membership's messages."""
+    expected = {"active": True, **state}
 
     async def check() -> bool:
         held = await db.membership_communities.find_one({"_id": community_id})
@@ -51,7 +53,7 @@ async def known_to_resources(
             return False
         for person in people:
             held = await db.membership_members.find_one({"_id": f"{community_id}:{person.user_id}"})
-            if held is None or not held.get("active") or (role and held.get("role") != role):
+            if held is None or any(held.get(k) != v for k, v in expected.items()):
                 return False
         return True
 

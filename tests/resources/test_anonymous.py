@@ -11,14 +11,8 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.notifications.inboxes import of_type
-from tests.resources.discussions import (
-    circle,
-    discussion_messages,
-    link_sharing_resources,
-    messages_about,
-    reply,
-    start_thread,
-)
+from tests.resources.discussions import discussion_messages, messages_about, reply, start_thread
+from tests.resources.library import circle, link
 from tests.support.api import new_person, problem
 from tests.support.bus import BusMessage
 from tests.support.waiting import eventually
@@ -37,7 +31,7 @@ def author_of(view: Doc) -> Doc:
 async def test_anonymous_posts_name_nobody_but_to_the_communitys_moderators(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db, members=3)
+    c = await circle(web, resources_db, members=3, facilitators=1)
     asker, helper, reader = c.members
     question = await start_thread(
         web, c.id, asker, kind="question", title="I made a dosing error", body="What now?", anonymous=True
@@ -130,8 +124,9 @@ async def test_anonymous_posts_name_nobody_but_to_the_communitys_moderators(
 async def test_chatham_house_threads_stay_home_and_travel_by_id_and_title(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    home, partner = await circle(web, resources_db), await circle(web, resources_db, members=1)
-    await link_sharing_resources(web, resources_db, home, partner)
+    home = await circle(web, resources_db, members=2, facilitators=1)
+    partner = await circle(web, resources_db, members=1, facilitators=1)
+    await link(web, resources_db, home, partner)
     closed = await start_thread(web, home.id, home.member, title="Off the record", chatham_house=True)
     open_thread = await start_thread(web, home.id, home.member, title="On the record")
     posted = await reply(web, closed["id"], home.members[1], "Said in the room")
@@ -168,7 +163,7 @@ async def test_the_anonymous_asker_is_told_of_replies_and_the_answerer_of_the_ac
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     """End to end through the notifications service: the sealed recipients open there."""
-    c = await circle(web, resources_db, members=2)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     asker, helper = c.members
     question = await start_thread(web, c.id, asker, kind="question", title="Night shift handover?", anonymous=True)
     answer = await reply(web, question["id"], helper, "Use the board.", anonymous=True)

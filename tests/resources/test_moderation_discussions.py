@@ -9,17 +9,9 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.moderation import (
-    create_note,
-    log,
-    make_cast,
-    moderate,
-    partner_of,
-    post_reply,
-    post_thread,
-    queue,
-    report,
-)
+from tests.resources.discussions import reply, start_thread
+from tests.resources.library import create_note
+from tests.resources.moderation import log, make_cast, moderate, partner_of, queue, report
 from tests.support.api import problem
 from tests.support.bus import wait_for_messages
 from tests.support.waiting import eventually
@@ -39,9 +31,9 @@ async def test_a_hidden_reply_disappears_for_members_and_stays_for_moderators(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
 ) -> None:
     cast = await make_cast(web, resources_db)
-    thread = await post_thread(web, cast.community_id, cast.member)
-    kept = await post_reply(web, thread["id"], cast.member, "A kind reply")
-    rude = await post_reply(web, thread["id"], cast.other_member, "A rude reply")
+    thread = await start_thread(web, cast.community_id, cast.member)
+    kept = await reply(web, thread["id"], cast.member, "A kind reply")
+    rude = await reply(web, thread["id"], cast.other_member, "A rude reply")
     assert (await report(web, cast.member, "reply", rude["id"], "harassment")).status_code == 201
 
     [entry] = (await queue(web, cast.facilitator, cast.community_id)).json()["items"]
@@ -77,34 +69,34 @@ async def test_a_removed_reply_shows_the_placeholder_and_the_log_keeps_its_words
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    thread = await post_thread(web, cast.community_id, cast.member)
-    reply = await post_reply(web, thread["id"], cast.other_member, "Buy cheap pills at example.com")
+    thread = await start_thread(web, cast.community_id, cast.member)
+    spam = await reply(web, thread["id"], cast.other_member, "Buy cheap pills at example.com")
 
-    removed = await moderate(web, cast.owner, "reply", reply["id"], "remove", "Spam")
+    removed = await moderate(web, cast.owner, "reply", spam["id"], "remove", "Spam")
     assert removed.status_code == 200, removed.text
     # Members see it in its place as removed by a moderator: no text, no author.
     [seen] = await replies_seen_by(web, thread["id"], cast.member)
-    assert seen["id"] == reply["id"] and seen["moderation_state"] == "removed"
+    assert seen["id"] == spam["id"] and seen["moderation_state"] == "removed"
     assert seen["body_markdown"] is None and seen["body_html"] is None and seen["author_id"] is None
     # Its moderators see the placeholder: the words are in the log only.
     [moderated] = await replies_seen_by(web, thread["id"], cast.owner)
     assert moderated["body_markdown"] == REMOVED and moderated["author_id"] == cast.other_member.user_id
     assert "pills" not in str(moderated)
-    stored = await resources_db.replies.find_one({"_id": reply["id"]})
+    stored = await resources_db.replies.find_one({"_id": spam["id"]})
     assert stored is not None and "pills" not in str(stored)  # the text is not served from anywhere
 
     [entry] = (await log(web, cast.owner, cast.community_id)).json()["items"]
     assert entry["action"] == "remove" and entry["reason"] == "Spam"
     assert entry["removed_content"] == {"body_markdown": "Buy cheap pills at example.com"}
-    problem(await report(web, cast.member, "reply", reply["id"]), 404)  # nothing left to report
-    problem(await moderate(web, cast.owner, "reply", reply["id"], "hide"), 409)  # removal is final
+    problem(await report(web, cast.member, "reply", spam["id"]), 404)  # nothing left to report
+    problem(await moderate(web, cast.owner, "reply", spam["id"], "hide"), 409)  # removal is final
     # Its author can neither write it back nor read its earlier words in the history: to all but
     # its moderators a removed reply is only its placeholder in the thread.
     author = cast.other_member.headers
-    problem(await web.patch(f"/v1/replies/{reply['id']}", json={"body": "Back again"}, headers=author), 404)
-    problem(await web.get(f"/v1/replies/{reply['id']}/history", headers=author), 404)
+    problem(await web.patch(f"/v1/replies/{spam['id']}", json={"body": "Back again"}, headers=author), 404)
+    problem(await web.get(f"/v1/replies/{spam['id']}/history", headers=author), 404)
     # Nor can a moderator who wrote a removed reply edit it back.
-    own = await post_reply(web, thread["id"], cast.owner, "Off topic, sorry")
+    own = await reply(web, thread["id"], cast.owner, "Off topic, sorry")
     assert (await moderate(web, cast.owner, "reply", own["id"], "remove", "Off topic")).status_code == 200
     problem(await web.patch(f"/v1/replies/{own['id']}", json={"body": "Off topic"}, headers=cast.owner.headers), 409)
     assert (await resources_db.replies.find_one({"_id": own["id"]}) or {}).get("body_markdown") == REMOVED
@@ -114,7 +106,7 @@ async def test_a_locked_thread_refuses_replies_until_unlocked(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
 ) -> None:
     cast = await make_cast(web, resources_db)
-    thread = await post_thread(web, cast.community_id, cast.member)
+    thread = await start_thread(web, cast.community_id, cast.member)
     problem(await moderate(web, cast.member, "thread", thread["id"], "lock"), 403)
     problem(await moderate(web, cast.owner, "reply", thread["id"], "lock"), 404)  # no such reply
     locked = await moderate(web, cast.owner, "thread", thread["id"], "lock", "Cooling off")
@@ -129,7 +121,7 @@ async def test_a_locked_thread_refuses_replies_until_unlocked(
 
     unlocked = await moderate(web, cast.facilitator, "thread", thread["id"], "unlock")
     assert unlocked.status_code == 200 and unlocked.json()["locked"] is False
-    await post_reply(web, thread["id"], cast.member, "Thanks for reopening")
+    await reply(web, thread["id"], cast.member, "Thanks for reopening")
     types = [
         m.type
         for m in await wait_for_messages(nats_server.url, f"weft.moderation.*.v1.{cast.community_id}", at_least=2)
@@ -141,7 +133,7 @@ async def test_a_removed_thread_is_gone_for_members_and_its_words_are_in_the_log
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    thread = await post_thread(web, cast.community_id, cast.member, title="Names and shames", body="Gossip")
+    thread = await start_thread(web, cast.community_id, cast.member, title="Names and shames", body="Gossip")
     removed = await moderate(web, cast.facilitator, "thread", thread["id"], "remove", "Personal data")
     assert removed.status_code == 200, removed.text
     unknown = await web.get("/v1/threads/no-such-thread", headers=cast.other_member.headers)
@@ -160,8 +152,8 @@ async def test_partners_report_threads_but_do_not_act_and_chatham_house_is_not_t
 ) -> None:
     cast = await make_cast(web, resources_db)
     partner_owner = await partner_of(web, resources_db, cast)
-    open_thread = await post_thread(web, cast.community_id, cast.member)
-    private = await post_thread(web, cast.community_id, cast.member, chatham_house=True)
+    open_thread = await start_thread(web, cast.community_id, cast.member)
+    private = await start_thread(web, cast.community_id, cast.member, chatham_house=True)
     assert (await report(web, partner_owner, "thread", open_thread["id"], "off_topic")).status_code == 201
     problem(await moderate(web, partner_owner, "thread", open_thread["id"], "lock"), 403)
     problem(await report(web, partner_owner, "thread", private["id"]), 404)
@@ -172,9 +164,9 @@ async def test_banned_members_no_longer_post_or_report_and_their_posts_stay_thei
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    thread = await post_thread(web, cast.community_id, cast.member)
-    signed = await post_reply(web, thread["id"], cast.other_member, "Signed with my name")
-    anonymous = await post_reply(web, thread["id"], cast.other_member, "Said anonymously", anonymous=True)
+    thread = await start_thread(web, cast.community_id, cast.member)
+    signed = await reply(web, thread["id"], cast.other_member, "Signed with my name")
+    anonymous = await reply(web, thread["id"], cast.other_member, "Said anonymously", anonymous=True)
 
     banned = await web.delete(
         f"/v1/communities/{cast.community_id}/members/{cast.other_member.user_id}",
@@ -205,7 +197,7 @@ async def test_comments_on_a_library_item_follow_the_item(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    item = await create_note(web, cast.community_id, cast.member)
+    item = await create_note(web, cast.member, cast.community_id)
     posted = await web.post(
         f"/v1/resources/{item['id']}/comments", json={"body": "Off-topic advert"}, headers=cast.other_member.headers
     )

@@ -10,7 +10,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.moderation import create_note, log, make_cast, moderate, partner_of, queue, report
+from tests.resources.library import create_note
+from tests.resources.moderation import log, make_cast, moderate, partner_of, queue, report
 from tests.support.api import problem, problem_fields
 from tests.support.bus import wait_for_messages
 from tests.support.waiting import eventually
@@ -22,7 +23,7 @@ async def test_members_report_moderators_see_the_queue_and_the_bus_never_names_t
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
 ) -> None:
     cast = await make_cast(web, resources_db)
-    item = await create_note(web, cast.community_id, cast.member)
+    item = await create_note(web, cast.member, cast.community_id)
 
     first = await report(web, cast.other_member, "resource", item["id"], "misinformation", "Out of date dosage")
     assert first.status_code == 201, first.text
@@ -85,7 +86,7 @@ async def test_a_hidden_item_is_seen_by_moderators_only_until_unhidden(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: Any
 ) -> None:
     cast = await make_cast(web, resources_db)
-    item = await create_note(web, cast.community_id, cast.member)
+    item = await create_note(web, cast.member, cast.community_id)
     assert (await report(web, cast.other_member, "resource", item["id"], "off_topic")).status_code == 201
 
     # Members and outsiders may not act: 403 for those who see it, 404 (not 403) for those who may not.
@@ -129,7 +130,7 @@ async def test_removing_an_item_needs_a_reason_is_final_and_the_log_keeps_what_i
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    item = await create_note(web, cast.community_id, cast.member, title="Miracle cure")
+    item = await create_note(web, cast.member, cast.community_id, title="Miracle cure")
 
     refused = await moderate(web, cast.owner, "resource", item["id"], "remove")
     assert "reason" in problem_fields(refused, 422)
@@ -157,8 +158,8 @@ async def test_who_may_report_partners_yes_outsiders_and_the_banned_no(
 ) -> None:
     cast = await make_cast(web, resources_db)
     partner_owner = await partner_of(web, resources_db, cast)
-    shared = await create_note(web, cast.community_id, cast.member, visibility="partners")
-    own = await create_note(web, cast.community_id, cast.member)
+    shared = await create_note(web, cast.member, cast.community_id, visibility="partners")
+    own = await create_note(web, cast.member, cast.community_id)
 
     # A partner who reads a partners item may report it to its community's moderators...
     assert (await report(web, partner_owner, "resource", shared["id"], "personal_data")).status_code == 201
@@ -169,7 +170,7 @@ async def test_who_may_report_partners_yes_outsiders_and_the_banned_no(
     problem(await queue(web, partner_owner, cast.community_id), 403)
 
     # A network item is seen by anyone signed in, but only members and partners report.
-    network = await create_note(web, cast.community_id, cast.member, visibility="network")
+    network = await create_note(web, cast.member, cast.community_id, visibility="network")
     problem(await report(web, cast.outsider, "resource", network["id"]), 403)
 
     # A banned member can no longer report.
@@ -195,7 +196,7 @@ async def test_a_hidden_communitys_content_is_unknown_to_outsiders(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db, visibility="hidden")
-    item = await create_note(web, cast.community_id, cast.member)
+    item = await create_note(web, cast.member, cast.community_id)
     for response in (
         await report(web, cast.outsider, "resource", item["id"]),
         await moderate(web, cast.outsider, "resource", item["id"], "hide"),
@@ -211,7 +212,7 @@ async def test_bad_input_is_a_422_naming_the_field_and_stores_nothing(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    item = await create_note(web, cast.community_id, cast.member)
+    item = await create_note(web, cast.member, cast.community_id)
     content = {"kind": "resource", "id": item["id"]}
     cases: list[tuple[Doc, str]] = [
         ({"content": {"kind": "post", "id": item["id"]}, "reason": "spam"}, "content.kind"),
@@ -244,7 +245,7 @@ async def test_the_queue_and_the_log_page_with_cursors(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
     cast = await make_cast(web, resources_db)
-    items = [await create_note(web, cast.community_id, cast.member) for _ in range(5)]
+    items = [await create_note(web, cast.member, cast.community_id) for _ in range(5)]
     for item in items:
         assert (await report(web, cast.other_member, "resource", item["id"])).status_code == 201
     seen: list[str] = []

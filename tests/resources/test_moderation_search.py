@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.moderation import create_note, make_cast, moderate
+from tests.resources.library import create_note
+from tests.resources.moderation import make_cast, moderate
 from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
@@ -26,8 +27,8 @@ async def test_hidden_and_removed_items_leave_search_and_unhidden_ones_return(
 ) -> None:
     cast = await make_cast(web, resources_db)
     word = f"quorv{secrets.token_hex(3)}"
-    hidden = await create_note(web, cast.community_id, cast.member, text=f"The {word} protocol, step one.")
-    removed = await create_note(web, cast.community_id, cast.member, text=f"The {word} protocol, step two.")
+    hidden = await create_note(web, cast.member, cast.community_id, text=f"The {word} protocol, step one.")
+    removed = await create_note(web, cast.member, cast.community_id, text=f"The {word} protocol, step two.")
     both = {hidden["id"], removed["id"]}
 
     async def searchable(expected: set[str]) -> bool:

@@ -11,14 +11,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.discussions import (
-    circle,
-    known_to_resources,
-    link_sharing_resources,
-    messages_about,
-    reply,
-    start_thread,
-)
+from tests.resources.discussions import messages_about, reply, start_thread
+from tests.resources.library import circle, known_to_resources, link
 from tests.support.api import new_person, problem, problem_fields
 from weft_cli.natsserver import NatsHandle
 
@@ -39,7 +33,7 @@ class Tags(HTMLParser):
 async def test_replies_come_in_order_page_by_page_and_quote_with_an_excerpt(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     long_text = "Handover works best when " + "everyone knows the plan " * 20
     first = await reply(web, thread["id"], c.members[1], long_text)
@@ -79,7 +73,7 @@ async def test_replies_come_in_order_page_by_page_and_quote_with_an_excerpt(
 async def test_bad_replies_are_refused_naming_the_field(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db, members=1)
+    c = await circle(web, resources_db, members=1, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     other = await start_thread(web, c.id, c.member)
     elsewhere = await reply(web, other["id"], c.owner)
@@ -101,7 +95,7 @@ async def test_bad_replies_are_refused_naming_the_field(
 
 
 async def test_scripts_in_markdown_are_sanitized(web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]) -> None:
-    c = await circle(web, resources_db, members=1)
+    c = await circle(web, resources_db, members=1, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     payloads = [
         "<script>alert(1)</script>",
@@ -127,7 +121,7 @@ async def test_scripts_in_markdown_are_sanitized(web: httpx.AsyncClient, resourc
 async def test_replies_are_edited_by_their_author_with_history(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     posted = await reply(web, thread["id"], c.members[1], "Frist")
     url = f"/v1/replies/{posted['id']}"
@@ -146,7 +140,7 @@ async def test_replies_are_edited_by_their_author_with_history(
 
 
 async def test_a_locked_thread_takes_no_reply(web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]) -> None:
-    c = await circle(web, resources_db, members=1)
+    c = await circle(web, resources_db, members=1, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     earlier = await reply(web, thread["id"], c.member)
     # Locking is the moderation routes' (another module); the stored flag is what posting reads.
@@ -162,8 +156,9 @@ async def test_a_locked_thread_takes_no_reply(web: httpx.AsyncClient, resources_
 async def test_partners_read_but_do_not_post_and_banned_members_keep_their_posts(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    home, partner = await circle(web, resources_db), await circle(web, resources_db, members=1)
-    await link_sharing_resources(web, resources_db, home, partner)
+    home = await circle(web, resources_db, members=2, facilitators=1)
+    partner = await circle(web, resources_db, members=1, facilitators=1)
+    await link(web, resources_db, home, partner)
     thread = await start_thread(web, home.id, home.member)
     posted = await reply(web, thread["id"], home.members[1], "Before the ban")
 
@@ -198,7 +193,7 @@ async def test_partners_read_but_do_not_post_and_banned_members_keep_their_posts
 async def test_a_hidden_communitys_threads_are_unknown_outside_it(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db, members=1, visibility="hidden")
+    c = await circle(web, resources_db, members=1, visibility="hidden", facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     posted = await reply(web, thread["id"], c.member)
     outsider = new_person("outsider")
@@ -225,7 +220,7 @@ async def test_a_hidden_communitys_threads_are_unknown_outside_it(
 async def test_replies_racing_in_one_thread_take_one_position_each(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db, members=3)
+    c = await circle(web, resources_db, members=3, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     people = [c.owner, c.facilitator, *c.members]
     posted = await asyncio.gather(*(reply(web, thread["id"], people[n % len(people)], f"Reply {n}") for n in range(10)))
@@ -237,7 +232,7 @@ async def test_replies_racing_in_one_thread_take_one_position_each(
 async def test_a_retried_post_with_its_idempotency_key_makes_one_reply(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db, members=1)
+    c = await circle(web, resources_db, members=1, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     headers = {**c.member.headers, "Idempotency-Key": f"reply-{thread['id']}"}
     url = f"/v1/threads/{thread['id']}/replies"

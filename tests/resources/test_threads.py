@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.discussions import circle, messages_about, reply, start_thread
+from tests.resources.discussions import messages_about, reply, start_thread
+from tests.resources.library import circle
 from tests.support.api import new_person, problem, problem_fields
 from weft_cli.natsserver import NatsHandle
 
@@ -19,7 +20,7 @@ Doc = dict[str, Any]
 async def test_members_start_threads_and_the_list_shows_the_newest_activity_first(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     talk = await start_thread(web, c.id, c.member, title="Handover habits")
     ask = await start_thread(web, c.id, c.members[1], kind="question", title="Which SBAR template?")
     news = await start_thread(web, c.id, c.facilitator, kind="announcement", title="Meet-up moved")
@@ -73,7 +74,7 @@ async def test_members_start_threads_and_the_list_shows_the_newest_activity_firs
 async def test_bad_thread_input_is_refused_naming_the_field_and_stores_nothing(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db, members=1)
+    c = await circle(web, resources_db, members=1, facilitators=1)
     url = f"/v1/communities/{c.id}/threads"
     good = {"kind": "discussion", "title": "Fine", "body": "Fine"}
     cases: list[tuple[Doc, str]] = [
@@ -100,7 +101,7 @@ async def test_bad_thread_input_is_refused_naming_the_field_and_stores_nothing(
 async def test_the_author_edits_and_the_history_keeps_each_text(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     thread = await start_thread(web, c.id, c.member, title="First title", body="First text")
     url = f"/v1/threads/{thread['id']}"
     problem(await web.patch(url, json={"body": "Not mine"}, headers=c.members[1].headers), 403)
@@ -135,7 +136,7 @@ async def test_the_author_edits_and_the_history_keeps_each_text(
 async def test_the_asker_or_a_moderator_accepts_an_answer(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc], nats_server: NatsHandle
 ) -> None:
-    c = await circle(web, resources_db, members=3)
+    c = await circle(web, resources_db, members=3, facilitators=1)
     asker, answerer, other = c.members
     question = await start_thread(web, c.id, asker, kind="question", title="Which template?")
     answer = await reply(web, question["id"], answerer, "Use the trust's one.")
@@ -180,7 +181,7 @@ async def test_the_asker_or_a_moderator_accepts_an_answer(
 async def test_reactions_count_once_per_person_and_emoji(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     answer = await reply(web, thread["id"], c.members[1])
     for target in (f"/v1/threads/{thread['id']}", f"/v1/replies/{answer['id']}"):
@@ -206,7 +207,7 @@ async def test_reactions_count_once_per_person_and_emoji(
 async def test_posting_follows_and_a_member_may_stop_following(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    c = await circle(web, resources_db)
+    c = await circle(web, resources_db, members=2, facilitators=1)
     thread = await start_thread(web, c.id, c.member)
     url = f"/v1/threads/{thread['id']}"
     assert (await web.get(url, headers=c.members[1].headers)).json()["following"] is False

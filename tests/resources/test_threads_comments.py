@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.discussions import circle, link_sharing_resources, reply
-from tests.resources.library import create_note
+from tests.resources.discussions import reply
+from tests.resources.library import circle, create_note, link
 from tests.support.api import new_person, problem
 
 Doc = dict[str, Any]
@@ -19,8 +19,9 @@ Doc = dict[str, Any]
 async def test_an_items_comment_thread_follows_the_item(
     web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
 ) -> None:
-    home, partner = await circle(web, resources_db), await circle(web, resources_db, members=1)
-    await link_sharing_resources(web, resources_db, home, partner)
+    home = await circle(web, resources_db, members=2, facilitators=1)
+    partner = await circle(web, resources_db, members=1, facilitators=1)
+    await link(web, resources_db, home, partner)
     shared = await create_note(web, home.member, home.id, visibility="partners", status="published")
     private = await create_note(web, home.member, home.id, visibility="community", status="published")
 
