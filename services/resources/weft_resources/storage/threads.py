@@ -12,14 +12,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.posts import Posts
 from weft_shared.storage.unit_of_work import current_session
-
-# The fields whose change search must see.
-SEARCHED = frozenset({"title", "body_markdown", "moderation", "chatham_house"})
 
 
 def comments_thread_id(resource_id: str) -> str:
@@ -28,13 +25,9 @@ def comments_thread_id(resource_id: str) -> str:
     return f"comments-{resource_id}"
 
 
-class Threads:
-    """`touch` is told, in the writing transaction, of every change search shows (the text,
-    the title, moderation): not of counters, so a busy thread is not re-indexed per reply."""
-
+class Threads(Posts):
     def __init__(self, db: AsyncDatabase[Doc], touch: Callable[[str], Awaitable[None]]) -> None:
-        self.collection: AsyncCollection[Doc] = db.threads
-        self.touch = touch
+        super().__init__(db.threads, touch)
 
     async def create_indexes(self) -> None:
         newest = [("activity_at", DESCENDING), ("_id", DESCENDING)]
@@ -44,27 +37,6 @@ class Threads:
         await self.collection.create_index(
             "resource_id", unique=True, partialFilterExpression={"resource_id": {"$type": "string"}}
         )
-
-    async def insert(self, thread: Doc) -> None:
-        await self.collection.insert_one(thread, session=current_session())
-        await self.touch(thread["_id"])
-
-    async def get(self, thread_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": thread_id}, session=current_session())
-
-    async def update(self, thread_id: str, *, fields: Doc | None = None, inc: Doc | None = None) -> Doc | None:
-        """Set `fields` and add `inc`; the thread as it is afterwards (None if unknown)."""
-        change: Doc = {}
-        if fields:
-            change["$set"] = fields
-        if inc:
-            change["$inc"] = inc
-        written = await self.collection.find_one_and_update(
-            {"_id": thread_id}, change, return_document=ReturnDocument.AFTER, session=current_session()
-        )
-        if written is not None and fields and SEARCHED.intersection(fields):
-            await self.touch(thread_id)
-        return written
 
     async def page(
         self, community_id: str, kind: str | None, after: tuple[datetime, str] | None, *, limit: int
