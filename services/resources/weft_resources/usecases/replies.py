@@ -27,6 +27,7 @@ from weft_resources.usecases.threads import (
     history_of,
     open_for_posts,
     sealed_for,
+    toggle_reaction,
     unprocessable,
     visible_thread,
 )
@@ -250,18 +251,6 @@ async def react(ctx: ResourcesContext, person: Person, reply_id: str, emoji: Rea
     async def work(_tx: Transaction) -> ReactionsView:
         reply, _, _ = await visible_reply(ctx, person, reply_id)
         await actable_thread(ctx, person, reply["thread_id"])
-        reactions = ctx.storage.post_reactions
-        if on:
-            changed = await reactions.add(reply_id, person.id, emoji.value, at=now())
-        else:
-            changed = await reactions.remove(reply_id, person.id, emoji.value)
-        if changed:
-            updated = await ctx.storage.replies.update(
-                reply_id, inc={f"reaction_counts.{emoji.value}": 1 if on else -1}
-            )
-            assert updated is not None  # read in this transaction
-            reply = updated
-        mine = await reactions.mine(person.id, [reply_id])
-        return ReactionsView(reaction_counts=counts(reply), my_reactions=mine.get(reply_id, []))
+        return await toggle_reaction(ctx, ctx.storage.replies, reply, person.id, emoji, on=on)
 
     return await ctx.uow.run(work)

@@ -38,6 +38,7 @@ from weft_resources.schemas import (
     ThreadUpdate,
     ThreadView,
 )
+from weft_resources.storage.posts import Posts
 from weft_resources.storage.threads import comments_thread_id
 from weft_resources.usecases.access import Sight, announce, known_community, posting_community, sight_of
 from weft_resources.usecases.context import ResourcesContext
@@ -351,22 +352,29 @@ async def accept_answer(ctx: ResourcesContext, person: Person, thread_id: str, r
 # -- reactions and follows ----------------------------------------------------------------
 
 
+async def toggle_reaction(
+    ctx: ResourcesContext, posts: Posts, post: Doc, person_id: str, emoji: Reaction, *, on: bool
+) -> ReactionsView:
+    """Add (`on`) or take back a person's `emoji` on `post` (a thread or a reply, read in the
+    caller's transaction), its count beside it; the post's reactions as they are afterwards."""
+    post_id = post["_id"]
+    reactions = ctx.storage.post_reactions
+    if on:
+        changed = await reactions.add(post_id, person_id, emoji.value, at=now())
+    else:
+        changed = await reactions.remove(post_id, person_id, emoji.value)
+    if changed:
+        updated = await posts.update(post_id, inc={f"reaction_counts.{emoji.value}": 1 if on else -1})
+        assert updated is not None  # read in this transaction
+        post = updated
+    mine = await reactions.mine(person_id, [post_id])
+    return ReactionsView(reaction_counts=counts(post), my_reactions=mine.get(post_id, []))
+
+
 async def react(ctx: ResourcesContext, person: Person, thread_id: str, emoji: Reaction, *, on: bool) -> ReactionsView:
     async def work(_tx: Transaction) -> ReactionsView:
         thread, _ = await actable_thread(ctx, person, thread_id)
-        reactions = ctx.storage.post_reactions
-        if on:
-            changed = await reactions.add(thread_id, person.id, emoji.value, at=now())
-        else:
-            changed = await reactions.remove(thread_id, person.id, emoji.value)
-        if changed:
-            updated = await ctx.storage.threads.update(
-                thread_id, inc={f"reaction_counts.{emoji.value}": 1 if on else -1}
-            )
-            assert updated is not None  # read in this transaction
-            thread = updated
-        mine = await reactions.mine(person.id, [thread_id])
-        return ReactionsView(reaction_counts=counts(thread), my_reactions=mine.get(thread_id, []))
+        return await toggle_reaction(ctx, ctx.storage.threads, thread, person.id, emoji, on=on)
 
     return await ctx.uow.run(work, one_at_a_time=aggregate(thread_id))
 
