@@ -4,9 +4,10 @@ GridFS, with Range, ETag and a safe Content-Disposition)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import Field, ValidationError
 
@@ -156,6 +157,26 @@ _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class DownloadConditions:
+    """What a download asks beside the file: a byte range, and the client's copy."""
+
+    range: str | None
+    if_none_match: str | None
+    if_range: str | None
+
+
+def download_conditions(
+    range_header: Annotated[str | None, Header(alias="Range")] = None,
+    if_none_match: Annotated[str | None, Header()] = None,
+    if_range: Annotated[str | None, Header()] = None,
+) -> DownloadConditions:
+    return DownloadConditions(range_header, if_none_match, if_range)
+
+
+Conditions = Annotated[DownloadConditions, Depends(download_conditions)]
+
+
 @router.get(
     "/v1/resources/{resource_id}/file",
     summary="Download the current version's file",
@@ -166,11 +187,9 @@ async def download_file(
     resource_id: ResourceId,
     ctx: Ctx,
     person: CurrentPerson,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_range: Annotated[str | None, Header()] = None,
+    asked: Conditions,
 ) -> Response:
-    return await _download(ctx, person, resource_id, None, range_header, if_none_match, if_range)
+    return await _download(ctx, person, resource_id, None, asked)
 
 
 @router.get(
@@ -184,11 +203,9 @@ async def download_version_file(
     number: VersionNumber,
     ctx: Ctx,
     person: CurrentPerson,
-    range_header: Annotated[str | None, Header(alias="Range")] = None,
-    if_none_match: Annotated[str | None, Header()] = None,
-    if_range: Annotated[str | None, Header()] = None,
+    asked: Conditions,
 ) -> Response:
-    return await _download(ctx, person, resource_id, number, range_header, if_none_match, if_range)
+    return await _download(ctx, person, resource_id, number, asked)
 
 
 async def _download(
@@ -196,9 +213,7 @@ async def _download(
     person: Person,
     resource_id: str,
     number: int | None,
-    range_header: str | None,
-    if_none_match: str | None,
-    if_range: str | None,
+    asked: DownloadConditions,
 ) -> Response:
     found = await files.file_to_download(ctx, person, resource_id, number)
     stored = found.file
@@ -212,10 +227,10 @@ async def _download(
         "Content-Security-Policy": "sandbox",
         "Content-Disposition": content_disposition(stored["filename"]),
     }
-    if not_modified(if_none_match, etag):
+    if not_modified(asked.if_none_match, etag):
         return Response(status_code=304, headers=headers)
     try:
-        wanted = requested_range(range_header, size) if range_applies(if_range, etag) else None
+        wanted = requested_range(asked.range, size) if range_applies(asked.if_range, etag) else None
     except Unsatisfiable:
         return problem_response(
             416,
