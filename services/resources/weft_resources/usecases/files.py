@@ -17,15 +17,21 @@ import anyio
 from weft_resources.domain.documents import Doc
 from weft_resources.domain.file_delivery import clean_filename
 from weft_resources.domain.file_types import FileType, RefusedFile, sniff
-from weft_resources.domain.resources import ResourceKind, ReviewStatus, VersionChange, may_edit
+from weft_resources.domain.resources import ResourceKind, ReviewStatus, VersionChange
 from weft_resources.domain.text_extraction import extract_text
-from weft_resources.messages import resource_snapshot
 from weft_resources.schemas import ResourceView
 from weft_resources.storage.versions import version_key
-from weft_resources.usecases.access import announce, known_community, posting_community
+from weft_resources.usecases.access import known_community, posting_community
 from weft_resources.usecases.context import ResourcesContext
-from weft_resources.usecases.resources import announce_version, editable_resource, resource_view, visible_resource
-from weft_shared.contracts.resources import ResourceCreated, ResourcePublished
+from weft_resources.usecases.resources import (
+    announce_created,
+    announce_version,
+    changeable_resource,
+    editable_resource,
+    new_item,
+    resource_view,
+    visible_resource,
+)
 from weft_shared.errors import Conflict, Forbidden, NotFound, Problem
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
@@ -112,14 +118,7 @@ def _takes_upload(item: Doc) -> None:
 async def check_may_add_version(ctx: ResourcesContext, person: Person, resource_id: str) -> Doc:
     """The item, if `person` may add a version: 404 if they may not see it, 403 if they may
     not change it, 409 if it is no file. Read-only (the transaction checks again)."""
-    item, sight = await visible_resource(ctx, person, resource_id)
-    community_id = item["community_id"]
-    community = await sight.community(community_id)
-    if community is not None and community.get("archived"):
-        raise Forbidden("the community is archived: its library cannot change")
-    staff = sight.standing.is_staff(community_id)
-    if not may_edit(item, person.id, staff=staff, may_post=await sight.may_post(community_id)):
-        raise Forbidden("only the item's creator and the community's owners and facilitators can change it")
+    item, _sight = await changeable_resource(ctx, person, resource_id)
     _takes_upload(item)
     return item
 
@@ -203,41 +202,12 @@ async def upload_file(
     async def work(tx: Transaction) -> ResourceView:
         _, sight = await posting_community(ctx, person, community_id)
         await _claim(ctx, file_id)
-        at = now()
-        item: Doc = {
-            "_id": new_id(),
-            "community_id": community_id,
-            "kind": ResourceKind.FILE.value,
-            "title": details.title,
-            "summary": details.summary,
-            "tags": list(dict.fromkeys(details.tags)),
-            "authors": list(details.authors),
-            "licence": details.licence,
-            "source": details.source,
-            "visibility": details.visibility,
-            "status": details.status,
-            "url": None,
-            "file": _file_facts(checked, file_id),
-            "version": 1,
-            "shared_with": [],
-            "review_by": None,
-            "review_due_for": None,
-            "endorsed": None,
-            "useful_count": 0,
-            "comment_thread_id": None,
-            "created_by": person.id,
-            "created_at": at,
-            "updated_by": person.id,
-            "updated_at": at,
-        }
+        file = _file_facts(checked, file_id)
+        item = new_item(community_id, ResourceKind.FILE.value, details, url=None, by=person.id, at=now(), file=file)
         await ctx.storage.items.insert(item)
         await ctx.storage.versions.add(_file_version(item, checked.text, by=person.id))
         # Items' writes touch the search feed; the indexer reads the text from this version.
-        aggregate = f"resources/{item['_id']}"
-        snapshot = resource_snapshot(item)
-        announce(tx, aggregate, community_id, ResourceCreated(resource=snapshot, created_by=person.id))
-        if item["status"] == ReviewStatus.PUBLISHED:
-            announce(tx, aggregate, community_id, ResourcePublished(resource=snapshot, published_by=person.id))
+        announce_created(tx, item, person.id)
         return resource_view(item, sight)
 
     try:

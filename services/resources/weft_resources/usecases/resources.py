@@ -4,8 +4,9 @@ case on items (files, curation, sharing, versions) finds and shows an item with.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from weft_resources.domain.documents import Doc
 from weft_resources.domain.markdown import render
@@ -57,9 +58,9 @@ async def visible_resource(ctx: ResourcesContext, person: Person, resource_id: s
     return item, sight
 
 
-async def editable_resource(ctx: ResourcesContext, person: Person, resource_id: str) -> tuple[Doc, Sight]:
-    """The item, if `person` may edit it: its creator (still able to post in the community)
-    or the community's owners and facilitators; 404 if they may not see it, else 403."""
+async def changeable_resource(ctx: ResourcesContext, person: Person, resource_id: str) -> tuple[Doc, Sight]:
+    """The item, if `person` may change it: its creator (still able to post in the community)
+    or the community's owners and facilitators; 404 if they may not see it, else 403. Read only."""
     item, sight = await visible_resource(ctx, person, resource_id)
     community_id = item["community_id"]
     community = await sight.community(community_id)
@@ -68,8 +69,14 @@ async def editable_resource(ctx: ResourcesContext, person: Person, resource_id: 
     staff = sight.standing.is_staff(community_id)
     if not may_edit(item, person.id, staff=staff, may_post=await sight.may_post(community_id)):
         raise Forbidden("only the item's creator and the community's owners and facilitators can change it")
+    return item, sight
+
+
+async def editable_resource(ctx: ResourcesContext, person: Person, resource_id: str) -> tuple[Doc, Sight]:
+    """`changeable_resource`, in the transaction that changes the item."""
+    item, sight = await changeable_resource(ctx, person, resource_id)
     # The edit relies on the membership (or role): a racing removal and this edit conflict.
-    await ctx.storage.membership.hold_member(community_id, person.id)
+    await ctx.storage.membership.hold_member(item["community_id"], person.id)
     return item, sight
 
 
@@ -106,6 +113,71 @@ def resource_view(item: Doc, sight: Sight, *, with_text: bool = True) -> Resourc
         updated_at=item.get("updated_at", item["created_at"]),
         can_edit=may_edit(item, standing.user_id, staff=standing.is_staff(community_id), may_post=member),
     )
+
+
+# -- new items ------------------------------------------------------------------------
+
+
+class Catalogue(Protocol):
+    """The catalogue fields a new item is made with (a link's or note's body, a file's form)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def summary(self) -> str: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def authors(self) -> Sequence[str]: ...
+    @property
+    def licence(self) -> str | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def visibility(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+
+
+def new_item(
+    community_id: str, kind: str, details: Catalogue, *, url: str | None, by: str, at: datetime, **kind_fields: Any
+) -> Doc:
+    """A new item's document, version 1 (DOCUMENTS.md, `resources`); `kind_fields`: a file's `file`."""
+    return {
+        "_id": new_id(),
+        "community_id": community_id,
+        "kind": kind,
+        "title": details.title,
+        "summary": details.summary,
+        "tags": list(dict.fromkeys(details.tags)),
+        "authors": list(details.authors),
+        "licence": details.licence,
+        "source": details.source,
+        "visibility": details.visibility,
+        "status": details.status,
+        "url": url,
+        **kind_fields,
+        "version": 1,
+        "shared_with": [],
+        "review_by": None,
+        "review_due_for": None,
+        "endorsed": None,
+        "useful_count": 0,
+        "comment_thread_id": None,
+        "created_by": by,
+        "created_at": at,
+        "updated_by": by,
+        "updated_at": at,
+    }
+
+
+def announce_created(tx: Transaction, item: Doc, by: str) -> None:
+    """A new item's messages: created, and published when it is."""
+    aggregate, community_id = f"resources/{item['_id']}", item["community_id"]
+    snapshot = resource_snapshot(item)
+    announce(tx, aggregate, community_id, ResourceCreated(resource=snapshot, created_by=by))
+    if item["status"] == ReviewStatus.PUBLISHED:
+        announce(tx, aggregate, community_id, ResourcePublished(resource=snapshot, published_by=by))
 
 
 # -- note versions --------------------------------------------------------------------
@@ -172,42 +244,13 @@ async def create_resource(
 
     async def work(tx: Transaction) -> ResourceView:
         _, sight = await posting_community(ctx, person, community_id)
-        moment = now()
-        item: Doc = {
-            "_id": new_id(),
-            "community_id": community_id,
-            "kind": body.kind,
-            "title": body.title,
-            "summary": body.summary,
-            "tags": list(dict.fromkeys(body.tags)),
-            "authors": list(body.authors),
-            "licence": body.licence,
-            "source": body.source,
-            "visibility": body.visibility,
-            "status": body.status,
-            "url": body.url,
-            "version": 1,
-            "shared_with": [],
-            "review_by": None,
-            "review_due_for": None,
-            "endorsed": None,
-            "useful_count": 0,
-            "comment_thread_id": None,
-            "created_by": person.id,
-            "created_at": moment,
-            "updated_by": person.id,
-            "updated_at": moment,
-        }
+        item = new_item(community_id, body.kind, body, url=body.url, by=person.id, at=now())
         if body.text is not None:
             item.update(note_markdown=body.text, note_html=render(body.text))
         await ctx.storage.items.insert(item)
         if item["kind"] == ResourceKind.NOTE:
             await ctx.storage.versions.add(note_version(item, change=VersionChange.CREATED, by=person.id))
-        aggregate = f"resources/{item['_id']}"
-        snapshot = resource_snapshot(item)
-        announce(tx, aggregate, community_id, ResourceCreated(resource=snapshot, created_by=person.id))
-        if item["status"] == ReviewStatus.PUBLISHED:
-            announce(tx, aggregate, community_id, ResourcePublished(resource=snapshot, published_by=person.id))
+        announce_created(tx, item, person.id)
         return resource_view(item, sight)
 
     return await ctx.uow.run(work)
