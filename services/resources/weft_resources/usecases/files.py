@@ -7,7 +7,7 @@ abandoned upload is swept)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
@@ -168,6 +168,18 @@ async def _forget(ctx: ResourcesContext, file_id: str) -> None:
         log.warning("could not delete the contents of a failed upload %s yet: %s", file_id, exc)
 
 
+async def _run_claiming(
+    ctx: ResourcesContext, file_id: str, work: Callable[[Transaction], Awaitable[ResourceView]]
+) -> ResourceView:
+    """Run `work` (which claims `file_id`) in a transaction; if it does not commit, the
+    stored bytes go at once (not at the orphan sweep)."""
+    try:
+        return await ctx.uow.run(work)
+    except BaseException:
+        await _forget(ctx, file_id)
+        raise
+
+
 async def _claim(ctx: ResourcesContext, file_id: str) -> None:
     if not await ctx.storage.file_contents.claim(file_id):
         raise Conflict("the upload took too long and its bytes were swept: send it again")
@@ -210,11 +222,7 @@ async def upload_file(
         announce_created(tx, item, person.id)
         return resource_view(item, sight)
 
-    try:
-        return await ctx.uow.run(work)
-    except BaseException:
-        await _forget(ctx, file_id)
-        raise
+    return await _run_claiming(ctx, file_id, work)
 
 
 async def add_file_version(
@@ -239,11 +247,7 @@ async def add_file_version(
         announce_version(tx, item, person.id)
         return resource_view(item, sight)
 
-    try:
-        return await ctx.uow.run(work)
-    except BaseException:
-        await _forget(ctx, file_id)
-        raise
+    return await _run_claiming(ctx, file_id, work)
 
 
 # Reading.
