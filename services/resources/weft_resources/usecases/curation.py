@@ -12,6 +12,7 @@ asks for the state the item is in changes nothing and announces nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from weft_resources.domain.curation import (
@@ -29,12 +30,14 @@ from weft_resources.schemas import CurationView, EndorsementView, ResourcePage
 from weft_resources.usecases.access import announce, known_community, posting_community, require_staff
 from weft_resources.usecases.context import ResourcesContext
 from weft_resources.usecases.resources import NOT_FOUND, editable_resource, resource_view, visible_resource
+from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.resources import (
     ResourceArchived,
     ResourceEndorsed,
     ResourceEndorsementWithdrawn,
     ResourcePublished,
     ResourceReviewDue,
+    ResourceSnapshot,
     ResourceUpdated,
 )
 from weft_shared.errors import Conflict, Forbidden, NotFound
@@ -81,14 +84,9 @@ async def publish(ctx: ResourcesContext, person: Person, resource_id: str) -> Cu
         if not transition(item, "published"):
             return item
         fields = {**status_fields(item, "published"), **_touch(person, now())}
-        written = await _write(ctx, item, fields)
-        announce(
-            tx,
-            _aggregate(written),
-            written["community_id"],
-            ResourcePublished(resource=resource_snapshot(written), published_by=person.id),
+        return await _write_and_announce(
+            ctx, tx, item, fields, lambda r: ResourcePublished(resource=r, published_by=person.id)
         )
-        return written
 
     return await curation_view(ctx, person, await ctx.uow.run(work))
 
@@ -100,16 +98,28 @@ async def archive(ctx: ResourcesContext, person: Person, resource_id: str) -> Cu
         item = await _curated_item(ctx, person, resource_id, staff_only=False)
         if not transition(item, "archived"):
             return item
-        written = await _write(ctx, item, {**status_fields(item, "archived"), **_touch(person, now())})
-        announce(
+        return await _write_and_announce(
+            ctx,
             tx,
-            _aggregate(written),
-            written["community_id"],
-            ResourceArchived(resource=resource_snapshot(written), archived_by=person.id),
+            item,
+            {**status_fields(item, "archived"), **_touch(person, now())},
+            lambda r: ResourceArchived(resource=r, archived_by=person.id),
         )
-        return written
 
     return await curation_view(ctx, person, await ctx.uow.run(work))
+
+
+async def _write_and_announce(
+    ctx: ResourcesContext,
+    tx: Transaction,
+    item: Doc,
+    fields: Doc,
+    message: Callable[[ResourceSnapshot], MessagePayload],
+) -> Doc:
+    """Write `fields` to the item and announce `message` of the item as it is afterwards."""
+    written = await _write(ctx, item, fields)
+    announce(tx, _aggregate(written), written["community_id"], message(resource_snapshot(written)))
+    return written
 
 
 async def _write(ctx: ResourcesContext, item: Doc, fields: Doc) -> Doc:
@@ -132,14 +142,13 @@ async def set_review_by(
         fields = review_by_fields(item, review_by)
         if fields is None:
             return item
-        written = await _write(ctx, item, {**fields, **_touch(person, now())})
-        announce(
+        return await _write_and_announce(
+            ctx,
             tx,
-            _aggregate(written),
-            written["community_id"],
-            ResourceUpdated(resource=resource_snapshot(written), changed=["review_by"], updated_by=person.id),
+            item,
+            {**fields, **_touch(person, now())},
+            lambda r: ResourceUpdated(resource=r, changed=["review_by"], updated_by=person.id),
         )
-        return written
 
     return await curation_view(ctx, person, await ctx.uow.run(work))
 
@@ -197,14 +206,9 @@ async def endorse(ctx: ResourcesContext, person: Person, resource_id: str) -> Cu
             return item
         moment = now()
         fields = {"endorsed": {"by": person.id, "at": moment}, "endorsed_key": endorsement_key(item, moment)}
-        written = await _write(ctx, item, fields)
-        announce(
-            tx,
-            _aggregate(written),
-            written["community_id"],
-            ResourceEndorsed(resource=resource_snapshot(written), endorsed_by=person.id),
+        return await _write_and_announce(
+            ctx, tx, item, fields, lambda r: ResourceEndorsed(resource=r, endorsed_by=person.id)
         )
-        return written
 
     return await curation_view(ctx, person, await ctx.uow.run(work))
 
@@ -216,12 +220,12 @@ async def withdraw_endorsement(ctx: ResourcesContext, person: Person, resource_i
         item = await _curated_item(ctx, person, resource_id, staff_only=True)
         if not item.get("endorsed"):
             return
-        written = await _write(ctx, item, {"endorsed": None, "endorsed_key": None})
-        announce(
+        await _write_and_announce(
+            ctx,
             tx,
-            _aggregate(written),
-            written["community_id"],
-            ResourceEndorsementWithdrawn(resource=resource_snapshot(written), withdrawn_by=person.id),
+            item,
+            {"endorsed": None, "endorsed_key": None},
+            lambda r: ResourceEndorsementWithdrawn(resource=r, withdrawn_by=person.id),
         )
 
     await ctx.uow.run(work)
