@@ -114,8 +114,7 @@ async def upload_file(request: Request, community_id: CommunityId, ctx: Ctx, per
     try:
         metadata = _metadata(fields)
         checked = await files.check_file(received)
-        details = files.FileItemDetails(**metadata.model_dump())
-        view = await files.upload_file(ctx, person, community_id, details, checked)
+        view = await files.upload_file(ctx, person, community_id, metadata, checked)
     finally:
         received.file.close()
     return view

@@ -24,6 +24,7 @@ from weft_resources.storage.versions import version_key
 from weft_resources.usecases.access import known_community, posting_community
 from weft_resources.usecases.context import ResourcesContext
 from weft_resources.usecases.resources import (
+    Catalogue,
     announce_created,
     announce_version,
     changeable_resource,
@@ -59,20 +60,6 @@ class CheckedFile:
     file_type: FileType
     filename: str  # cleaned: no folders, no control characters
     text: str  # for search
-
-
-@dataclass(frozen=True, slots=True)
-class FileItemDetails:
-    """The catalogue fields of a new file item (validated by the API's model)."""
-
-    title: str
-    summary: str
-    tags: list[str]
-    authors: list[str]
-    licence: str | None
-    source: str | None
-    visibility: str
-    status: str
 
 
 def _refused(message: str) -> Problem:
@@ -206,9 +193,9 @@ def _file_version(item: Doc, text: str, *, by: str) -> Doc:
 
 
 async def upload_file(
-    ctx: ResourcesContext, person: Person, community_id: str, details: FileItemDetails, checked: CheckedFile
+    ctx: ResourcesContext, person: Person, community_id: str, details: Catalogue, checked: CheckedFile
 ) -> ResourceView:
-    """A new `file` item with its first version."""
+    """A new `file` item with its first version; `details`: its catalogue fields (the API's validated metadata)."""
     file_id = await _store_contents(ctx, checked, community_id)
 
     async def work(tx: Transaction) -> ResourceView:
