@@ -71,6 +71,13 @@ def _thread_target(thread: ThreadFacts, reply: ReplyFacts | None = None) -> dict
     return target
 
 
+async def _sealed_readers(
+    ctx: NotificationsContext, envelope: Envelope, thread: ThreadFacts, sealed: str | None
+) -> list[str]:
+    """The people sealed in the message who may still see the thread."""
+    return await recipients.thread_readers_among(ctx, thread, opened_recipients(ctx, envelope, sealed))
+
+
 # -- discussions --------------------------------------------------------------------
 
 
@@ -103,9 +110,7 @@ async def reply_posted(
     ctx: NotificationsContext, envelope: Envelope, message: ReplyPosted, _delivery: Delivery
 ) -> None:
     thread, reply = message.thread, message.reply
-    told = await recipients.thread_readers_among(
-        ctx, thread, opened_recipients(ctx, envelope, message.sealed_recipients)
-    )
+    told = await _sealed_readers(ctx, envelope, thread, message.sealed_recipients)
     if not told:
         return
     wording = texts.reply_posted(
@@ -131,9 +136,7 @@ async def answer_accepted(
     ctx: NotificationsContext, envelope: Envelope, message: AnswerAccepted, _delivery: Delivery
 ) -> None:
     thread, reply = message.thread, message.reply
-    told = await recipients.thread_readers_among(
-        ctx, thread, opened_recipients(ctx, envelope, message.sealed_recipients)
-    )
+    told = await _sealed_readers(ctx, envelope, thread, message.sealed_recipients)
     if not told:
         return
     # `accepted_by` is None only when the anonymous asker accepted.
