@@ -96,6 +96,15 @@ async def circle(
     return made
 
 
+async def ban(web: httpx.AsyncClient, db: AsyncDatabase[Doc], community_id: str, owner: Person, person: Person) -> None:
+    """The owner removes and bans `person`; once the resources service's view holds the ban."""
+    removed = await web.delete(
+        f"/v1/communities/{community_id}/members/{person.user_id}", params={"ban": "true"}, headers=owner.headers
+    )
+    assert removed.status_code in (200, 204), removed.text
+    await known_to_resources(db, community_id, person, active=False, banned=True)
+
+
 async def link(
     web: httpx.AsyncClient, db: AsyncDatabase[Doc], a: Circle, b: Circle, *, share_resources: bool = True
 ) -> str:

@@ -9,9 +9,8 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.library import circle, create_link, create_note, link, unlink
+from tests.resources.library import ban, circle, create_link, create_note, link, unlink
 from tests.support.api import new_person, problem, problem_fields
-from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
 
@@ -236,16 +235,7 @@ async def test_a_banned_member_reads_as_an_outsider_and_cannot_curate(
     assert (
         await web.put(f"/v1/collections/{made['id']}/items", json={"resource_ids": order}, headers=c.owner.headers)
     ).status_code == 200
-    removed = await web.delete(
-        f"/v1/communities/{c.id}/members/{banned.user_id}", params={"ban": "true"}, headers=c.owner.headers
-    )
-    assert removed.status_code in (200, 204), removed.text
-
-    async def ban_known() -> bool:
-        held = await resources_db.membership_members.find_one({"_id": f"{c.id}:{banned.user_id}"})
-        return held is not None and bool(held.get("banned"))
-
-    await eventually(ban_known, what="the ban in the resources view")
+    await ban(web, resources_db, c.id, c.owner, banned)
     assert await items_seen(web, banned, made["id"]) == [network["id"]]
     assert await items_seen(web, c.member, made["id"]) == order
     problem(await web.patch(f"/v1/collections/{made['id']}", json={"title": "x"}, headers=banned.headers), 403)

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.library import circle, create_note, link
+from tests.resources.library import ban, circle, create_note, link
 from tests.support.api import new_person, problem
 from tests.support.bus import community_messages, types_of
 from tests.support.waiting import eventually
@@ -150,16 +150,7 @@ async def test_useful_marks_count_one_per_person(web: httpx.AsyncClient, resourc
     assert (await web.get(f"/v1/resources/{rid}", headers=ben.headers)).json()["useful_count"] == 2
 
     problem(await web.put(url, headers=new_person("outsider").headers), 404)  # may not see a partners item
-    removed = await web.delete(
-        f"/v1/communities/{c.id}/members/{banned.user_id}", params={"ban": "true"}, headers=c.owner.headers
-    )
-    assert removed.status_code in (200, 204), removed.text
-
-    async def ban_known() -> bool:
-        held = await resources_db.membership_members.find_one({"_id": f"{c.id}:{banned.user_id}"})
-        return held is not None and bool(held.get("banned"))
-
-    await eventually(ban_known, what="the ban in the resources view")
+    await ban(web, resources_db, c.id, c.owner, banned)
     problem(await web.put(url, headers=banned.headers), 404)  # no longer a member: may not see it
     marks = await resources_db.useful_marks.count_documents({"resource_id": rid})
     stored = await resources_db.resources.find_one({"_id": rid})

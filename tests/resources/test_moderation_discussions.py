@@ -10,11 +10,10 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.resources.discussions import reply, start_thread
-from tests.resources.library import create_note
+from tests.resources.library import ban, create_note
 from tests.resources.moderation import log, make_cast, moderate, partner_of, queue, report
 from tests.support.api import problem
 from tests.support.bus import wait_for_messages
-from tests.support.waiting import eventually
 
 Doc = dict[str, Any]
 REMOVED = "Removed by a moderator."
@@ -168,20 +167,7 @@ async def test_banned_members_no_longer_post_or_report_and_their_posts_stay_thei
     signed = await reply(web, thread["id"], cast.other_member, "Signed with my name")
     anonymous = await reply(web, thread["id"], cast.other_member, "Said anonymously", anonymous=True)
 
-    banned = await web.delete(
-        f"/v1/communities/{cast.community_id}/members/{cast.other_member.user_id}",
-        params={"ban": "true"},
-        headers=cast.owner.headers,
-    )
-    assert banned.status_code in (200, 204), banned.text
-
-    async def ban_seen() -> bool:
-        doc = await resources_db.membership_members.find_one(
-            {"_id": f"{cast.community_id}:{cast.other_member.user_id}"}
-        )
-        return doc is not None and bool(doc.get("banned"))
-
-    await eventually(ban_seen, what="the ban in the resources view")
+    await ban(web, resources_db, cast.community_id, cast.owner, cast.other_member)
     problem(await report(web, cast.other_member, "reply", signed["id"]), 403)
     refused = await web.post(
         f"/v1/threads/{thread['id']}/replies", json={"body": "Still here"}, headers=cast.other_member.headers

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.resources.library import create_note
+from tests.resources.library import ban, create_note
 from tests.resources.moderation import log, make_cast, moderate, partner_of, queue, report
 from tests.support.api import problem, problem_fields
 from tests.support.bus import wait_for_messages
@@ -174,20 +174,7 @@ async def test_who_may_report_partners_yes_outsiders_and_the_banned_no(
     problem(await report(web, cast.outsider, "resource", network["id"]), 403)
 
     # A banned member can no longer report.
-    banned = await web.delete(
-        f"/v1/communities/{cast.community_id}/members/{cast.other_member.user_id}",
-        params={"ban": "true"},
-        headers=cast.owner.headers,
-    )
-    assert banned.status_code in (200, 204), banned.text
-
-    async def ban_seen() -> bool:
-        doc = await resources_db.membership_members.find_one(
-            {"_id": f"{cast.community_id}:{cast.other_member.user_id}"}
-        )
-        return doc is not None and bool(doc.get("banned"))
-
-    await eventually(ban_seen, what="the ban in the resources view")
+    await ban(web, resources_db, cast.community_id, cast.owner, cast.other_member)
     problem(await report(web, cast.other_member, "resource", network["id"]), 403)
     assert await resources_db.reports.count_documents({"reporter_id": cast.other_member.user_id}) == 0
 

@@ -12,7 +12,7 @@ import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.resources.discussions import messages_about, reply, start_thread
-from tests.resources.library import circle, known_to_resources, link
+from tests.resources.library import ban, circle, link
 from tests.support.api import new_person, problem, problem_fields
 from weft_cli.natsserver import NatsHandle
 
@@ -177,11 +177,7 @@ async def test_partners_read_but_do_not_post_and_banned_members_keep_their_posts
     )  # fmt: skip
 
     banned = home.members[1]
-    removed = await web.delete(
-        f"/v1/communities/{home.id}/members/{banned.user_id}", params={"ban": "true"}, headers=home.owner.headers
-    )
-    assert removed.status_code in (200, 204), removed.text
-    await known_to_resources(resources_db, home.id, banned, active=False, banned=True)
+    await ban(web, resources_db, home.id, home.owner, banned)
     problem(await web.post(f"/v1/threads/{thread['id']}/replies", json={"body": "x"}, headers=banned.headers), 403)
     page = await web.get(f"/v1/threads/{thread['id']}/replies", headers=home.member.headers)
     [kept] = page.json()["items"]
