@@ -10,41 +10,22 @@ late never overwrites a newer one, and a redelivered one changes nothing.
 from __future__ import annotations
 
 from pymongo import ASCENDING
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_events.domain.events import Doc, Standing
-from weft_shared.storage.read_models import apply_if_newer
+from weft_shared.storage.read_models import MembershipFacts, member_key
 from weft_shared.storage.unit_of_work import current_session
 
 STAFF_ROLES = ("owner", "facilitator")
 
 
-def member_key(community_id: str, user_id: str) -> str:
-    return f"{community_id}:{user_id}"
-
-
-class MembershipView:
+class MembershipView(MembershipFacts):
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.communities: AsyncCollection[Doc] = db.membership_communities
-        self.members: AsyncCollection[Doc] = db.membership_members
-        self.links: AsyncCollection[Doc] = db.membership_links
+        super().__init__(db.membership_communities, db.membership_members, db.membership_links)
 
     async def create_indexes(self) -> None:
         await self.members.create_index([("user_id", ASCENDING), ("active", ASCENDING)])
         await self.links.create_index([("active", ASCENDING), ("share_events", ASCENDING), ("communities", ASCENDING)])
-
-    async def record_community(self, community_id: str, state: Doc, sequence: int) -> bool:
-        return await apply_if_newer(self.communities, community_id, state, sequence)
-
-    async def record_member(self, community_id: str, user_id: str, state: Doc, sequence: int) -> bool:
-        key = member_key(community_id, user_id)
-        return await apply_if_newer(
-            self.members, key, {"community_id": community_id, "user_id": user_id, **state}, sequence
-        )
-
-    async def record_link(self, link_id: str, state: Doc, sequence: int) -> bool:
-        return await apply_if_newer(self.links, link_id, state, sequence)
 
     # -- holding a fact: against write skew -------------------------------------
     # A use case that relies on a fact which a later message would undo the effects
@@ -73,9 +54,6 @@ class MembershipView:
         await self.communities.update_one({"_id": community_id}, {"$inc": {"holds": 1}}, session=current_session())
 
     # -- questions the use cases ask ---------------------------------------------
-
-    async def community(self, community_id: str) -> Doc | None:
-        return await self.communities.find_one({"_id": community_id}, session=current_session())
 
     async def standing(self, user_id: str) -> Standing:
         session = current_session()

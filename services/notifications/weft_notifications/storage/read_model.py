@@ -18,26 +18,20 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_shared.storage.client import ensure_collection
-from weft_shared.storage.read_models import apply_if_newer
+from weft_shared.storage.read_models import MembershipFacts, apply_if_newer, member_key
 from weft_shared.storage.unit_of_work import current_session
 
 Doc = dict[str, Any]
 STAFF_ROLES = ("owner", "facilitator")
 
 
-def member_key(community_id: str, user_id: str) -> str:
-    return f"{community_id}:{user_id}"
-
-
 def place_key(event_id: str, user_id: str) -> str:
     return f"{event_id}:{user_id}"
 
 
-class ReadModel:
+class ReadModel(MembershipFacts):
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
-        self.communities: AsyncCollection[Doc] = db.view_communities
-        self.members: AsyncCollection[Doc] = db.view_members
-        self.links: AsyncCollection[Doc] = db.view_links
+        super().__init__(db.view_communities, db.view_members, db.view_links)
         self.places: AsyncCollection[Doc] = db.view_places
         self.people: AsyncCollection[Doc] = db.view_people
         # Titles and times of events, for notices whose message names an event by id only.
@@ -56,17 +50,7 @@ class ReadModel:
         for collection in (self.links, self.places, self.events):
             await ensure_collection(collection)
 
-    # -- recording facts ----------------------------------------------------------
-
-    async def record_community(self, community_id: str, state: Doc, sequence: int) -> bool:
-        return await apply_if_newer(self.communities, community_id, state, sequence)
-
-    async def record_member(self, community_id: str, user_id: str, state: Doc, sequence: int) -> bool:
-        doc = {"community_id": community_id, "user_id": user_id, **state}
-        return await apply_if_newer(self.members, member_key(community_id, user_id), doc, sequence)
-
-    async def record_link(self, link_id: str, state: Doc, sequence: int) -> bool:
-        return await apply_if_newer(self.links, link_id, state, sequence)
+    # -- recording facts (communities, members and links: MembershipFacts) ---------
 
     async def record_place(self, event_id: str, user_id: str, state: Doc, sequence: int) -> bool:
         doc = {"event_id": event_id, "user_id": user_id, **state}
@@ -84,9 +68,6 @@ class ReadModel:
         return await apply_if_newer(self.people, user_id, {"display_name": display_name}, sequence)
 
     # -- questions ----------------------------------------------------------------
-
-    async def community(self, community_id: str) -> Doc | None:
-        return await self.communities.find_one({"_id": community_id}, session=current_session())
 
     async def event(self, event_id: str) -> Doc | None:
         return await self.events.find_one({"_id": event_id}, session=current_session())
