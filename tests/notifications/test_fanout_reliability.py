@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,10 +90,12 @@ class Feed:
         return info.state.messages
 
 
-@pytest.fixture
-async def feed(nats_server: Any, database: Any) -> AsyncIterator[Feed]:
-    async with isolated(nats_server.url, database.url, "notifications") as env:
-        nc = await nats.connect(nats_server.url)
+@asynccontextmanager
+async def open_feed(nats_url: str, database_url: str) -> AsyncIterator[Feed]:
+    """A stream, subject prefix and database of the test's own, and the environment of a
+    notifications process that reads them."""
+    async with isolated(nats_url, database_url, "notifications") as env:
+        nc = await nats.connect(nats_url)
         try:
             service_env = {
                 "WEFT_STREAM_NAME": env.platform.stream_name,
@@ -103,6 +106,12 @@ async def feed(nats_server: Any, database: Any) -> AsyncIterator[Feed]:
             yield Feed(env.platform, env.db, nc.jetstream(), service_env)
         finally:
             await nc.close()
+
+
+@pytest.fixture
+async def feed(nats_server: Any, database: Any) -> AsyncIterator[Feed]:
+    async with open_feed(nats_server.url, database.url) as opened:
+        yield opened
 
 
 def start_notifications(start_service: StartService, feed: Feed) -> ServiceProcess:

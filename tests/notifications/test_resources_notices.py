@@ -10,15 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-import nats
 import orjson
 import pytest
 from standardwebhooks.webhooks import Webhook
 
 from tests.conftest import StartService
-from tests.notifications.test_fanout_reliability import Feed, created, fresh, joined, start_notifications
+from tests.notifications.test_fanout_reliability import Feed, created, fresh, joined, open_feed, start_notifications
 from tests.support.api import Person
-from tests.support.isolated import isolated
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 from weft_cli.sample_messages import sample_community, sample_reply, sample_resource, sample_thread
@@ -36,18 +34,8 @@ RESOURCES = "/weft/resources"
 @pytest.fixture
 async def feed(nats_server: Any, database: Any) -> AsyncIterator[Feed]:
     """The test's own stream, subject prefix and database (as in the fan-out reliability tests)."""
-    async with isolated(nats_server.url, database.url, "notifications") as env:
-        nc = await nats.connect(nats_server.url)
-        try:
-            service_env = {
-                "WEFT_STREAM_NAME": env.platform.stream_name,
-                "WEFT_SUBJECT_PREFIX": env.platform.subject_prefix,
-                "WEFT_NOTIFICATIONS_DATABASE": env.db.name,
-                "WEFT_NOTIFICATIONS_CONSUMER_NAME": "notifications",
-            }
-            yield Feed(env.platform, env.db, nc.jetstream(), service_env)
-        finally:
-            await nc.close()
+    async with open_feed(nats_server.url, database.url) as opened:
+        yield opened
 
 
 async def publish(feed: Feed, payload: MessagePayload, community_id: str, message_id: str, *, times: int = 2) -> str:
