@@ -7,10 +7,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from weft_events.domain.events import AttendanceMode, EventFormat, EventVisibility
-from weft_shared.service.models import Strict, WholeNumber
+from weft_shared.service.models import Strict, WholeNumber, patch_validators
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
 from weft_shared.service.times import Instant
@@ -95,19 +95,7 @@ _NEVER_NULL = (
 class EventUpdate(EventFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema(*_NEVER_NULL))
 
-    @model_validator(mode="after")
-    def _something(self) -> EventUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-    @field_validator(*_NEVER_NULL)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _something, _not_null = patch_validators(*_NEVER_NULL)
 
 
 class RsvpBody(Strict):

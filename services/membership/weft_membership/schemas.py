@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from weft_membership.domain.access import Visibility
 from weft_membership.domain.membership import JoinPolicy, MemberStatus
 from weft_membership.domain.roles import Role
-from weft_shared.service.models import Flag, Strict, WholeNumber
+from weft_shared.service.models import Flag, Strict, WholeNumber, patch_validators
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
 
@@ -60,19 +60,7 @@ class CommunityUpdate(Strict):
     visibility: Visibility | None = None
     join_policy: JoinPolicy | None = None
 
-    @model_validator(mode="after")
-    def _not_empty(self) -> CommunityUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-    @field_validator("*")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _something, _not_null = patch_validators()
 
 
 class CodeOfConductView(BaseModel):

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from weft_resources.domain.moderation import ContentKind, ModerationAction, ReportReason
 from weft_resources.domain.resources import Licence, link_problem
-from weft_shared.service.models import Flag, Strict
+from weft_shared.service.models import Flag, Strict, patch_validators
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
 from weft_shared.service.times import Instant
@@ -75,19 +75,7 @@ _NEVER_NULL = ("title", "summary", "tags", "authors", "visibility", "status", "u
 class ResourceUpdate(ResourceFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema(*_NEVER_NULL))
 
-    @model_validator(mode="after")
-    def _something(self) -> ResourceUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-    @field_validator(*_NEVER_NULL)
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Runs only for fields the caller sent (defaults are not validated), so the error names the field.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _something, _not_null = patch_validators(*_NEVER_NULL)
 
 
 class FileView(BaseModel):
@@ -187,18 +175,7 @@ class ThreadUpdate(Strict):
     title: PostTitle | None = None
     body: PostBody | None = None
 
-    @model_validator(mode="after")
-    def _something(self) -> ThreadUpdate:
-        if not self.model_fields_set:
-            raise ValueError("give a title or a body to change")
-        return self
-
-    @field_validator("title", "body")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _something, _not_null = patch_validators("title", "body", empty="give a title or a body to change")
 
 
 class ReplyCreate(Strict):
@@ -339,19 +316,7 @@ class CollectionPatch(Strict):
     title: CollectionTitle | None = None
     description: CollectionDescription | None = None  # "" clears it
 
-    @model_validator(mode="after")
-    def _something(self) -> CollectionPatch:
-        if not self.model_fields_set:
-            raise ValueError("give at least one field to change")
-        return self
-
-    @field_validator("title", "description")
-    @classmethod
-    def _not_null(cls, value: object) -> object:
-        # Runs only for fields the caller sent, so the error names the field.
-        if value is None:
-            raise ValueError("cannot be null")
-        return value
+    _something, _not_null = patch_validators("title", "description")
 
 
 class CollectionItemsBody(Strict):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 from pydantic import Strict as StrictType
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 class Strict(BaseModel):
@@ -16,6 +17,25 @@ class Strict(BaseModel):
     `name`, never part of a query."""
 
     model_config = ConfigDict(extra="forbid")
+
+
+def patch_validators(*never_null: str, empty: str = "give at least one field to change") -> tuple[Any, Any]:
+    """The two validators of a PATCH body (what `patch_body_schema` says in its schema), to
+    assign in its class: `_something, _not_null = patch_validators(...)`. They refuse an
+    empty body (with `empty`), and null for the fields named (every field when none are);
+    a null's error names its field, as the validator runs only for the fields sent."""
+
+    def something(body: M) -> M:
+        if not body.model_fields_set:
+            raise ValueError(empty)
+        return body
+
+    def not_null(value: object) -> object:
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+    return model_validator(mode="after")(something), field_validator(*(never_null or ("*",)))(not_null)
 
 
 # Numbers and yes/no in request bodies are JSON's own: lax mode would read "5" and true as 5 and 1,
