@@ -12,9 +12,14 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weft_shared.messaging.sealed import parse_key
+
 # Public on purpose: anyone can mint tokens with it, so it only works in dev.
 DEV_SIGNING_KEY = "weft-dev-signing-key--never-use-outside-dev"
 DEV_ISSUER = "weft-dev"
+# Public on purpose (base64url of "weft-dev-message-sealing-key--never-use-outside-dev"):
+# anyone can open sealed recipients with it, so it only works in dev.
+DEV_SEALING_KEY = "d2VmdC1kZXYtbWVzc2FnZS1zZWFsaW5nLWtleS0tbmV2ZXItdXNlLW91dHNpZGUtZGV2"
 AUDIENCE = "weft"
 
 
@@ -39,6 +44,10 @@ class PlatformSettings(BaseSettings):
     auth_audience: str = AUDIENCE
     auth_signing_key: str | None = None
 
+    # Seals the recipients a message may not name (weft_shared.messaging.sealed): the same
+    # key in every service that seals or opens them (resources, notifications).
+    message_sealing_key: str | None = None
+
     log_level: str = "INFO"
     log_json: bool = True
 
@@ -57,6 +66,25 @@ class PlatformSettings(BaseSettings):
             if self.auth_signing_key is not None and len(self.auth_signing_key) < 32:
                 raise ValueError("WEFT_AUTH_SIGNING_KEY must be at least 32 characters")
         return self
+
+    @model_validator(mode="after")
+    def _refuse_dev_sealing_key_outside_dev(self) -> PlatformSettings:
+        if self.message_sealing_key is None and self.env == "dev":
+            self.message_sealing_key = DEV_SEALING_KEY
+        if self.env != "dev" and self.message_sealing_key == DEV_SEALING_KEY:
+            raise ValueError("WEFT_MESSAGE_SEALING_KEY is the public dev key; it is refused unless WEFT_ENV=dev")
+        if self.message_sealing_key is not None:
+            parse_key(self.message_sealing_key)
+        return self
+
+    def sealing_key(self) -> bytes:
+        """The shared sealing key's bytes; a clear error where a service needs it and it is not set."""
+        if self.message_sealing_key is None:
+            raise ValueError(
+                "WEFT_MESSAGE_SEALING_KEY is not set: the resources and notifications services seal and open "
+                "message recipients with it (the same key in both; at least 32 random bytes, hex or base64)"
+            )
+        return parse_key(self.message_sealing_key)
 
 
 class ServiceSettings(BaseSettings):

@@ -15,6 +15,7 @@ TYPES = {
     "join_requested", "join_approved", "join_declined", "invitation_received", "role_changed", "removed",
     "code_of_conduct_published", "link_proposed", "link_accepted", "event_scheduled", "event_changed",
     "event_cancelled", "rsvp_promoted", "reminder", "webhook_disabled",
+    "announcement_posted", "reply_posted", "answer_accepted", "content_reported", "review_due", "resource_endorsed",
 }  # fmt: skip
 
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import weft_shared.contracts.events
-import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
+import weft_shared.contracts.membership
+import weft_shared.contracts.resources  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import events, membership
 from weft_notifications.handlers import people as people_handlers
+from weft_notifications.handlers import resources as resources_handlers
 from weft_notifications.handlers import webhooks as webhook_handlers
 from weft_notifications.jobs.digests import DigestJob
 from weft_notifications.jobs.email_sender import EmailSender
@@ -34,6 +36,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     membership.register(dispatcher, ctx)
     events.register(dispatcher, ctx)
     people_handlers.register(dispatcher, ctx)
+    resources_handlers.register(dispatcher, ctx)
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
     webhook_handlers.register(dispatcher, ctx)

@@ -33,6 +33,12 @@ class NotificationType(StrEnum):
     RSVP_PROMOTED = "rsvp_promoted"
     REMINDER = "reminder"
     WEBHOOK_DISABLED = "webhook_disabled"
+    ANNOUNCEMENT_POSTED = "announcement_posted"
+    REPLY_POSTED = "reply_posted"
+    ANSWER_ACCEPTED = "answer_accepted"
+    CONTENT_REPORTED = "content_reported"
+    REVIEW_DUE = "review_due"
+    RESOURCE_ENDORSED = "resource_endorsed"
 
 
 DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
@@ -51,6 +57,14 @@ DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
     NotificationType.RSVP_PROMOTED: "email",
     NotificationType.REMINDER: "email",
     NotificationType.WEBHOOK_DISABLED: "email",
+    NotificationType.ANNOUNCEMENT_POSTED: "email",
+    # Replies come often: the inbox (and the live stream) by default, a mail only if chosen.
+    NotificationType.REPLY_POSTED: "in_app",
+    NotificationType.ANSWER_ACCEPTED: "in_app",
+    NotificationType.CONTENT_REPORTED: "email",  # moderators act on it
+    NotificationType.REVIEW_DUE: "email",
+    # A recommendation is reading, not news: in the inbox and the weekly digest, never a mail of its own.
+    NotificationType.RESOURCE_ENDORSED: "digest_weekly",
 }
 
 # Someone removed or banned is told even if they had muted that community: it is about them.
@@ -74,4 +88,10 @@ TOPICS: dict[NotificationType, str] = {
     NotificationType.RSVP_PROMOTED: "places you got from a waitlist",
     NotificationType.REMINDER: "event reminders",
     NotificationType.WEBHOOK_DISABLED: "disabled webhooks",
+    NotificationType.ANNOUNCEMENT_POSTED: "announcements",
+    NotificationType.REPLY_POSTED: "replies in threads you take part in or follow",
+    NotificationType.ANSWER_ACCEPTED: "your answers being accepted",
+    NotificationType.CONTENT_REPORTED: "content reported to moderators",
+    NotificationType.REVIEW_DUE: "library items due for review",
+    NotificationType.RESOURCE_ENDORSED: "recommended library items",
 }

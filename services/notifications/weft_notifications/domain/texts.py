@@ -12,6 +12,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SOMEONE = "Someone"
 A_COMMUNITY = "a community"
+# An anonymous post's author, as members see it (the bus never names them).
+ANONYMOUS = "An anonymous member"
+# Summaries shown in a notice are cut to about this many characters.
+SUMMARY_ROOM = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,67 @@ def rsvp_promoted(title: str, starts: str) -> Wording:
 
 def reminder(title: str, starts: str, offset_minutes: int) -> Wording:
     return Wording(f"Reminder: {title} starts in {_span(offset_minutes)}", f"{title} starts {starts}.")
+
+
+# -- the library and discussions ---------------------------------------------------
+# A Chatham House thread's notices name only its title: never who posted or replied.
+
+
+def announcement_posted(who: str, community: str, title: str, *, chatham_house: bool) -> Wording:
+    if chatham_house:
+        return Wording(f"Announcement in {community}: {title}", f"A new announcement for every member of {community}.")
+    return Wording(
+        f"Announcement in {community}: {title}", f"{who} posted an announcement for every member of {community}."
+    )
+
+
+def reply_posted(who: str, title: str, community: str, thread_kind: str, *, chatham_house: bool) -> Wording:
+    heading = f"New reply to “{title}”"
+    if chatham_house:
+        return Wording(heading, f"There is a new reply in “{title}”.")
+    if thread_kind == "comments":
+        return Wording(f"New comment on “{title}”", f"{who} commented on “{title}” in {community}.")
+    return Wording(heading, f"{who} replied to the {thread_kind} “{title}” in {community}.")
+
+
+def answer_accepted(who: str, title: str, *, chatham_house: bool) -> Wording:
+    if chatham_house:
+        return Wording("Your answer was accepted", f"Your answer to “{title}” was accepted.")
+    return Wording("Your answer was accepted", f"{who} accepted your answer to “{title}”.")
+
+
+REPORTED_KINDS = {"resource": "library item", "thread": "thread", "reply": "reply"}
+
+
+def content_reported(content_kind: str, community: str) -> Wording:
+    what = REPORTED_KINDS.get(content_kind, "post")
+    return Wording(
+        f"A {what} was reported in {community}",
+        f"A {what} in {community} was reported to its moderators. The moderation queue shows it with the reason given.",
+    )
+
+
+def review_due(title: str, community: str, review_by: datetime) -> Wording:
+    return Wording(
+        f"Review due: {title}",
+        f"“{title}” in {community} was due for review on {review_by:%d %b %Y}: check it is still current, "
+        "then set a new review date or archive it.",
+    )
+
+
+def resource_endorsed(who: str, title: str, community: str, summary: str) -> Wording:
+    text = f"{who} recommended “{title}” to the members of {community}."
+    if summary.strip():
+        text += f" {_cut(summary.strip(), SUMMARY_ROOM)}"
+    return Wording(f"Recommended in {community}: {title}", text)
+
+
+def _cut(text: str, room: int) -> str:
+    """At most `room` characters, cut at a word, with an ellipsis when cut."""
+    line = " ".join(text.split())
+    if len(line) <= room:
+        return line
+    return line[:room].rsplit(" ", 1)[0].rstrip(",.;:") + "…"
 
 
 def _capital(line: str) -> str:

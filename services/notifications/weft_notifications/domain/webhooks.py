@@ -43,6 +43,10 @@ PERSONAL_TYPE_PREFIXES = ("org.weft.person.", "org.weft.profile.")
 # The ping `POST .../test` sends: not a bus message, so no subscription pattern names it.
 TEST_PING_TYPE = "org.weft.webhook.test.v1"
 NETWORK_SCOPE = "network"
+# Fields of a message's data meant for the notifications service alone: who a notice
+# reaches travels sealed (weft_shared.messaging.sealed) and is no endpoint's business,
+# even encrypted. They are removed from what a webhook is sent.
+FOR_NOTIFICATIONS_ONLY = frozenset({"sealed_recipients"})
 
 PATTERN_SHAPE = r"^[a-z0-9_.*]+$"
 
@@ -93,6 +97,11 @@ def next_attempt_at(
 
 def failing_too_long(failing_since: datetime | None, at: datetime, disable_after: timedelta) -> bool:
     return failing_since is not None and at - failing_since >= disable_after
+
+
+def deliverable_data(data: dict[str, Any]) -> dict[str, Any]:
+    """A message's data as an endpoint gets it: without the notifications service's own fields."""
+    return {k: v for k, v in data.items() if k not in FOR_NOTIFICATIONS_ONLY}
 
 
 def communities_named(data: Any) -> set[str]:

@@ -6,7 +6,8 @@ A community subscription receives the messages scoped to its community (the
 subject's last token), except those that name a hidden community other than its own
 (a link proposed by a hidden community, an event it co-hosts): its owners may not
 know that community, so its id must not reach them this way either. A network one
-receives every message but personal data.
+receives every message but personal data. Neither gets the fields meant for this
+service alone (the sealed recipients of a reply).
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ async def record_deliveries(ctx: NotificationsContext, envelope: Envelope, deliv
     if not receiving:
         return 0
     at = now()
-    body = envelope_bytes(envelope).decode()
+    deliverable = envelope.model_copy(update={"data": rules.deliverable_data(envelope.data)})
+    body = envelope_bytes(deliverable).decode()
     await ctx.storage.webhooks.record(
         [new_delivery(s["_id"], envelope, seq=delivery.sequence, at=at, body=body) for s in receiving]
     )

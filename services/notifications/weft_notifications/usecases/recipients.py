@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 
 from weft_notifications.usecases.context import NotificationsContext
 from weft_shared.contracts.events import EventSnapshot
+from weft_shared.contracts.resources import ThreadFacts
 
 # Which events reach members of communities linked to the event's communities.
 LINK_SHARED_VISIBILITIES = frozenset({"partners", "public"})
@@ -50,3 +51,30 @@ async def event_audience(ctx: NotificationsContext, event: EventSnapshot) -> Asy
 async def place_holders(ctx: NotificationsContext, event_id: str) -> list[str]:
     """People with a confirmed place on, or on the waitlist of, an event."""
     return await ctx.storage.view.holders(event_id)
+
+
+async def staff(ctx: NotificationsContext, community_id: str) -> list[str]:
+    """A community's active owners and facilitators (its moderators)."""
+    return await ctx.storage.view.staff(community_id)
+
+
+async def thread_readers_among(ctx: NotificationsContext, thread: ThreadFacts, user_ids: list[str]) -> list[str]:
+    """Those of these people who may see the thread (the resources service's rule, from
+    this read model): its community's active members and, unless it is Chatham House or
+    its community is hidden, active members of the communities linked with it sharing
+    resources. Anyone else named (someone who left or was removed since, a partner of a
+    Chatham House thread) is told nothing."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return []
+    readers = await ctx.storage.view.active_members_among(thread.community_id, wanted)
+    rest = [u for u in wanted if u not in readers]
+    if rest and not thread.chatham_house:
+        community = await ctx.storage.view.community(thread.community_id)
+        if community is not None and community.get("visibility") != "hidden":
+            for linked in await ctx.storage.view.linked_communities(thread.community_id, sharing="share_resources"):
+                readers |= await ctx.storage.view.active_members_among(linked, rest)
+                rest = [u for u in rest if u not in readers]
+                if not rest:
+                    break
+    return sorted(readers)

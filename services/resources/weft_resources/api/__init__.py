@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import resources
+from weft_resources.api import resources, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
+    versions.router,
+    sharing.router,
 ]
