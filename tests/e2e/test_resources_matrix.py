@@ -81,6 +81,34 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 404 403 404 404 200 200 200",
         "401 404 404 404 404 200 200 200",
     ),
+    # -- versions (of the partners note) ----------------------------------------------------------------
+    "GET /v1/resources/{resource_id}/versions": (
+        "401 404 200 404 404 200 200 200",
+        "401 404 200 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "GET /v1/resources/{resource_id}/versions/{number}": (
+        "401 404 200 404 404 200 200 200",
+        "401 404 200 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "POST /v1/resources/{resource_id}/versions/{number}/restore": (  # version 1: a new version with its text
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    # -- sharing a `community` note (the member's) with the partner's community: staff only ------------
+    "PUT /v1/resources/{resource_id}/shares/{community_id}": (
+        "401 404 404 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    # The share just made (then none: still 204); until the facilitator withdraws it, the partner sees the note.
+    "DELETE /v1/resources/{resource_id}/shares/{community_id}": (
+        "401 404 403 404 404 403 204 204",
+        "401 404 403 404 404 403 204 204",
+        "401 404 404 404 404 403 204 204",
+    ),
 }
 
 # Path parameters that name something of the case's community: swapped for ids that name
@@ -188,13 +216,17 @@ def may_see(w: World, person: Person | None, thing: Thing) -> bool:
     return thing.audience == "network" or (partner and thing.audience in ("partners", "thread"))
 
 
-def in_library_of(w: World, community_id: str, thing: Thing) -> bool:
+def in_library_of(w: World, community_id: str, thing: Thing, person: Person | None) -> bool:
     """Whether the library of `community_id` lists the item (for whoever may see it): its own
-    items, the `partners` items of communities linked with it, the items shared with it."""
+    items, the `partners` items of communities linked with it, the items shared with it. An item
+    shared with a community is in that community's library, not in its own community's for
+    those who see it only through the share."""
     if not thing.listed:
         return False
-    if thing.community_id == community_id or community_id in thing.shared_with:
+    if community_id in thing.shared_with:
         return True
+    if thing.community_id == community_id:
+        return thing.audience != "community" or (person is not None and person.user_id in w.members_of(community_id))
     linked = w.community(thing.community_id)
     return thing.audience == "partners" and linked is not None and community_id in linked.linked
 
@@ -294,6 +326,8 @@ async def _fill(http: httpx.AsyncClient, c: Community, word: str, marker: str) -
     await note("partners", "partners")
     await note("network", "network")
     await note("draft", "partners", status="draft")
+    await note("sharable", "community")  # the sharing cases share it, then withdraw the share
+    await note("shared", "community")  # shared with the partner's community (by the owner, in the world's set-up)
 
 
 async def _settled(w: World) -> None:
@@ -366,6 +400,10 @@ async def world(
                 )
         for c in communities.values():
             await _fill(http, c, word, marker)
+            shared = c.things["shared"]
+            share = f"/v1/resources/{shared.id}/shares/{partner_community}"
+            await _ok(await http.put(share, headers=c.people["owner"].headers), 200)
+            shared.shared_with = (partner_community,)
         mongo: AsyncMongoClient[Any] = AsyncMongoClient(platform_env["MONGODB_URL"], tz_aware=True)
         try:
             world = World(
@@ -454,7 +492,17 @@ def _new_note(w: World, c: Community, caller: Person | None) -> dict[str, Any]:
     return {"kind": "note", "title": title, "text": "Made by a matrix case.", "visibility": "community"}
 
 
+def _share(w: World, c: Community, caller: Person | None, role: str, i: int) -> Awaitable[Request]:
+    return _done(Request(_ids(c, resource_id=c.things["sharable"].id, community_id=w.partner_community)))
+
+
 PREPARE: dict[str, Prepare] = {
+    "GET /v1/resources/{resource_id}/versions/{number}": lambda w, c, p, r, i: _done(Request(_ids(c, number="1"))),
+    "POST /v1/resources/{resource_id}/versions/{number}/restore": lambda w, c, p, r, i: _done(
+        Request(_ids(c, number="1"))
+    ),
+    "PUT /v1/resources/{resource_id}/shares/{community_id}": _share,
+    "DELETE /v1/resources/{resource_id}/shares/{community_id}": _share,
     "POST /v1/communities/{community_id}/resources": _with_body(_new_note),
     "PATCH /v1/resources/{resource_id}": _with_body(lambda w, c, p: {"title": _title(w.word, c, w.marker, "Note partners")}),
 }
@@ -490,7 +538,7 @@ ContentCheck = Callable[[World, str, Person | None, Any], str | None]
 def _library_as_the_rule_says(w: World, community_id: str, caller: Person | None, body: Any) -> str | None:
     listed = {item["id"] for item in body["items"]}
     ours = {t.id: t.name for t in w.things()}
-    expected = {t.id for t in w.things() if in_library_of(w, community_id, t) and may_see(w, caller, t)}
+    expected = {t.id for t in w.things() if in_library_of(w, community_id, t, caller) and may_see(w, caller, t)}
     wrong = sorted(ours[i] for i in (listed & set(ours)) - expected)
     missing = sorted(ours[i] for i in expected - listed)
     return f"lists {wrong}, misses {missing}" if wrong or missing else None
