@@ -18,6 +18,7 @@ from scenarios import (
     read,
     rsvp,
     rsvp_scale,
+    search,
     webhook_delivery,
 )
 
@@ -32,5 +33,6 @@ ALL: tuple[ModuleType, ...] = (
     not_found_timing,
     notification_fanout,
     webhook_delivery,
+    search,
 )
 BY_NAME = {module.NAME: module for module in ALL}

@@ -29,7 +29,9 @@ from weft_cli.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 60.0
 # What `weft dev` keeps in its data folder; --fresh refuses to wipe a folder holding anything else.
-DATA_ENTRIES = {"nats", "db", "logs", "mail", LOCK_FILE}
+DATA_ENTRIES = {"nats", "db", "logs", "mail", "search", LOCK_FILE}
+# The resources service's search index (each replica keeps its own; rebuilt from the database if lost).
+SEARCH_INDEX_ENV = "WEFT_RESOURCES_SEARCH_INDEX_DIR"
 # Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
 FEED_BASE_URL_ENV = "WEFT_EVENTS_PUBLIC_BASE_URL"
 # The same for the links in mails (unsubscribe, preferences, what a notification is about).
@@ -162,6 +164,8 @@ def _run(data_dir: Path, services: list[str], random_ports: bool, lock: DataFold
                 env.update(_start_mail_catcher(data_dir, ports["mail"].port, add))
             elif "notifications" in services:
                 say(f"mail: {SMTP_HOST_ENV} is set, so no mail catcher; the notifications service mails through it")
+            if "resources" in services and not os.environ.get(SEARCH_INDEX_ENV):
+                env[SEARCH_INDEX_ENV] = str(data_dir / "search")
             urls = _start_services(services, env, ports, add)
             _print_summary(urls, env, database, data_dir)
             Supervisor(children, say=say, shout=shout, on_started=started).run()

@@ -3,16 +3,26 @@ relay and the background jobs, on the shared service runtime."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from fastapi import FastAPI
 
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_resources.api import ROUTERS
 from weft_resources.handlers import membership
+from weft_resources.jobs.search_indexer import SearchIndexer
 from weft_resources.messages import document_messages
+from weft_resources.search.engine import SearchEngine
+from weft_resources.search.index import LocalIndex
 from weft_resources.settings import ResourcesSettings
 from weft_resources.storage import ResourcesStorage
 from weft_resources.usecases.context import ResourcesContext
 from weft_shared.service.runtime import ServiceRuntime
+
+
+def search_index_folder(settings: ResourcesSettings) -> Path:
+    return settings.search_index_dir or Path(tempfile.gettempdir(), f"weft-resources-search-{settings.http_port}")
 
 
 def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
@@ -24,6 +34,18 @@ def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
     ctx = ResourcesContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
+    search_index = LocalIndex(search_index_folder(settings))
+    runtime.add_job(
+        SearchIndexer(
+            storage.search_feed,
+            search_index,
+            poll_interval=settings.search_poll_seconds,
+            margin_seconds=settings.search_margin_seconds,
+            window_seconds=settings.search_window_seconds,
+            sweep_interval=settings.search_sweep_seconds,
+        )
+    )
     app = runtime.create_app(title="Weft resources", routers=ROUTERS)
     app.state.ctx = ctx
+    app.state.search_engine = SearchEngine(search_index)
     return app

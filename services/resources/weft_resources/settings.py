@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -17,3 +19,10 @@ class ResourcesSettings(DataServiceSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # The largest note (Markdown source), in characters.
     max_note_chars: int = Field(200_000, ge=1)
+    # Search: each replica's own index on local disk (default: a folder per HTTP port
+    # under the system's temporary folder; give each replica its own folder).
+    search_index_dir: Path | None = None
+    search_poll_seconds: float = Field(0.25, gt=0)  # how often the feed is read (x4 while a change stream wakes it)
+    search_margin_seconds: float = Field(2.0, ge=0)  # how far back each round re-reads
+    search_window_seconds: float = Field(120.0, gt=0)  # how far back a sweep re-reads (> any transaction)
+    search_sweep_seconds: float = Field(5.0, gt=0)

@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import resources, sharing, versions
+from weft_resources.api import resources, search, sharing, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    search.router,
 ]

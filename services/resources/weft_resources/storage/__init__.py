@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.search_feed import SearchFeed
 from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
@@ -21,7 +22,8 @@ class ResourcesStorage:
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.db = db
         self.membership = MembershipView(db)
-        self.items = Items(db.resources)
+        self.search_feed = SearchFeed(db)
+        self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
 
     async def create_indexes(self) -> None:
@@ -31,3 +33,5 @@ class ResourcesStorage:
         await ensure_collection(self.membership.communities)
         await self.items.create_indexes()
         await self.versions.create_indexes()
+        await self.search_feed.create_indexes()
+        await ensure_collection(self.search_feed.meta)

@@ -13,7 +13,7 @@ then the older ones) rather than one `$or`.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,8 +60,11 @@ def sort_key(doc: Doc) -> tuple[datetime, str]:
 
 
 class Items:
-    def __init__(self, collection: AsyncCollection[Doc]) -> None:
+    """`touch` is told of every write, in its transaction: search re-reads what changed."""
+
+    def __init__(self, collection: AsyncCollection[Doc], touch: Callable[[str], Awaitable[None]]) -> None:
         self.collection = collection
+        self.touch = touch
 
     async def create_indexes(self) -> None:
         for prefix in (["community_id", "status", "visibility"], ["shared_with", "status"]):
@@ -71,6 +74,7 @@ class Items:
 
     async def insert(self, doc: Doc) -> None:
         await self.collection.insert_one(doc, session=current_session())
+        await self.touch(doc["_id"])
 
     async def get(self, resource_id: str) -> Doc | None:
         return await self.collection.find_one({"_id": resource_id}, session=current_session())
@@ -94,6 +98,7 @@ class Items:
         )
         if written is None:  # callers read the item in the same transaction
             raise LookupError(f"no resource {resource_id}")
+        await self.touch(resource_id)
         return written
 
     async def page(self, streams: Sequence[Stream], *, after: tuple[datetime, str] | None, limit: int) -> list[Doc]:
