@@ -19,8 +19,8 @@ For every case it also checks that
   its marker word (in every title it holds), one of its things or one of its members;
 - the author of an anonymous post is named in no answer to anyone but the owners and
   facilitators of its community;
-- a 404 for the hidden community's things is byte-identical to the 404 for ids that
-  name nothing.
+- a 404 to someone outside the community (for its hidden things, or for the whole
+  hidden community) is byte-identical to the 404 for ids that name nothing.
 
 Before the table, `test_every_thing_reads_as_the_rule_says` reads every thing of every
 community as every person of the world (their own communities' and the others') and
@@ -97,6 +97,114 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 404 403 404 404 200 200 200",
         "401 404 403 404 404 200 200 200",
         "401 404 404 404 404 200 200 200",
+    ),
+    # -- files: "the file" is a small text file of visibility `partners`, uploaded by the member --------
+    "POST /v1/communities/{community_id}/resources/files": (
+        "401 403 403 403 403 201 201 201",
+        "401 403 403 403 403 201 201 201",
+        "401 404 404 404 404 201 201 201",
+    ),
+    "POST /v1/resources/{resource_id}/file": (  # a new version of the file
+        "401 404 403 404 404 201 201 201",
+        "401 404 403 404 404 201 201 201",
+        "401 404 404 404 404 201 201 201",
+    ),
+    "GET /v1/resources/{resource_id}/file": (
+        "401 404 200 404 404 200 200 200",
+        "401 404 200 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "GET /v1/resources/{resource_id}/versions/{number}/file": (  # version 1
+        "401 404 200 404 404 200 200 200",
+        "401 404 200 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    # -- curation (of the partners note unless said) ----------------------------------------------------
+    "GET /v1/resources/{resource_id}/curation": (
+        "401 404 200 404 404 200 200 200",
+        "401 404 200 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "POST /v1/resources/{resource_id}/publish": (  # published already: changes nothing
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "POST /v1/resources/{resource_id}/archive": (  # the archived note (of visibility `partners`) again
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "PUT /v1/resources/{resource_id}/review-by": (
+        "401 404 403 404 404 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    "DELETE /v1/resources/{resource_id}/review-by": (
+        "401 404 403 404 404 403 204 204",
+        "401 404 403 404 404 403 204 204",
+        "401 404 404 404 404 403 204 204",
+    ),
+    "PUT /v1/resources/{resource_id}/endorsement": (
+        "401 404 403 404 404 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    "DELETE /v1/resources/{resource_id}/endorsement": (
+        "401 404 403 404 404 403 204 204",
+        "401 404 403 404 404 403 204 204",
+        "401 404 404 404 404 403 204 204",
+    ),
+    "PUT /v1/resources/{resource_id}/useful": (  # "useful" marks come from members (issue 9)
+        "401 404 403 404 404 201 201 201",
+        "401 404 403 404 404 201 201 201",
+        "401 404 404 404 404 201 201 201",
+    ),
+    "DELETE /v1/resources/{resource_id}/useful": (
+        "401 404 403 404 404 204 204 204",
+        "401 404 403 404 404 204 204 204",
+        "401 404 404 404 404 204 204 204",
+    ),
+    "GET /v1/communities/{community_id}/resources/review-due": (
+        "401 403 403 403 403 403 200 200",
+        "401 403 403 403 403 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    "GET /v1/communities/{community_id}/resources/recommended": (
+        "401 200 200 200 200 200 200 200",
+        "401 200 200 200 200 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    # -- collections: "the collection" (the owner's) holds the community's published notes and file ----
+    "POST /v1/communities/{community_id}/collections": (
+        "401 403 403 403 403 403 201 201",
+        "401 403 403 403 403 403 201 201",
+        "401 404 404 404 404 403 201 201",
+    ),
+    "GET /v1/communities/{community_id}/collections": (
+        "401 200 200 200 200 200 200 200",
+        "401 200 200 200 200 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "GET /v1/collections/{collection_id}": (  # with the items the caller may see
+        "401 200 200 200 200 200 200 200",
+        "401 200 200 200 200 200 200 200",
+        "401 404 404 404 404 200 200 200",
+    ),
+    "PATCH /v1/collections/{collection_id}": (  # its own title again
+        "401 403 403 403 403 403 200 200",
+        "401 403 403 403 403 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    "PUT /v1/collections/{collection_id}/items": (  # the same items again
+        "401 403 403 403 403 403 200 200",
+        "401 403 403 403 403 403 200 200",
+        "401 404 404 404 404 403 200 200",
+    ),
+    "DELETE /v1/collections/{collection_id}": (  # a spare collection, made for the case
+        "401 403 403 403 403 403 204 204",
+        "401 403 403 403 403 403 204 204",
+        "401 404 404 404 404 403 204 204",
     ),
     # -- discussions: "the discussion" is the member's, in which the member replied ("the reply") ------
     "POST /v1/communities/{community_id}/threads": (
@@ -269,6 +377,7 @@ class Thing:
     sort: str = "item"  # item | thread | reply
     listed: bool = True  # in its community's list (library: published items; threads: not comments)
     thread_id: str = ""  # a reply's
+    archived: bool = False  # an archived item (search leaves it out unless asked)
     moderated: bool = False  # hidden by a moderator
     shared_with: tuple[str, ...] = ()
 
@@ -280,6 +389,7 @@ class Community:
     name: str
     people: dict[str, Person]
     whisperer: Person  # a member who posts only anonymously
+    collected: list[str] = field(default_factory=list)  # the ids in its collection, in order
     things: dict[str, Thing] = field(default_factory=dict)
     linked: set[str] = field(default_factory=set)  # communities linked with it, sharing resources
 
@@ -363,6 +473,8 @@ def may_see(w: World, person: Person | None, thing: Thing) -> bool:
     inside = who in owner.member_ids
     if owner.visibility == "hidden" and not inside:
         return False
+    if thing.sort == "collection":  # whoever may know the community reads its collections
+        return True
     if thing.moderated and who not in owner.staff_ids:
         return False
     if thing.audience == "draft":
@@ -452,6 +564,14 @@ async def _posted(http: httpx.AsyncClient, path: str, person: Person, body: Any)
     return result
 
 
+def _upload_parts(title: str, text: str) -> dict[str, Any]:
+    metadata = {"title": title, "visibility": "partners", "licence": "CC-BY-4.0"}
+    return {
+        "metadata": (None, json.dumps(metadata), "application/json"),
+        "file": ("matrix notes.txt", f"{text}\n".encode(), "text/plain"),
+    }
+
+
 def _title(w_word: str, c: Community, marker: str, what: str) -> str:
     return f"{what} {w_word} {marker if c.visibility == 'hidden' else c.visibility}"
 
@@ -487,6 +607,33 @@ async def _fill(http: httpx.AsyncClient, c: Community, word: str, marker: str, s
     await note("draft", "partners", status="draft")
     await note("sharable", "community")  # the sharing cases share it, then withdraw the share
     await note("shared", "community")  # shared with the partner's community (by the owner, in the world's set-up)
+    if "POST /v1/communities/{community_id}/resources/files" in served:  # TEMP until files are on main
+        title = _title(word, c, marker, "File partners")
+        parts = _upload_parts(title, f"A small text file {word} {marker if c.visibility == 'hidden' else ''}")
+
+        async def upload() -> dict[str, Any] | None:
+            response = await http.post(f"{base}/resources/files", files=parts, headers=member.headers)
+            made: dict[str, Any] | None = None if response.status_code in (403, 404) else await _ok(response, 201)
+            return made
+
+        made = await eventually(upload, timeout=30, what="an upload")
+        path = f"/v1/resources/{made['id']}"
+        c.things["file"] = Thing("file", made["id"], c.id, path, "partners", member.user_id)
+    if "POST /v1/resources/{resource_id}/archive" in served:  # TEMP until curation is on main
+        await note("archived", "partners")
+        archived = c.things["archived"]
+        await _ok(await http.post(f"/v1/resources/{archived.id}/archive", headers=member.headers), 200)
+        archived.archived, archived.listed = True, False
+        owner = c.people["owner"]
+        body = {"title": _title(word, c, marker, "Collection"), "description": "What to read first."}
+        collection = await _ok(await http.post(f"{base}/collections", json=body, headers=owner.headers), 201)
+        path = f"/v1/collections/{collection['id']}"
+        c.things["collection"] = Thing(
+            "collection", collection["id"], c.id, path, "collection", owner.user_id, sort="collection"
+        )
+        c.collected = [c.things[n].id for n in ("community", "partners", "network", "shared", "file") if n in c.things]
+        items = {"resource_ids": c.collected}
+        await _ok(await http.put(f"{path}/items", json=items, headers=owner.headers), 200)
 
     if "POST /v1/communities/{community_id}/threads" not in served:  # TEMP until discussions are on main
         return
@@ -664,6 +811,7 @@ class Request:
     caller: Person | None = None  # instead of the role's usual person
     wrote: bool = False  # preparing it stored something (take the "before" snapshot after it)
     query: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Any] | None = None  # a multipart upload instead of a JSON body
 
 
 Prepare = Callable[[World, Community, Person | None, str, int], Awaitable[Request]]
@@ -677,6 +825,7 @@ def _ids(c: Community, **more: str) -> dict[str, str]:
         "thread_id": things["discussion"].id if "discussion" in things else "TEMP",
         "reply_id": things["reply"].id if "reply" in things else "TEMP",
         "emoji": "thumbs_up",
+        "collection_id": things["collection"].id if "collection" in things else "TEMP",
         **more,
     }
 
@@ -723,7 +872,39 @@ async def _thread_to_lock(w: World, c: Community, caller: Person | None, role: s
     return Request(_ids(c, thread_id=made["id"]), action, wrote=True)
 
 
+async def _new_file(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    return Request(_ids(c), files=_upload_parts(_new_note(w, c, caller)["title"], "Uploaded by a matrix case."))
+
+
+async def _new_version(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    parts = {"file": ("matrix notes.txt", b"A new version, by a matrix case.\n", "text/plain")}
+    return Request(_ids(c, resource_id=c.things["file"].id), files=parts)
+
+
+async def _spare_collection(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    body = {"title": _new_note(w, c, caller)["title"]}
+    owner = c.people["owner"]
+    made = await _ok(await w.http.post(f"/v1/communities/{c.id}/collections", json=body, headers=owner.headers), 201)
+    return Request(_ids(c, collection_id=made["id"]), wrote=True)
+
+
 PREPARE: dict[str, Prepare] = {
+    "POST /v1/communities/{community_id}/resources/files": _new_file,
+    "POST /v1/resources/{resource_id}/file": _new_version,
+    "GET /v1/resources/{resource_id}/file": _of("file", "resource_id"),
+    "GET /v1/resources/{resource_id}/versions/{number}/file": lambda w, c, p, r, i: _done(
+        Request(_ids(c, resource_id=c.things["file"].id, number="1"))
+    ),
+    "POST /v1/resources/{resource_id}/archive": _of("archived", "resource_id"),
+    "PUT /v1/resources/{resource_id}/review-by": _with_body(lambda w, c, p: {"review_by": "2031-01-01T00:00:00Z"}),
+    "POST /v1/communities/{community_id}/collections": _with_body(
+        lambda w, c, p: {"title": _new_note(w, c, p)["title"]}
+    ),
+    "PATCH /v1/collections/{collection_id}": _with_body(
+        lambda w, c, p: {"title": _title(w.word, c, w.marker, "Collection")}
+    ),
+    "PUT /v1/collections/{collection_id}/items": _with_body(lambda w, c, p: {"resource_ids": c.collected}),
+    "DELETE /v1/collections/{collection_id}": _spare_collection,
     "GET /v1/search": lambda w, c, p, r, i: _done(
         Request(_ids(c), query={"q": w.word, "community_id": c.id, "limit": "50"})
     ),
@@ -775,6 +956,8 @@ async def _send(w: World, operation: str, request: Request, caller: Person | Non
     method, template = operation.split(" ", 1)
     headers = caller.headers if caller else {}
     path = template.format(**request.params)
+    if request.files is not None:
+        return await w.http.request(method, path, params=request.query, files=request.files, headers=headers)
     return await w.http.request(method, path, params=request.query, json=request.body, headers=headers)
 
 
@@ -826,8 +1009,9 @@ def _replies_as_the_rule_says(w: World, params: dict[str, str], caller: Person |
 
 
 def searchable(thing: Thing) -> bool:
-    """What a search for the word finds (of what the caller may see): everything but archived items."""
-    return thing.audience != "archived"
+    """What a search for the word finds (of what the caller may see): everything but archived
+    items (and collections, which search does not cover)."""
+    return not thing.archived and thing.sort != "collection"
 
 
 def _search_as_the_rule_says(w: World, params: dict[str, str], caller: Person | None, body: Any) -> str | None:
@@ -841,7 +1025,34 @@ def _search_as_the_rule_says(w: World, params: dict[str, str], caller: Person | 
     return f"finds {wrong}, misses {missing}{more}" if wrong or missing or more else None
 
 
+def _collection_as_the_rule_says(w: World, params: dict[str, str], caller: Person | None, body: Any) -> str | None:
+    owner = next(
+        c
+        for c in w.communities.values()
+        if c.things.get("collection", None) and c.things["collection"].id == params["collection_id"]
+    )
+    ours = {t.id: t for t in w.things("item")}
+    shown = [item["id"] for item in body["items"]]
+    expected = [i for i in owner.collected if may_see(w, caller, ours[i])]
+    return (
+        None
+        if shown == expected
+        else f"shows {[ours[i].name for i in shown if i in ours]}, not {[ours[i].name for i in expected]}"
+    )
+
+
+def _only_what_they_may_see(w: World, params: dict[str, str], caller: Person | None, body: Any) -> str | None:
+    ours = {t.id: t for t in w.things("item")}
+    wrong = sorted(
+        ours[i["id"]].name for i in body["items"] if i["id"] in ours and not may_see(w, caller, ours[i["id"]])
+    )
+    return f"lists {wrong}" if wrong else None
+
+
 CONTENT_CHECKS: dict[str, ContentCheck] = {
+    "GET /v1/collections/{collection_id}": _collection_as_the_rule_says,
+    "GET /v1/communities/{community_id}/resources/recommended": _only_what_they_may_see,
+    "GET /v1/communities/{community_id}/resources/review-due": _only_what_they_may_see,
     "GET /v1/search": _search_as_the_rule_says,
     "GET /v1/communities/{community_id}/resources": _library_as_the_rule_says,
     "GET /v1/communities/{community_id}/threads": _threads_as_the_rule_says,
@@ -903,6 +1114,8 @@ async def test_every_thing_reads_as_the_rule_says(world: World) -> None:
         lists.append((f"/v1/communities/{c.id}/threads", {"community_id": c.id}, _threads_as_the_rule_says))
     for t in world.things("thread"):
         lists.append((f"/v1/threads/{t.id}/replies", {"thread_id": t.id}, _replies_as_the_rule_says))
+    for t in world.things("collection"):
+        lists.append((t.path, {"collection_id": t.id}, _collection_as_the_rule_says))
     for who, person in _everyone(world):
         headers = person.headers if person else {}
         for thing in world.things():
@@ -1005,14 +1218,14 @@ async def test_every_operation_for_every_caller_and_visibility(world: World) -> 
                 # The ids the caller sent come back in `instance`: that tells them nothing.
                 told = set(request.params.values())
                 failures += [f"{where}: {leak}" for leak in _leaks(world, caller, response.text, told=told)]
-                outside = not (visibility == "hidden" and role in INSIDE)
-                if outside and visibility == "hidden" and response.status_code == 404:
+                # Someone else's thing is the same 404 as nothing at all, in every community.
+                if role not in INSIDE and response.status_code == 404:
                     swapped = {k: _fake(v) if k in SCOPED_PARAMS else v for k, v in request.params.items()}
                     body = request.body
                     for key in SCOPED_PARAMS:  # a report or a moderator action names its content in the body
                         if key in request.params and body is not None:
                             body = json.loads(json.dumps(body).replace(request.params[key], swapped[key]))
-                    nothing = await _send(world, operation, Request(swapped, body), caller)
+                    nothing = await _send(world, operation, Request(swapped, body, files=request.files), caller)
                     seen = response.text
                     for key in SCOPED_PARAMS:
                         if key in request.params:
