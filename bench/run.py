@@ -113,6 +113,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=20,
         help="webhook_delivery: messages after the first, each to all 100 endpoints (default 20)",
     )
+    parser.add_argument(
+        "--thread-replies",
+        type=int,
+        default=1000,
+        help="thread_page: replies in the large thread (default 1000; the small one has 100)",
+    )
     parser.add_argument("--verbose", action="store_true", help="echo the services' output")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 120:
@@ -131,6 +137,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--members-large must be in [2000, 1000000]")
     if not 1 <= args.members_depth < 1_000 or not 1 <= args.members_concurrency <= 64:
         parser.error("--members-depth must be in [1, 999] and --members-concurrency in [1, 64]")
+    if not 600 <= args.thread_replies <= 20_000:
+        parser.error("--thread-replies must be in [600, 20000]")
     if args.client == "wrk" and loadgen.wrk_path() is None:
         parser.error("--client wrk: wrk is not installed (apt-get install wrk), use raw or aiohttp")
     try:

@@ -110,10 +110,12 @@ class Stack:
     membership: Service
     events: Service
     gateway: Service
+    resources: Service
     ping_port: int
     service_env: dict[str, str]
     membership_database: str
     events_database: str
+    resources_database: str
     pids: dict[str, int] = field(default_factory=dict)  # process label -> PID, for CPU accounting
 
     @property
@@ -138,6 +140,7 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Log) -> Sta
     suffix = secrets.token_hex(4)
     membership_database = f"weft_membership_bench_{suffix}"
     events_database = f"weft_events_bench_{suffix}"
+    resources_database = f"weft_resources_bench_{suffix}"
     service_env = {
         **clean_base_env(),
         "WEFT_ENV": "dev",
@@ -147,15 +150,19 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Log) -> Sta
         "WEFT_LOG_LEVEL": "WARNING",
         "WEFT_MEMBERSHIP_DATABASE": membership_database,
         "WEFT_EVENTS_DATABASE": events_database,
+        "WEFT_RESOURCES_DATABASE": resources_database,
     }
     # Databases of the bench's own (a fresh name each run): leave nothing behind in the server,
     # which may be someone else's (MONGODB_URL). Registered before the services, so it runs after
     # they have stopped.
-    exits.callback(drop_databases, database.url, [membership_database, events_database])
+    exits.callback(drop_databases, database.url, [membership_database, events_database, resources_database])
 
     membership = start_service(exits, "membership", service_env, output)
     events = start_service(exits, "events", service_env, output)
-    gateway = start_service(exits, "gateway", gateway_env(service_env, membership.url, events.url), output)
+    resources = start_service(exits, "resources", service_env, output)
+    routed = {**gateway_env(service_env, membership.url, events.url), "WEFT_GATEWAY_RESOURCES_URL": resources.url}
+    gateway = start_service(exits, "gateway", routed, output)
+    log(f"resources: {resources.url} (pid {resources.pid})")
     log(
         f"membership: {membership.url} (pid {membership.pid}); events: {events.url} (pid {events.pid}); "
         f"gateway: {gateway.url} (pid {gateway.pid})"
@@ -180,15 +187,18 @@ def start_stack(exits: ExitStack, tmp: Path, output: OutputLog, log: Log) -> Sta
         membership=membership,
         events=events,
         gateway=gateway,
+        resources=resources,
         ping_port=ping_port,
         service_env=service_env,
         membership_database=membership_database,
         events_database=events_database,
+        resources_database=resources_database,
     )
     stack.pids = {
         "gateway": gateway.pid,
         "membership": membership.pid,
         "events": events.pid,
+        "resources": resources.pid,
         "nats": nats.pid,
         "baseline": ping.pid,
     }

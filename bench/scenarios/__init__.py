@@ -19,6 +19,7 @@ from scenarios import (
     rsvp,
     rsvp_scale,
     search,
+    thread_page,
     webhook_delivery,
 )
 
@@ -34,5 +35,6 @@ ALL: tuple[ModuleType, ...] = (
     notification_fanout,
     webhook_delivery,
     search,
+    thread_page,
 )
 BY_NAME = {module.NAME: module for module in ALL}

@@ -27,6 +27,7 @@ def search_index_folder(settings: ResourcesSettings) -> Path:
 
 def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
     settings = settings or ResourcesSettings()
+    settings.platform.sealing_key()  # refuse to start without the key, not at the first reply
     runtime = ServiceRuntime("resources", settings)
     document_messages(runtime.broker, runtime.platform)
     storage = ResourcesStorage(runtime.db)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from faststream.nats import NatsBroker
 
+from weft_resources.domain.discussions import named_on_bus
 from weft_resources.domain.documents import Doc
 from weft_shared.contracts import resources as contracts
 from weft_shared.contracts.resources import FileFacts, ResourceSnapshot
@@ -46,4 +47,33 @@ def resource_snapshot(item: Doc) -> ResourceSnapshot:
         else None,
         shared_with=list(item.get("shared_with", [])),
         created_by=item["created_by"],
+    )
+
+
+def thread_facts(thread: Doc) -> contracts.ThreadFacts:
+    """A thread as the bus may see it: a Chatham House thread by id and title only, and
+    never the author of an anonymous one (domain/discussions.py, the safe space)."""
+    facts = contracts.ThreadFacts(
+        id=thread["_id"],
+        community_id=thread["community_id"],
+        kind=thread["kind"],
+        title=thread["title"],
+        chatham_house=bool(thread.get("chatham_house")),
+    )
+    if thread.get("chatham_house"):
+        return facts
+    facts.anonymous = bool(thread.get("anonymous"))
+    facts.author_id = named_on_bus(thread, thread)
+    facts.resource_id = thread.get("resource_id")
+    return facts
+
+
+def reply_facts(reply: Doc, thread: Doc) -> contracts.ReplyFacts:
+    return contracts.ReplyFacts(
+        id=reply["_id"],
+        thread_id=reply["thread_id"],
+        community_id=reply["community_id"],
+        anonymous=bool(reply.get("anonymous")),
+        author_id=named_on_bus(reply, thread),
+        quotes_reply_id=reply.get("quotes_reply_id"),
     )

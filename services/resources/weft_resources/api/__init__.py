@@ -2,11 +2,13 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import resources, search, sharing, versions
+from weft_resources.api import replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
     versions.router,
     sharing.router,
+    threads.router,
+    replies.router,
     search.router,
 ]

@@ -11,9 +11,12 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.replies import Replies
 from weft_resources.storage.search_feed import SearchFeed
+from weft_resources.storage.threads import Threads
 from weft_resources.storage.versions import Versions
 from weft_shared.storage.client import ensure_collection
 
@@ -25,6 +28,11 @@ class ResourcesStorage:
         self.search_feed = SearchFeed(db)
         self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
+        self.threads = Threads(db, touch=lambda thread_id: self.search_feed.touch("thread", thread_id))
+        self.replies = Replies(db, touch=lambda reply_id: self.search_feed.touch("reply", reply_id))
+        self.post_edits = PostEdits(db)
+        self.post_reactions = PostReactions(db)
+        self.thread_follows = ThreadFollows(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
@@ -35,3 +43,8 @@ class ResourcesStorage:
         await self.versions.create_indexes()
         await self.search_feed.create_indexes()
         await ensure_collection(self.search_feed.meta)
+        await self.threads.create_indexes()
+        await self.replies.create_indexes()
+        await self.post_edits.create_indexes()
+        await self.post_reactions.create_indexes()
+        await self.thread_follows.create_indexes()

@@ -25,6 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.threads import comments_thread_id
 from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import current_session
 
@@ -47,7 +48,6 @@ class SearchFeed:
 
     async def create_indexes(self) -> None:
         await self.records.create_index([("at", ASCENDING)])
-        await self.threads.create_index([("resource_id", ASCENDING)])
         await self.replies.create_index([("thread_id", ASCENDING), ("_id", ASCENDING)])
         await self.communities.create_index([("visibility", ASCENDING)])
 
@@ -112,8 +112,9 @@ class SearchFeed:
         return await self.replies.find_one({"_id": reply_id}, session=current_session())
 
     async def comment_threads(self, resource_id: str) -> list[Doc]:
-        query = {"resource_id": resource_id}
-        return await self.threads.find(query, session=current_session()).to_list()
+        """The item's comment thread, if it has one (its `_id` is derived from the item's)."""
+        thread = await self.threads.find_one({"_id": comments_thread_id(resource_id)}, session=current_session())
+        return [] if thread is None else [thread]
 
     async def replies_of(self, thread_id: str, *, batch: int = 500) -> AsyncIterator[list[Doc]]:
         """A thread's replies, a batch at a time (keyset on `_id`)."""

@@ -86,7 +86,10 @@ def actor_name(actor: Actor) -> str:
     return actor.id
 
 
-def announce(tx: Transaction, aggregate: str, community_id: str, payload: MessagePayload) -> None:
+def announce(
+    tx: Transaction, aggregate: str, community_id: str, payload: MessagePayload, *, message_id: str | None = None
+) -> None:
     """Send `payload` once the transaction commits; messages about one aggregate
-    (`resources/<id>`, `threads/<id>`) go out in commit order."""
-    tx.announce(payload, aggregate=aggregate, community_id=community_id)
+    (`resources/<id>`, `threads/<id>`) go out in commit order. `message_id`: the id a
+    sealed list in the payload was sealed for (weft_shared.messaging.sealed)."""
+    tx.announce(payload, aggregate=aggregate, community_id=community_id, message_id=message_id)
