@@ -10,6 +10,7 @@ from types import ModuleType
 
 from scenarios import (
     baseline,
+    file_transfer,
     join,
     leave,
     members_scale,
@@ -34,6 +35,7 @@ ALL: tuple[ModuleType, ...] = (
     not_found_timing,
     notification_fanout,
     webhook_delivery,
+    file_transfer,
     search,
     thread_page,
 )

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from pymongo.asynchronous.database import AsyncDatabase
 
+from tests.resources.discussions import reply, start_thread
 from tests.resources.library import circle, create_note
 from tests.support.api import new_person
 from tests.support.waiting import eventually
@@ -46,3 +47,32 @@ async def test_a_note_is_found_by_its_words_and_an_edit_takes_them_away(
         return note["id"] not in await _found(web, home.member.headers, word)
 
     await eventually(gone, what="the edited note out of the results for its old word")
+
+
+async def test_threads_and_replies_are_found_and_an_anonymous_author_is_nowhere_in_the_results(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    home = await circle(web, resources_db, members=2, label="search-talk")
+    asker, replier = home.members
+    word = f"quorv{secrets.token_hex(3)}"
+    question = await start_thread(
+        web,
+        home.id,
+        asker,
+        kind="question",
+        title=f"Who uses {word} charts?",
+        body="Asking for my ward.",
+        anonymous=True,
+    )
+    answer = await reply(web, question["id"], replier, body=f"We use {word} charts on nights.")
+
+    async def both_found() -> list[Doc] | None:
+        response = await web.get("/v1/search", params={"q": word}, headers=home.owner.headers)
+        assert response.status_code == 200, response.text
+        hits: list[Doc] = response.json()["items"]
+        return hits if {h["id"] for h in hits} == {question["id"], answer["id"]} else None
+
+    hits = await eventually(both_found, what="the question and its reply in search")
+    assert asker.user_id not in str(hits), "the anonymous asker is in no result, not even the moderators'"
+    outsider = await web.get("/v1/search", params={"q": word}, headers=new_person("outsider").headers)
+    assert outsider.status_code == 200 and outsider.json()["items"] == [], "threads: members (and partners) only"

@@ -67,6 +67,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         verifier=app.state.token_verifier,
         limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         access_log=settings.access_log,
     )
     asyncapi = AsyncApiDocument(settings.asyncapi_path)

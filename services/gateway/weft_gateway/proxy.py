@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 from urllib.parse import quote
 
@@ -85,6 +85,7 @@ class Proxy:
         verifier: TokenVerifier,
         limiter: RateLimiter,
         max_body_bytes: int,
+        max_upload_bytes: int | None = None,
         access_log: bool = True,
     ) -> None:
         self.routes = routes
@@ -93,6 +94,7 @@ class Proxy:
         self.verifier = verifier
         self.limiter = limiter
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
         self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -252,7 +254,15 @@ class Proxy:
         if base is None:
             raise Problem(f"the {route.service} service is not configured on this gateway", status=503)
 
-        body = await self._read_body(receive, content_length, chunked)
+        body: bytes | _StreamedBody | None
+        if route.upload:
+            body = _StreamedBody(
+                receive, _declared_length(content_length, self.max_upload_bytes), self.max_upload_bytes
+            )
+            if body.length is not None:
+                forwarded.append(("content-length", str(body.length)))  # else aiohttp sends it chunked
+        else:
+            body = await self._read_body(receive, content_length, chunked)
 
         request_id = scope.get("state", {}).get("request_id") or incoming_request_id(scope["headers"])
         forwarded.append(("x-request-id", request_id))
@@ -287,12 +297,7 @@ class Proxy:
     async def _read_body(self, receive: Receive, content_length: bytes | None, chunked: bool) -> bytes | None:
         """The whole request body (bounded by max_body_bytes), or None when there is none."""
         if content_length is not None:
-            try:
-                declared = int(content_length)
-            except ValueError:
-                raise BadRequest("invalid Content-Length") from None
-            if declared > self.max_body_bytes:
-                raise _too_large(self.max_body_bytes)
+            declared = _declared_length(content_length, self.max_body_bytes)
             if declared == 0 and not chunked:
                 return b""
         elif not chunked:
@@ -321,7 +326,7 @@ class Proxy:
         service: str,
         url: URL,
         headers: list[tuple[str, str]],
-        body: bytes | None,
+        body: bytes | _StreamedBody | None,
         *,
         streaming: bool = False,
     ) -> None:
@@ -329,7 +334,11 @@ class Proxy:
         started = False
         try:
             async with await self.upstreams.request(
-                method, url, headers=headers, body=body, streaming=streaming
+                method,
+                url,
+                headers=headers,
+                body=body.chunks() if isinstance(body, _StreamedBody) else body,
+                streaming=streaming,
             ) as upstream:
                 headers_out = _response_headers(upstream.raw_headers)
                 if upstream.status == 405:
@@ -359,6 +368,8 @@ class Proxy:
             log.warning("%s timed out on %s %s", service, method, url.path)
             raise Problem(f"the {service} service did not answer in time", status=504) from exc
         except aiohttp.ClientError as exc:
+            if isinstance(body, _StreamedBody) and body.failure is not None and not started:
+                raise body.failure from None  # the client's upload broke off or grew too large
             if started:
                 log.warning("%s broke off mid-response on %s: %s", service, url.path, exc)
                 if streaming:
@@ -401,6 +412,48 @@ async def _until_client_goes(receive: Receive, exchange: Coroutine[Any, Any, Non
         tasks.start_soon(client_gone, tasks.cancel_scope)
         await exchange
         tasks.cancel_scope.cancel()
+
+
+class _StreamedBody:
+    """An upload's body, handed to the service as it arrives: the gateway never holds it
+    whole. Counted on the way, so a chunked body that grows past the limit is cut off."""
+
+    def __init__(self, receive: Receive, length: int | None, limit: int) -> None:
+        self.receive = receive
+        self.length = length
+        self.limit = limit
+        self.failure: Exception | None = None  # why the stream stopped early, for the answer
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        size = 0
+        more = True
+        while more:
+            message: Message = await self.receive()
+            if message["type"] == "http.disconnect":
+                self.failure = _ClientGone()
+                raise self.failure
+            chunk: bytes = message.get("body", b"")
+            size += len(chunk)
+            if size > self.limit:
+                self.failure = _too_large(self.limit)
+                raise self.failure
+            if chunk:
+                yield chunk
+            more = message.get("more_body", False)
+
+
+def _declared_length(content_length: bytes | None, limit: int) -> int | None:
+    if content_length is None:
+        return None
+    try:
+        declared = int(content_length)
+    except ValueError:
+        raise BadRequest("invalid Content-Length") from None
+    if declared < 0:
+        raise BadRequest("invalid Content-Length")
+    if declared > limit:
+        raise _too_large(limit)
+    return declared
 
 
 def _too_large(limit: int) -> Problem:

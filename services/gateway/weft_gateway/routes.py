@@ -24,6 +24,9 @@ class Route:
     # True: a long-lived response (server-sent events) that may be quiet for minutes, so no
     # upstream read timeout; it is still forwarded chunk by chunk like any unsized answer.
     streaming: bool = False
+    # True: a file upload. Its body is streamed to the service as it arrives (never held whole
+    # in the gateway) and bounded by the gateway's `max_upload_bytes` instead of `max_body_bytes`.
+    upload: bool = False
 
 
 class RouteTable:
@@ -55,6 +58,7 @@ ROUTES = RouteTable(
         # Sub-resources of a community that other services own.
         Route("/v1/communities/{id}/events", "events"),
         Route("/v1/communities/{id}/calendar.ics", "events", subtree=False),
+        Route("/v1/communities/{id}/resources/files", "resources", subtree=False, upload=True),
         Route("/v1/communities/{id}/resources", "resources"),
         Route("/v1/communities/{id}/collections", "resources"),
         Route("/v1/communities/{id}/threads", "resources"),
@@ -62,6 +66,7 @@ ROUTES = RouteTable(
         Route("/v1/communities/{id}/webhooks", "notifications"),
         Route("/v1/communities", "membership"),
         Route("/v1/events", "events"),
+        Route("/v1/resources/{id}/file", "resources", subtree=False, upload=True),
         Route("/v1/resources", "resources"),
         Route("/v1/collections", "resources"),
         Route("/v1/threads", "resources"),

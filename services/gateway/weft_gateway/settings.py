@@ -30,6 +30,9 @@ class GatewaySettings(ServiceSettings):
     upstream_max_connections: int = Field(256, ge=1)
     # The gateway buffers a request body before forwarding it, so this also bounds memory per request.
     max_body_bytes: int = Field(1024 * 1024, ge=0)
+    # File uploads (routes marked `upload`) are streamed, not buffered, so they may be larger: the
+    # service applies its own file-size limit (resources: 50 MB) below this one.
+    max_upload_bytes: int = Field(64 * 1024 * 1024, ge=0)
 
     # Token bucket per principal (or per client address on unauthenticated routes); 0 disables it.
     rate_limit_per_minute: float = Field(600.0, ge=0)

@@ -8,7 +8,7 @@ and one sequential client did 3,300 vs 1,200 req/s.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterable, Mapping
 from typing import Any
 
 import aiohttp
@@ -92,7 +92,13 @@ class Upstreams:
         return session
 
     async def request(
-        self, method: str, url: URL, *, headers: list[tuple[str, str]], body: bytes | None, streaming: bool = False
+        self,
+        method: str,
+        url: URL,
+        *,
+        headers: list[tuple[str, str]],
+        body: bytes | AsyncIterable[bytes] | None,
+        streaming: bool = False,
     ) -> aiohttp.ClientResponse:
         """Send one request; the caller reads the response and releases it.
 
@@ -101,6 +107,9 @@ class Upstreams:
         is safe to send twice goes once more on a fresh connection; anything else is the caller's 502.
         Once the response's head has arrived nothing is retried: this returns, and what the caller
         has forwarded of a body (a stream's events) is never sent twice.
+
+        A streamed body (an upload, read from the client as it is sent) is never retried: it
+        cannot be read twice.
 
         `streaming`: the answer may be quiet for a long time (server-sent events), so the connect
         timeout holds but there is no read timeout.
@@ -112,7 +121,11 @@ class Upstreams:
             return await self.session.request(method, url, **options)
         except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
             # A refused connection was never a pooled one: another try would be refused too.
-            if isinstance(exc, aiohttp.ClientConnectorError) or not _retryable(method, headers):
+            if (
+                isinstance(exc, aiohttp.ClientConnectorError)
+                or not _retryable(method, headers)
+                or not isinstance(body, bytes | None)
+            ):
                 raise
             log.info("connection to %s dropped before an answer (%r); retrying %s once", url.host, exc, method)
         assert self._fresh is not None  # started together with the session

@@ -19,6 +19,13 @@ class ResourcesSettings(DataServiceSettings):
     public_base_url: str = "http://127.0.0.1:8080"
     # The largest note (Markdown source), in characters.
     max_note_chars: int = Field(200_000, ge=1)
+    # Files: the largest upload, in bytes (413 past it; the gateway's max_upload_bytes must be above it).
+    max_upload_bytes: int = Field(50 * 1024 * 1024, ge=1)
+    # Where an upload is spooled while it is checked (None: the system's temporary folder).
+    upload_spool_dir: str | None = None
+    # GridFS contents no version claimed (a crash mid-upload) are deleted once this old.
+    file_orphan_age_seconds: float = Field(3600.0, gt=0)
+    file_orphan_poll_seconds: float = Field(300.0, gt=0)
     # Search: each replica's own index on local disk (default: a folder per HTTP port
     # under the system's temporary folder; give each replica its own folder).
     search_index_dir: Path | None = None

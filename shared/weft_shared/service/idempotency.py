@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from typing import Any
+import tempfile
+from typing import IO, Any
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -52,6 +53,9 @@ REPLAYED = b"idempotent-replayed"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_KEY_LENGTH = 255
 _HEADER_BYTES = HEADER.lower().encode()
+# A body is kept in memory up to this size while the key is checked, on disk beyond it.
+_SPOOL_IN_MEMORY_BYTES = 1024 * 1024
+_REPLAY_CHUNK_BYTES = 64 * 1024
 
 
 def install(app: FastAPI, keys: IdempotencyKeys, verifier: TokenVerifier) -> None:
@@ -66,9 +70,11 @@ def valid_key(value: bytes) -> bool:
     return 1 <= len(value) <= MAX_KEY_LENGTH and all(0x21 <= b <= 0x7E for b in value)
 
 
-def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+def fingerprint(method: str, path: str, query: bytes, body_sha256: bytes) -> str:
+    """The request's identity: method, path, query and the body's SHA-256 (the body itself
+    may be a large upload, hashed as it streams in)."""
     digest = hashlib.sha256()
-    for part in (method.encode(), path.encode(), query, body):
+    for part in (method.encode(), path.encode(), query, body_sha256):
         digest.update(len(part).to_bytes(8, "big"))  # length-prefixed: no two requests share a digest input
         digest.update(part)
     return digest.hexdigest()
@@ -99,9 +105,15 @@ class IdempotencyMiddleware:
         if principal is None:
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
-        digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body)
-        outcome = await self.keys.begin(principal, values[0].decode("ascii"), digest)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as body:
+            body_sha256 = await _spool_body(receive, body)
+            digest = fingerprint(scope["method"], scope["path"], scope.get("query_string", b""), body_sha256)
+            await self._keyed(scope, receive, send, principal, values[0].decode("ascii"), digest, body)
+
+    async def _keyed(
+        self, scope: Scope, receive: Receive, send: Send, principal: str, key: str, digest: str, body: IO[bytes]
+    ) -> None:
+        outcome = await self.keys.begin(principal, key, digest)
         if not isinstance(outcome, Claim):  # not the path: paths can carry secrets (invitation tokens)
             fields = {"sub": principal, "method": scope["method"]}
             log.info("idempotency key: %s", type(outcome).__name__, extra={"fields": fields})
@@ -160,28 +172,36 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.body", "body": response.body})
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
+async def _spool_body(receive: Receive, spool: IO[bytes]) -> bytes:
+    """Read the whole body into `spool` (memory up to 1 MiB, then a temporary file: an
+    upload is never held whole); its SHA-256."""
+    digest = hashlib.sha256()
     while True:
         message = await receive()
         if message["type"] == "http.disconnect":
             break
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        digest.update(chunk)
+        spool.write(chunk)
         if not message.get("more_body", False):
             break
-    return b"".join(chunks)
+    spool.seek(0)
+    return digest.digest()
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """The body already read, then the real channel (for disconnects)."""
-    sent = False
+def _replaying(body: IO[bytes], receive: Receive) -> Receive:
+    """The body already read, a piece at a time, then the real channel (for disconnects)."""
+    size = body.seek(0, 2)
+    body.seek(0)
+    done = False
 
     async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+        nonlocal done
+        if done:
+            return await receive()
+        chunk = body.read(_REPLAY_CHUNK_BYTES)
+        done = body.tell() >= size
+        return {"type": "http.request", "body": chunk, "more_body": not done}
 
     return replay
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import replies, resources, search, sharing, threads, versions
+from weft_resources.api import files, replies, resources, search, sharing, threads, versions
 
 ROUTERS: list[APIRouter] = [
     resources.router,
@@ -11,4 +11,5 @@ ROUTERS: list[APIRouter] = [
     threads.router,
     replies.router,
     search.router,
+    files.router,
 ]

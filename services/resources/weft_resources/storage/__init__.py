@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
 from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
+from weft_resources.storage.files import FileContents
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
 from weft_resources.storage.replies import Replies
@@ -28,6 +29,7 @@ class ResourcesStorage:
         self.search_feed = SearchFeed(db)
         self.items = Items(db.resources, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
         self.versions = Versions(db.resource_versions)
+        self.file_contents = FileContents(db)
         self.threads = Threads(db, touch=lambda thread_id: self.search_feed.touch("thread", thread_id))
         self.replies = Replies(db, touch=lambda reply_id: self.search_feed.touch("reply", reply_id))
         self.post_edits = PostEdits(db)
@@ -41,6 +43,7 @@ class ResourcesStorage:
         await ensure_collection(self.membership.communities)
         await self.items.create_indexes()
         await self.versions.create_indexes()
+        await self.file_contents.create_indexes()
         await self.search_feed.create_indexes()
         await ensure_collection(self.search_feed.meta)
         await self.threads.create_indexes()
