@@ -98,6 +98,16 @@ async def test_a_removed_reply_shows_the_placeholder_and_the_log_keeps_its_words
     assert entry["removed_content"] == {"body_markdown": "Buy cheap pills at example.com"}
     problem(await report(web, cast.member, "reply", reply["id"]), 404)  # nothing left to report
     problem(await moderate(web, cast.owner, "reply", reply["id"], "hide"), 409)  # removal is final
+    # Its author can neither write it back nor read its earlier words in the history: to all but
+    # its moderators a removed reply is only its placeholder in the thread.
+    author = cast.other_member.headers
+    problem(await web.patch(f"/v1/replies/{reply['id']}", json={"body": "Back again"}, headers=author), 404)
+    problem(await web.get(f"/v1/replies/{reply['id']}/history", headers=author), 404)
+    # Nor can a moderator who wrote a removed reply edit it back.
+    own = await post_reply(web, thread["id"], cast.owner, "Off topic, sorry")
+    assert (await moderate(web, cast.owner, "reply", own["id"], "remove", "Off topic")).status_code == 200
+    problem(await web.patch(f"/v1/replies/{own['id']}", json={"body": "Off topic"}, headers=cast.owner.headers), 409)
+    assert (await resources_db.replies.find_one({"_id": own["id"]}) or {}).get("body_markdown") == REMOVED
 
 
 async def test_a_locked_thread_refuses_replies_until_unlocked(
