@@ -408,6 +408,9 @@ class Community:
     things: dict[str, Thing] = field(default_factory=dict)
     linked: set[str] = field(default_factory=set)  # communities linked with it, sharing resources
 
+    def thing_by_id(self, thing_id: str) -> Thing:
+        return next(t for t in self.things.values() if t.id == thing_id)
+
     @property
     def member_ids(self) -> set[str]:
         return {self.people[r].user_id for r in INSIDE} | {self.whisperer.user_id}
@@ -1041,19 +1044,14 @@ def _search_as_the_rule_says(w: World, params: dict[str, str], caller: Person | 
 
 
 def _collection_as_the_rule_says(w: World, params: dict[str, str], caller: Person | None, body: Any) -> str | None:
-    owner = next(
-        c
-        for c in w.communities.values()
-        if c.things.get("collection", None) and c.things["collection"].id == params["collection_id"]
-    )
-    ours = {t.id: t for t in w.things("item")}
+    """The collection's items in their order, without those the caller may not see."""
+    owner = next(c for c in w.communities.values() if c.things["collection"].id == params["collection_id"])
+    names = {t.id: t.name for t in w.things("item")}
     shown = [item["id"] for item in body["items"]]
-    expected = [i for i in owner.collected if may_see(w, caller, ours[i])]
-    return (
-        None
-        if shown == expected
-        else f"shows {[ours[i].name for i in shown if i in ours]}, not {[ours[i].name for i in expected]}"
-    )
+    expected = [i for i, t in ((i, owner.thing_by_id(i)) for i in owner.collected) if may_see(w, caller, t)]
+    if shown == expected:
+        return None
+    return f"shows {[names.get(i, i) for i in shown]}, not {[names[i] for i in expected]}"
 
 
 def _only_what_they_may_see(w: World, params: dict[str, str], caller: Person | None, body: Any) -> str | None:
@@ -1133,6 +1131,7 @@ async def test_every_thing_reads_as_the_rule_says(world: World) -> None:
         lists.append((f"/v1/threads/{t.id}/replies", {"thread_id": t.id}, _replies_as_the_rule_says))
     for t in world.things("collection"):
         lists.append((t.path, {"collection_id": t.id}, _collection_as_the_rule_says))
+    reads = 0
     for who, person in _everyone(world, all_of_them=False):
         headers = person.headers if person else {}
         things = world.things()
@@ -1140,6 +1139,7 @@ async def test_every_thing_reads_as_the_rule_says(world: World) -> None:
         # One person's reads side by side (the answers do not depend on each other).
         paths = [t.path for t in things] + [path for path, _, _ in listed]
         answers = await asyncio.gather(*(world.http.get(path, headers=headers) for path in paths))
+        reads += len(answers)
         for thing, response in zip(things, answers, strict=False):
             expected = 200 if may_see(world, person, thing) else (404 if person else 401)
             where = f"{world.describe(thing)} read by {who}"
@@ -1154,6 +1154,7 @@ async def test_every_thing_reads_as_the_rule_says(world: World) -> None:
                 failures += [f"{where}: {shown}"] if shown else []
             told = {s for s in world.secrets if s in path}
             failures += [f"{where}: {leak}" for leak in _leaks(world, person, response.text, told=told)]
+    print(f"\nresources matrix: {reads} reads of {len(world.things())} things and {len(lists)} lists checked")
     assert failures == [], f"{len(failures)} failures:\n" + "\n".join(failures)
 
 
@@ -1195,6 +1196,7 @@ async def test_search_finds_exactly_what_each_person_may_see(world: World) -> No
             return bool(wrong) or expected <= found
 
         await eventually(complete, timeout=30, what=f"the search index to hold what {who} may see")
+    print(f"\nresources matrix: searches by {len(_everyone(world))} callers checked")
     assert failures == [], f"{len(failures)} failures:\n" + "\n".join(failures)
 
 
