@@ -218,16 +218,29 @@ def decode_activity_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 async def community_threads(
     ctx: ResourcesContext, person: Person, community_id: str, kind: str | None, cursor: str | None, limit: int
 ) -> Page[ThreadView]:
-    """Newest activity first. A page holds the threads of `limit` the caller may see
-    (fewer when some are hidden from them); `next_cursor` goes on from the last read."""
+    """Newest activity first: up to `limit` threads the caller may see, read on past the ones
+    hidden from them, and `next_cursor` at the last one shown (a cursor at a thread the caller
+    may not see would name it, and when it was active)."""
     after = decode_activity_cursor(cursor)
     _, sight = await known_community(ctx, person, community_id)
     if not (sight.standing.is_member(community_id) or community_id in sight.standing.partner_of):
         raise Forbidden("only the community's members and its partner communities' members can read its threads")
-    found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
-    page = found[:limit]
-    next_cursor = encode_activity_cursor(page[-1]) if len(found) > limit else None
-    shown = [t for t in page if await sight.can_see_thread(t)]
+    shown: list[Doc] = []
+    more = False
+    while True:
+        found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
+        for thread in found[:limit]:
+            if len(shown) == limit:
+                more = True
+                break
+            if await sight.can_see_thread(thread):
+                shown.append(thread)
+        if more or len(found) <= limit:
+            more = more or (len(found) > limit and len(shown) == limit)
+            break
+        last = found[limit - 1]
+        after = (last["activity_at"], last["_id"])
+    next_cursor = encode_activity_cursor(shown[-1]) if more and shown else None
     ids = [t["_id"] for t in shown]
     mine = await ctx.storage.post_reactions.mine(person.id, ids)
     following = await ctx.storage.thread_follows.following_of(person.id, ids)
