@@ -230,11 +230,11 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 404 200 404 404 200 200 200",
         "401 404 404 404 404 200 200 200",
     ),
-    # Its own title again: its author only. Someone banned is told so (403), in a hidden community too.
+    # Its own title again: its author only. Someone banned no longer sees the thread (404, as for any id).
     "PATCH /v1/threads/{thread_id}": (
-        "401 404 403 404 403 200 403 403",
-        "401 404 403 404 403 200 403 403",
-        "401 404 404 404 403 200 403 403",
+        "401 404 403 404 404 200 403 403",
+        "401 404 403 404 404 200 403 403",
+        "401 404 404 404 404 200 403 403",
     ),
     "GET /v1/threads/{thread_id}/history": (  # its author and the moderators
         "401 404 403 404 404 200 200 200",
@@ -247,50 +247,50 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 404 404 404 404 403 200 200",
     ),
     "PUT /v1/threads/{thread_id}/accepted-answer": (  # the anonymous question's answer: its asker or a moderator
-        "401 404 403 404 403 403 200 200",
-        "401 404 403 404 403 403 200 200",
-        "401 404 404 404 403 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
     ),
     "DELETE /v1/threads/{thread_id}/accepted-answer": (
-        "401 404 403 404 403 403 200 200",
-        "401 404 403 404 403 403 200 200",
-        "401 404 404 404 403 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 403 404 404 403 200 200",
+        "401 404 404 404 404 403 200 200",
     ),
     "PUT /v1/threads/{thread_id}/reactions/{emoji}": (  # a partner reads, does not post
-        "401 404 403 404 403 200 200 200",
-        "401 404 403 404 403 200 200 200",
-        "401 404 404 404 403 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
     ),
     "DELETE /v1/threads/{thread_id}/reactions/{emoji}": (
-        "401 404 403 404 403 200 200 200",
-        "401 404 403 404 403 200 200 200",
-        "401 404 404 404 403 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
     ),
     "PUT /v1/threads/{thread_id}/follow": (
-        "401 404 403 404 403 200 200 200",
-        "401 404 403 404 403 200 200 200",
-        "401 404 404 404 403 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
     ),
     "DELETE /v1/threads/{thread_id}/follow": (
-        "401 404 403 404 403 200 200 200",
-        "401 404 403 404 403 200 200 200",
-        "401 404 404 404 403 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 403 404 404 200 200 200",
+        "401 404 404 404 404 200 200 200",
     ),
     "GET /v1/resources/{resource_id}/comments": (  # the partners note's
         "401 404 200 404 404 200 200 200",
         "401 404 200 404 404 200 200 200",
         "401 404 404 404 404 200 200 200",
     ),
-    # Unlike a reply in a thread (403), a comment by someone banned is a 404: they may not see the item.
+    # Someone banned may not see the item: 404, as for an id that names nothing.
     "POST /v1/resources/{resource_id}/comments": (
         "401 404 403 404 404 201 201 201",
         "401 404 403 404 404 201 201 201",
         "401 404 404 404 404 201 201 201",
     ),
     "POST /v1/threads/{thread_id}/replies": (
-        "401 404 403 404 403 201 201 201",
-        "401 404 403 404 403 201 201 201",
-        "401 404 404 404 403 201 201 201",
+        "401 404 403 404 404 201 201 201",
+        "401 404 403 404 404 201 201 201",
+        "401 404 404 404 404 201 201 201",
     ),
     "GET /v1/threads/{thread_id}/replies": (
         "401 404 200 404 404 200 200 200",
@@ -328,11 +328,11 @@ MATRIX: dict[str, tuple[str, str, str]] = {
         "401 404 404 404 404 200 200 200",
     ),
     # -- moderation ------------------------------------------------------------------------------------
-    # The discussion: its community's members and partners may report it; someone banned is told so.
+    # The discussion: its community's members and partners may report it; someone banned no longer sees it.
     "POST /v1/reports": (
-        "401 404 201 404 403 201 201 201",
-        "401 404 201 404 403 201 201 201",
-        "401 404 404 404 403 201 201 201",
+        "401 404 201 404 404 201 201 201",
+        "401 404 201 404 404 201 201 201",
+        "401 404 404 404 404 201 201 201",
     ),
     "POST /v1/moderation/actions": (  # lock a thread the member started for the case
         "401 404 403 404 404 403 200 200",

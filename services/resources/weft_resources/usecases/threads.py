@@ -82,22 +82,12 @@ async def visible_thread(ctx: ResourcesContext, person: Person, thread_id: str) 
 
 
 async def actable_thread(ctx: ResourcesContext, person: Person, thread_id: str) -> tuple[Doc, Sight]:
-    """A thread the person sees and may act in (an active member of its community). A member
-    banned from the community is told so (403), rather than that the thread is unknown."""
-    try:
-        thread, _ = await visible_thread(ctx, person, thread_id)
-    except NotFound:
-        held = await ctx.storage.threads.get(thread_id)
-        if held is not None and await banned_from(ctx, held["community_id"], person.id):
-            raise Forbidden("you were banned from this community: you can no longer post in it") from None
-        raise
+    """A thread the person sees and may act in (an active member of its community). A thread
+    they may not see is the same 404 for everyone, a banned ex-member too: a 403 would tell
+    them which thread ids exist (a Chatham House or a hidden one)."""
+    thread, _ = await visible_thread(ctx, person, thread_id)
     _, sight = await posting_community(ctx, person, thread["community_id"])
     return thread, sight
-
-
-async def banned_from(ctx: ResourcesContext, community_id: str, user_id: str) -> bool:
-    held = await ctx.storage.membership.member(community_id, user_id)
-    return held is not None and bool(held.get("banned"))
 
 
 def sealed_for(ctx: ResourcesContext, user_ids: list[str], message_id: str) -> str | None:
