@@ -236,7 +236,14 @@ async def test_never_a_result_the_caller_may_not_see(web: httpx.AsyncClient, res
     await unlink(web, db, home, other_link)  # the share stays, and lets nobody in any more
     thread = await start_thread(web, home.id, member, title=f"Thread {w}", body="Ordinary.")
     chatham = await start_thread(
-        web, home.id, member, kind="question", title=f"Asked {w}", body="Between us.", chatham_house=True, anonymous=True
+        web,
+        home.id,
+        member,
+        kind="question",
+        title=f"Asked {w}",
+        body="Between us.",
+        chatham_house=True,
+        anonymous=True,
     )
     ids["thread"], ids["chatham"] = thread["id"], chatham["id"]
     ids["thread-reply"] = (await reply(web, thread["id"], owner, body=f"Reply {w}"))["id"]
@@ -321,7 +328,9 @@ async def test_edits_and_restores_change_what_is_found(
     answer = await reply(web, thread["id"], home.owner, body=f"The {old} shift.")
     await until_found(web, home.member, old, {item["id"], thread["id"], answer["id"]})
 
-    edited = await web.patch(f"/v1/resources/{item['id']}", json={"text": f"The {new} step."}, headers=home.owner.headers)
+    edited = await web.patch(
+        f"/v1/resources/{item['id']}", json={"text": f"The {new} step."}, headers=home.owner.headers
+    )
     assert edited.status_code == 200, edited.text
     retitled = await web.patch(
         f"/v1/threads/{thread['id']}", json={"title": f"Rota {new}"}, headers=home.member.headers
