@@ -108,6 +108,8 @@ def platform_env(nats_server: NatsHandle, database: ladder.DatabaseHandle) -> di
     env["WEFT_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS"] = '["127.0.0.1/32"]'
     env["WEFT_NOTIFICATIONS_WEBHOOK_RETRY_TIME_SCALE"] = "0.01"
     env["WEFT_NOTIFICATIONS_WEBHOOK_POLL_INTERVAL_SECONDS"] = "0.2"
+    # The resources review-due job polls often, so a date that has come is flagged within a second.
+    env["WEFT_RESOURCES_REVIEW_POLL_SECONDS"] = "0.5"
     for name, spec in SERVICES.items():
         if name != "gateway":
             env[f"{spec.env_prefix}DATABASE"] = f"weft_{name}_{run_id}"

@@ -74,6 +74,9 @@ def test_the_readme_tour_runs_against_a_running_stack(tmp_path: Path) -> None:
         # The tour shows it after a short pause; here it is awaited, however slow the machine.
         assert '"unread":' in out, out
         assert _ben_told(gateway) == {"event_scheduled", "role_changed"}
+        # The library and the discussion: the anonymous question names nobody; search finds all three.
+        assert '"author_label":"Anonymous member"' in out, out
+        assert _ana_finds(gateway, "falls") >= {"resource:note", "resource:file", "thread:question"}
 
         # What the README says `weft tail` shows.
         community_id = community.group(1)
@@ -85,6 +88,18 @@ def test_the_readme_tour_runs_against_a_running_stack(tmp_path: Path) -> None:
         if tail is not None:
             tail.stop()
         dev.stop()
+
+
+def _ana_finds(gateway: str, words: str) -> set[str]:
+    """What a search by the community's owner finds (`type:kind`), once search has caught up."""
+    headers = {"Authorization": f"Bearer {issue_dev_token(PlatformSettings(env='dev'), 'ana')}"}
+    deadline = time.monotonic() + 60
+    while True:
+        answer = httpx.get(f"http://{gateway}/v1/search", params={"q": words}, headers=headers, timeout=10)
+        found = {f"{hit['type']}:{hit['kind']}" for hit in answer.json()["items"]}
+        if len(found) >= 3 or time.monotonic() > deadline:
+            return found
+        time.sleep(0.5)
 
 
 def _ben_told(gateway: str) -> set[str]:

@@ -12,6 +12,7 @@ import weft_shared.contracts.membership  # noqa: F401  (registers the message ty
 from weft_resources.api import ROUTERS
 from weft_resources.handlers import membership
 from weft_resources.jobs.file_orphans import FileOrphanJob
+from weft_resources.jobs.review_due import ReviewDueJob
 from weft_resources.jobs.search_indexer import SearchIndexer
 from weft_resources.messages import document_messages
 from weft_resources.search.engine import SearchEngine
@@ -52,6 +53,7 @@ def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
             sweep_interval=settings.search_sweep_seconds,
         )
     )
+    runtime.add_job(ReviewDueJob(ctx, poll_interval=settings.review_poll_seconds))
     app = runtime.create_app(title="Weft resources", routers=ROUTERS)
     app.state.ctx = ctx
     app.state.search_engine = SearchEngine(search_index)

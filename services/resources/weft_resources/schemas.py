@@ -8,10 +8,12 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from weft_resources.domain.moderation import ContentKind, ModerationAction, ReportReason
 from weft_resources.domain.resources import Licence, link_problem
 from weft_shared.service.models import Flag, Strict
 from weft_shared.service.openapi import patch_body_schema
 from weft_shared.service.text import MultiLine, OneLine
+from weft_shared.service.times import Instant
 
 # -- library items (api/resources.py) ---------------------------------------------
 
@@ -122,6 +124,7 @@ class ResourceView(BaseModel):
     # The linked communities it is explicitly shared with: shown to its own community's members only.
     shared_with: list[str] | None = None
     review_by: datetime | None = None
+    review_due: bool = False  # its review-by date has come (curation)
     endorsed: EndorsementView | None = None
     useful_count: int = 0
     created_by: str
@@ -297,3 +300,178 @@ class PostAuthor(BaseModel):
 
     author_id: str
     anonymous: bool
+
+
+# -- curation and collections (api/curation.py, api/collections.py) ------------------------
+
+MAX_COLLECTION_ITEMS = 500
+
+CollectionTitle = Annotated[str, OneLine(min_length=1, max_length=200)]
+CollectionDescription = Annotated[str, MultiLine(max_length=2_000)]
+ItemId = Annotated[str, OneLine(min_length=1, max_length=64)]
+
+
+class ReviewByBody(Strict):
+    review_by: Instant
+
+
+class CurationView(BaseModel):
+    """A library item's curation: review status and date, endorsement, useful marks."""
+
+    resource_id: str
+    community_id: str
+    status: str
+    review_by: datetime | None
+    review_due: bool  # its review-by date has come (facilitators are told once per date)
+    endorsed: EndorsementView | None
+    useful_count: int
+    marked_useful_by_me: bool
+
+
+class CollectionCreate(Strict):
+    title: CollectionTitle
+    description: CollectionDescription = ""
+
+
+class CollectionPatch(Strict):
+    model_config = ConfigDict(extra="forbid", json_schema_extra=patch_body_schema())
+
+    title: CollectionTitle | None = None
+    description: CollectionDescription | None = None  # "" clears it
+
+    @model_validator(mode="after")
+    def _something(self) -> CollectionPatch:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    @field_validator("title", "description")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        # Runs only for fields the caller sent, so the error names the field.
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+
+class CollectionItemsBody(Strict):
+    # The whole ordered list: it replaces the collection's items.
+    resource_ids: Annotated[list[ItemId], Field(max_length=MAX_COLLECTION_ITEMS)]
+
+
+class CollectionSummary(BaseModel):
+    id: str
+    community_id: str
+    title: str
+    description: str
+    created_by: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class CollectionView(CollectionSummary):
+    # In the collection's order, only those the caller may see.
+    items: list[ResourceView]
+
+
+# -- moderation -----------------------------------------------------------------------
+
+ContentId = Annotated[str, OneLine(min_length=1, max_length=64)]
+ReportDetails = Annotated[str, MultiLine(max_length=2_000)]
+ModerationReason = Annotated[str, MultiLine(min_length=1, max_length=2_000)]
+
+
+class ContentIn(Strict):
+    kind: ContentKind
+    id: ContentId
+
+
+class ReportBody(Strict):
+    content: ContentIn
+    reason: ReportReason
+    details: ReportDetails = ""
+
+
+class ActionBody(Strict):
+    content: ContentIn
+    action: ModerationAction
+    # Required to remove (checked by the use case, a 422 naming `reason`); kept in the log.
+    reason: ModerationReason | None = None
+
+
+class ContentView(BaseModel):
+    kind: ContentKind
+    id: str
+    community_id: str
+    thread_id: str | None = None  # a reply's thread
+
+
+class ReportView(BaseModel):
+    """What the reporter gets back (their own report)."""
+
+    id: str
+    content: ContentView
+    reason: ReportReason
+    details: str
+    state: str  # open / closed
+    created_at: datetime
+
+
+class ModerationStateView(BaseModel):
+    state: str  # visible / hidden / removed
+    by: str | None = None
+    at: datetime | None = None
+    reason: str | None = None
+
+
+class ActionResult(BaseModel):
+    content: ContentView
+    action: ModerationAction
+    moderation: ModerationStateView
+    locked: bool | None = None  # threads
+    reports_closed: int
+    log_entry_id: str
+
+
+class QueuedReport(BaseModel):
+    id: str
+    reporter_id: str
+    reason: ReportReason
+    details: str
+    created_at: datetime
+
+
+class QueueEntry(BaseModel):
+    """One reported piece of content with its open reports (moderators only)."""
+
+    content: ContentView
+    preview: str
+    moderation: ModerationStateView
+    locked: bool | None = None
+    open_reports: int
+    reasons: dict[str, int]
+    first_reported_at: datetime
+    last_reported_at: datetime
+    reports: list[QueuedReport]
+
+
+class QueuePage(BaseModel):
+    items: list[QueueEntry]
+    next_cursor: str | None
+
+
+class LogEntry(BaseModel):
+    id: str
+    at: datetime
+    moderator_id: str
+    action: ModerationAction
+    content: ContentView
+    reason: str | None
+    reports_closed: int
+    # For a removal: the words it took out of the content, kept for audit.
+    removed_content: dict[str, str] | None = Field(default=None)
+
+
+class LogPage(BaseModel):
+    items: list[LogEntry]
+    next_cursor: str | None

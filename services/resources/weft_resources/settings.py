@@ -33,3 +33,5 @@ class ResourcesSettings(DataServiceSettings):
     search_margin_seconds: float = Field(2.0, ge=0)  # how far back each round re-reads
     search_window_seconds: float = Field(120.0, gt=0)  # how far back a sweep re-reads (> any transaction)
     search_sweep_seconds: float = Field(5.0, gt=0)
+    # How often each replica looks for items whose review-by date has come, in seconds.
+    review_poll_seconds: float = Field(5.0, gt=0, le=3600)

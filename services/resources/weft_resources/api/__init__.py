@@ -2,7 +2,18 @@
 
 from fastapi import APIRouter
 
-from weft_resources.api import files, replies, resources, search, sharing, threads, versions
+from weft_resources.api import (
+    collections,
+    curation,
+    files,
+    moderation,
+    replies,
+    resources,
+    search,
+    sharing,
+    threads,
+    versions,
+)
 
 ROUTERS: list[APIRouter] = [
     resources.router,
@@ -12,4 +23,7 @@ ROUTERS: list[APIRouter] = [
     replies.router,
     search.router,
     files.router,
+    curation.router,
+    collections.router,
+    moderation.router,
 ]

@@ -55,7 +55,12 @@ def may_accept_answer(thread: Doc, standing: Standing) -> bool:
 
 
 def may_see_history(post: Doc, standing: Standing) -> bool:
-    return post["author_id"] == standing.user_id or standing.is_staff(post["community_id"])
+    """The author and the community's moderators; once a moderator removed the post, the
+    moderators only (its earlier words are kept for them, in the history and the log)."""
+    if standing.is_staff(post["community_id"]):
+        return True
+    removed = (post.get("moderation") or {}).get("state") == "removed"
+    return post["author_id"] == standing.user_id and not removed
 
 
 def shown_author(post: Doc) -> str | None:

@@ -11,11 +11,16 @@ from __future__ import annotations
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_resources.domain.documents import Doc
+from weft_resources.storage.collections import CollectionStore
+from weft_resources.storage.curation import CurationStore
 from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
 from weft_resources.storage.files import FileContents
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
+from weft_resources.storage.moderation import ModeratedContent
+from weft_resources.storage.moderation_log import ModerationLog
 from weft_resources.storage.replies import Replies
+from weft_resources.storage.reports import Reports
 from weft_resources.storage.search_feed import SearchFeed
 from weft_resources.storage.threads import Threads
 from weft_resources.storage.versions import Versions
@@ -35,6 +40,11 @@ class ResourcesStorage:
         self.post_edits = PostEdits(db)
         self.post_reactions = PostReactions(db)
         self.thread_follows = ThreadFollows(db)
+        self.curation = CurationStore(db, touch=lambda resource_id: self.search_feed.touch("resource", resource_id))
+        self.collections = CollectionStore(db)
+        self.reports = Reports(db)
+        self.moderation_log = ModerationLog(db)
+        self.moderated = ModeratedContent(db, touch=self.search_feed.touch)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
@@ -51,3 +61,8 @@ class ResourcesStorage:
         await self.post_edits.create_indexes()
         await self.post_reactions.create_indexes()
         await self.thread_follows.create_indexes()
+        await self.curation.create_indexes()
+        await self.collections.create_indexes()
+        await self.reports.create_indexes()
+        await self.moderation_log.create_indexes()
+        await self.moderated.create_indexes()

@@ -32,7 +32,7 @@ from weft_resources.usecases.threads import (
 )
 from weft_shared.contracts.envelope import new_message_id
 from weft_shared.contracts.resources import ReplyEdited, ReplyPosted
-from weft_shared.errors import Forbidden, NotFound
+from weft_shared.errors import Conflict, Forbidden, NotFound
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.service.cursors import decode_cursor, encode_cursor
@@ -212,6 +212,8 @@ async def edit(ctx: ResourcesContext, person: Person, reply_id: str, text: str) 
         reply, _, _ = await visible_reply(ctx, person, reply_id)
         if reply["author_id"] != person.id:
             raise Forbidden("only the reply's author can edit it")
+        if moderation_state(reply) != "visible":  # its author may be a moderator: still no
+            raise Conflict("the reply was hidden or removed by a moderator: it can no longer be edited")
         thread, sight = await actable_thread(ctx, person, reply["thread_id"])
         open_for_posts(thread)
         number = reply.get("edit_count", 0) + 1

@@ -97,6 +97,7 @@ def resource_view(item: Doc, sight: Sight, *, with_text: bool = True) -> Resourc
         version=item.get("version", 1),
         shared_with=list(item.get("shared_with", [])) if member else None,
         review_by=item.get("review_by"),
+        review_due=bool(item.get("review_due")),
         endorsed=item.get("endorsed"),
         useful_count=item.get("useful_count", 0),
         created_by=item["created_by"],
