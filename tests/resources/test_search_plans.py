@@ -134,7 +134,7 @@ async def test_every_search_query_reads_through_an_index(
             "created_at": at,
             "title": "Falls audit",
             "extracted_text": "Falls audit by ward.",
-        }  # fmt: skip
+        }
     )
     for t in range(3):
         await storage.threads.insert(a_thread(f"t{t}", f"c{t % 2}", at))
