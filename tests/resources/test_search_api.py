@@ -387,3 +387,18 @@ async def test_edits_and_restores_change_what_is_found(
     assert restored.status_code == 200, restored.text
     await until_found(web, home.member, old, {item["id"], thread["id"]})
     await until_found(web, home.member, new, {thread["id"]})
+
+
+async def test_an_items_comments_follow_its_title(web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]) -> None:
+    home = await circle(web, resources_db, members=1, label="s-comments")
+    old, new = word(), word()
+    item = await create_note(web, home.owner, home.id, **note(title=f"Mats {old}", text="Falls mats by the bed."))
+    posted = await comment(web, home.member, item["id"], "We use them on nights.")
+    thread_id = f"comments-{item['id']}"
+    await until_found(web, home.member, old, {item["id"], thread_id})
+    retitled = await web.patch(f"/v1/resources/{item['id']}", json={"title": f"Mats {new}"}, headers=home.owner.headers)
+    assert retitled.status_code == 200, retitled.text
+    await until_found(web, home.member, old, set())  # the comment thread is not found by the old title
+    await until_found(web, home.member, new, {item["id"], thread_id})
+    hits = (await search(web, home.member, "nights", community_id=home.id)).json()["items"]
+    assert [(h["id"], h["title"]) for h in hits] == [(posted["id"], f"Mats {new}")]  # a comment shows the new title

@@ -239,7 +239,7 @@ class SearchIndexer:
 
     async def _context(
         self, thread: Doc, *, item: Doc | None = None, item_known: bool = False
-    ) -> tuple[frozenset[str], str] | None:
+    ) -> sources.ThreadContext | None:
         if thread.get("kind") == "comments" and not item_known:
             item = await self.feed.resource(thread["resource_id"]) if thread.get("resource_id") else None
         return sources.thread_context(thread, item)
