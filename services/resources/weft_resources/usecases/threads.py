@@ -25,7 +25,7 @@ from weft_resources.domain.discussions import (
     shown_author,
 )
 from weft_resources.domain.documents import Doc
-from weft_resources.domain.markdown import render
+from weft_resources.domain.markdown import render_off_loop
 from weft_resources.domain.standing import moderated_out
 from weft_resources.messages import reply_facts, thread_facts
 from weft_resources.schemas import (
@@ -159,7 +159,9 @@ async def view_of(ctx: ResourcesContext, thread: Doc, user_id: str) -> ThreadVie
 # -- starting, listing, reading -----------------------------------------------------
 
 
-def new_thread(community_id: str, author_id: str, kind: ThreadKind, title: str, body: str, at: datetime) -> Doc:
+def new_thread(
+    community_id: str, author_id: str, kind: ThreadKind, title: str, body: str, body_html: str, at: datetime
+) -> Doc:
     return {
         "_id": new_id(),
         "community_id": community_id,
@@ -168,7 +170,7 @@ def new_thread(community_id: str, author_id: str, kind: ThreadKind, title: str, 
         "resource_id": None,
         "title": title,
         "body_markdown": body,
-        "body_html": render(body) if body else "",
+        "body_html": body_html,
         "author_id": author_id,
         "anonymous": False,
         "chatham_house": False,
@@ -193,7 +195,8 @@ async def start(ctx: ResourcesContext, person: Person, community_id: str, body: 
         _, sight = await posting_community(ctx, person, community_id)
         if not may_start(kind, sight.standing, community_id):
             raise Forbidden("only the community's owners and facilitators can post announcements")
-        thread = new_thread(community_id, person.id, kind, body.title, body.body, now())
+        html = await render_off_loop(body.body) if body.body else ""
+        thread = new_thread(community_id, person.id, kind, body.title, body.body, html, now())
         thread.update(anonymous=body.anonymous, chatham_house=body.chatham_house)
         await ctx.storage.threads.insert(thread)
         await ctx.storage.thread_follows.follow(thread["_id"], person.id, at=thread["created_at"])
@@ -215,16 +218,29 @@ def decode_activity_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 async def community_threads(
     ctx: ResourcesContext, person: Person, community_id: str, kind: str | None, cursor: str | None, limit: int
 ) -> Page[ThreadView]:
-    """Newest activity first. A page holds the threads of `limit` the caller may see
-    (fewer when some are hidden from them); `next_cursor` goes on from the last read."""
+    """Newest activity first: up to `limit` threads the caller may see, read on past the ones
+    hidden from them, and `next_cursor` at the last one shown (a cursor at a thread the caller
+    may not see would name it, and when it was active)."""
     after = decode_activity_cursor(cursor)
     _, sight = await known_community(ctx, person, community_id)
     if not (sight.standing.is_member(community_id) or community_id in sight.standing.partner_of):
         raise Forbidden("only the community's members and its partner communities' members can read its threads")
-    found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
-    page = found[:limit]
-    next_cursor = encode_activity_cursor(page[-1]) if len(found) > limit else None
-    shown = [t for t in page if await sight.can_see_thread(t)]
+    shown: list[Doc] = []
+    more = False
+    while True:
+        found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
+        for thread in found[:limit]:
+            if len(shown) == limit:
+                more = True
+                break
+            if await sight.can_see_thread(thread):
+                shown.append(thread)
+        if more or len(found) <= limit:
+            more = more or (len(found) > limit and len(shown) == limit)
+            break
+        last = found[limit - 1]
+        after = (last["activity_at"], last["_id"])
+    next_cursor = encode_activity_cursor(shown[-1]) if more and shown else None
     ids = [t["_id"] for t in shown]
     mine = await ctx.storage.post_reactions.mine(person.id, ids)
     following = await ctx.storage.thread_follows.following_of(person.id, ids)
@@ -262,7 +278,7 @@ async def edit(ctx: ResourcesContext, person: Person, thread_id: str, body: Thre
         if body.title is not None:
             fields["title"] = body.title
         if body.body is not None:
-            fields.update(body_markdown=body.body, body_html=render(body.body))
+            fields.update(body_markdown=body.body, body_html=(await render_off_loop(body.body)))
         updated = await ctx.storage.threads.update(thread_id, fields=fields, inc={"edit_count": 1})
         assert updated is not None  # read in this transaction
         edited = ThreadEdited(thread=thread_facts(updated), edited_by=actor_on_bus(person.id, updated))
@@ -272,13 +288,13 @@ async def edit(ctx: ResourcesContext, person: Person, thread_id: str, body: Thre
     return await ctx.uow.run(work, one_at_a_time=aggregate(thread_id))
 
 
-def history_of(post: Doc, earlier: list[Doc], *, titled: bool) -> PostHistory:
+async def history_of(post: Doc, earlier: list[Doc], *, titled: bool) -> PostHistory:
     versions = [
         PostVersion(
             number=e["number"],
             title=e.get("title") if titled else None,
             body_markdown=e["body_markdown"],
-            body_html=render(e["body_markdown"]),
+            body_html=(await render_off_loop(e["body_markdown"])),
             written_at=e["written_at"],
             current=False,
         )
@@ -301,7 +317,7 @@ async def history(ctx: ResourcesContext, person: Person, thread_id: str) -> Post
     thread, sight = await visible_thread(ctx, person, thread_id)
     if not may_see_history(thread, sight.standing):
         raise Forbidden("only the author and the community's moderators can read a post's history")
-    return history_of(thread, await ctx.storage.post_edits.of_post(thread_id), titled=True)
+    return await history_of(thread, await ctx.storage.post_edits.of_post(thread_id), titled=True)
 
 
 async def author(ctx: ResourcesContext, person: Person, thread_id: str) -> PostAuthor:
@@ -397,7 +413,7 @@ async def comments_of(ctx: ResourcesContext, person: Person, resource_id: str) -
     held = await ctx.storage.threads.get(thread_id)
     if held is not None:
         return held
-    thread = new_thread(item["community_id"], item["created_by"], ThreadKind.COMMENTS, item["title"], "", now())
+    thread = new_thread(item["community_id"], item["created_by"], ThreadKind.COMMENTS, item["title"], "", "", now())
     thread.update(_id=thread_id, resource_id=resource_id)
     opened = await ctx.storage.threads.open_comments(thread)
     await ctx.storage.items.update(resource_id, fields={"comment_thread_id": thread_id})
