@@ -133,6 +133,8 @@ async def test_bad_input_is_refused_naming_the_field(web: httpx.AsyncClient) -> 
     assert problem_fields(await search(web, ana, " ".join(f"w{n}" for n in range(40))), 422) == {"q"}
     assert problem_fields(await search(web, ana, "falls", kind="spreadsheet"), 422) == {"kind"}
     assert problem_fields(await search(web, ana, "falls", limit=0), 422) == {"limit"}
+    assert problem_fields(await search(web, ana, "falls", community_id="\x00"), 422) == {"community_id"}
+    assert problem_fields(await search(web, ana, "falls", tag="fa\x1bls"), 422) == {"tag"}
     assert problem_fields(await search(web, ana, "falls", cursor="not-a-cursor!"), 400) == {"cursor"}
     first = await search(web, ana, "falls", limit=1)
     assert first.status_code == 200

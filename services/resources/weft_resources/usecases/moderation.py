@@ -254,6 +254,8 @@ async def act(
                 replaced = redacted_text(kind)
             await ctx.storage.moderated.set_moderation(kind, doc["_id"], moderation, replaced)
             doc = {**doc, **replaced, "moderation": moderation}
+            if kind is ContentKind.REPLY and state != "visible" and located.thread_id is not None:
+                await ctx.storage.moderated.withdraw_accepted_answer(located.thread_id, doc["_id"])
         if action in (ModerationAction.LOCK, ModerationAction.UNLOCK):
             locked = action is ModerationAction.LOCK
             await ctx.storage.moderated.set_locked(doc["_id"], locked)

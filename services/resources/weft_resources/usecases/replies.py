@@ -249,9 +249,10 @@ async def author(ctx: ResourcesContext, person: Person, reply_id: str) -> PostAu
 async def react(ctx: ResourcesContext, person: Person, reply_id: str, emoji: Reaction, *, on: bool) -> ReactionsView:
     async def work(_tx: Transaction) -> ReactionsView:
         reply, _, _ = await visible_reply(ctx, person, reply_id)
-        await actable_thread(ctx, person, reply["thread_id"])
+        thread, _ = await actable_thread(ctx, person, reply["thread_id"])
         reactions = ctx.storage.post_reactions
         if on:
+            open_for_posts(thread)  # a locked thread takes no new reactions either (taking one back is fine)
             changed = await reactions.add(reply_id, person.id, emoji.value, at=now())
         else:
             changed = await reactions.remove(reply_id, person.id, emoji.value)

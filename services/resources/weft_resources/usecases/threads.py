@@ -362,6 +362,7 @@ async def react(ctx: ResourcesContext, person: Person, thread_id: str, emoji: Re
         thread, _ = await actable_thread(ctx, person, thread_id)
         reactions = ctx.storage.post_reactions
         if on:
+            open_for_posts(thread)  # a locked thread takes no new reactions either (taking one back is fine)
             changed = await reactions.add(thread_id, person.id, emoji.value, at=now())
         else:
             changed = await reactions.remove(thread_id, person.id, emoji.value)
