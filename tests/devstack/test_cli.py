@@ -223,3 +223,12 @@ def _plain_token() -> str:
     return subprocess.run(
         [*weft_command(), "token", "someone"], env=clean_base_env(), capture_output=True, text=True, check=True
     ).stdout.strip()
+
+
+def test_weft_tail_finds_the_nats_of_the_running_dev_stack(tmp_path: Path) -> None:
+    """`make run ARGS=--random-ports` puts NATS on a random port; `weft dev` writes it down."""
+    from weft_cli.devstack import NATS_URL_FILE, running_nats_url
+
+    assert running_nats_url(tmp_path) is None
+    (tmp_path / NATS_URL_FILE).write_text("nats://127.0.0.1:48787\n")
+    assert running_nats_url(tmp_path) == "nats://127.0.0.1:48787"

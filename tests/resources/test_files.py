@@ -151,6 +151,13 @@ async def test_bad_upload_requests_name_what_is_wrong(web: httpx.AsyncClient, te
     assert problem_fields(extra, 422) == {"other"}
     not_multipart = await web.post(url, json={"title": "x"}, headers=member.headers)
     assert problem_fields(not_multipart, 415) == {"body"}
+    # A body without its closing boundary is cut short: not a whole file, and nothing is stored.
+    unclosed = (
+        b'--abc\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"title": "t"}\r\n'
+        b'--abc\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello'
+    )
+    headers = {**member.headers, "content-type": "multipart/form-data; boundary=abc"}
+    assert problem_fields(await web.post(url, content=unclosed, headers=headers), 400) == {"body"}
 
 
 async def test_downloads_are_byte_identical_with_validators_and_safe_headers(

@@ -47,7 +47,7 @@ async def test_script_in_a_note_is_sanitized(web: httpx.AsyncClient, resources_d
     note = await create_note(web, c.member, c.id, text=text)
     html = note["note_html"]
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
-    assert "&lt;script&gt;" in html  # shown as text, not run
+    assert "alert" not in html  # left out with its tag (cmark-gfm omits raw HTML; nh3 drops what a script held)
 
 
 @pytest.fixture(scope="module")

@@ -116,6 +116,7 @@ async def test_a_locked_thread_refuses_replies_until_unlocked(
     )
     problem(refused, 409)
     assert await resources_db.replies.count_documents({"thread_id": thread["id"]}) == 0
+    problem(await web.put(f"/v1/threads/{thread['id']}/reactions/thanks", headers=cast.member.headers), 409)
     problem(await moderate(web, cast.owner, "thread", thread["id"], "lock"), 409)  # already locked
 
     unlocked = await moderate(web, cast.facilitator, "thread", thread["id"], "unlock")
@@ -168,11 +169,12 @@ async def test_banned_members_no_longer_post_or_report_and_their_posts_stay_thei
     anonymous = await reply(web, thread["id"], cast.other_member, "Said anonymously", anonymous=True)
 
     await ban(web, resources_db, cast.community_id, cast.owner, cast.other_member)
-    problem(await report(web, cast.other_member, "reply", signed["id"]), 403)
+    # They no longer see the community's threads: its ids are the same 404 as unknown ones.
+    problem(await report(web, cast.other_member, "reply", signed["id"]), 404)
     refused = await web.post(
         f"/v1/threads/{thread['id']}/replies", json={"body": "Still here"}, headers=cast.other_member.headers
     )
-    problem(refused, 403)
+    problem(refused, 404)
 
     by_id = {r["id"]: r for r in await replies_seen_by(web, thread["id"], cast.member)}
     assert cast.other_member.user_id in str(by_id[signed["id"]])  # still attributed
@@ -200,3 +202,20 @@ async def test_comments_on_a_library_item_follow_the_item(
     problem(await report(web, cast.member, "thread", comment["thread_id"]), 404)
     problem(await moderate(web, cast.member, "reply", comment["id"], "unhide"), 404)
     assert (await moderate(web, cast.owner, "reply", comment["id"], "unhide")).status_code == 200
+
+
+async def test_an_accepted_answer_a_moderator_hides_is_no_longer_the_accepted_answer(
+    web: httpx.AsyncClient, resources_db: AsyncDatabase[Doc]
+) -> None:
+    cast = await make_cast(web, resources_db)
+    question = await start_thread(web, cast.community_id, cast.member, kind="question")
+    answer = await reply(web, question["id"], cast.other_member, "Try the falls bundle")
+    accepted = await web.put(
+        f"/v1/threads/{question['id']}/accepted-answer", json={"reply_id": answer["id"]}, headers=cast.member.headers
+    )
+    assert accepted.status_code == 200 and accepted.json()["accepted_reply_id"] == answer["id"], accepted.text
+
+    assert (await moderate(web, cast.owner, "reply", answer["id"], "hide", "Wrong dose")).status_code == 200
+    seen = await web.get(f"/v1/threads/{question['id']}", headers=cast.member.headers)
+    assert seen.status_code == 200 and seen.json()["accepted_reply_id"] is None, seen.text
+    assert answer["id"] not in seen.text  # nothing names the reply they may no longer see

@@ -81,7 +81,8 @@ async def test_every_moderation_query_uses_an_index(recorded: tuple[AsyncDatabas
     await content.many(ContentKind.REPLY, [r["_id"] for r in replies[:5]])
     await content.set_moderation(ContentKind.REPLY, replies[0]["_id"], {"state": "hidden"}, {})
     await content.set_locked("t1", True)
-    called |= {"get", "many", "set_moderation", "set_locked"}
+    await content.withdraw_accepted_answer("t1", "r1")
+    called |= {"get", "many", "set_moderation", "set_locked", "withdraw_accepted_answer"}
 
     assert public_methods(Reports) | public_methods(ModerationLog) | public_methods(ModeratedContent) <= called
     explained, problems = await collection_scans(db, recorder.commands)

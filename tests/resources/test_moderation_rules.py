@@ -12,7 +12,7 @@ from weft_resources.domain.moderation import (
     next_state,
     redacted_text,
 )
-from weft_shared.errors import Conflict
+from weft_shared.errors import Conflict, Problem
 
 VISIBLE: dict[str, object] = {"_id": "r1"}
 HIDDEN: dict[str, object] = {"_id": "r1", "moderation": {"state": "hidden"}}
@@ -43,8 +43,9 @@ def test_only_open_threads_lock_and_only_locked_ones_unlock() -> None:
         next_state(ContentKind.THREAD, {**VISIBLE, "locked": True}, ModerationAction.LOCK)
     with pytest.raises(Conflict):
         next_state(ContentKind.THREAD, VISIBLE, ModerationAction.UNLOCK)
-    with pytest.raises(Conflict):
+    with pytest.raises(Problem) as refused:  # can never apply: a 422 naming the action
         next_state(ContentKind.REPLY, VISIBLE, ModerationAction.LOCK)
+    assert refused.value.status == 422 and refused.value.errors[0]["field"] == "action"
 
 
 def test_removal_replaces_a_posts_words_and_the_log_keeps_them() -> None:

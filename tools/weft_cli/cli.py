@@ -180,16 +180,22 @@ def tail(
             help="Start from the beginning of the JetStream stream, then follow.",
         ),
     ] = False,
-    url: Annotated[str | None, typer.Option(help="NATS URL (default: WEFT_NATS_URL).")] = None,
+    url: Annotated[
+        str | None,
+        typer.Option(
+            help="NATS URL (default: WEFT_NATS_URL, else the running `make run`'s, else nats://127.0.0.1:4222)."
+        ),
+    ] = None,
 ) -> None:
     """Print messages from the bus, one line each: subject, then the JSON body."""
     from nats.errors import NoServersError
 
+    from weft_cli.devstack import running_nats_url
     from weft_cli.tail import tail as run_tail
 
     # Tailing needs no auth settings, so dev defaults are fine even against production NATS.
     settings = PlatformSettings(env="dev")
-    nats_url = url or settings.nats_url
+    nats_url = url or os.environ.get("WEFT_NATS_URL") or running_nats_url() or settings.nats_url
     try:
         code = asyncio.run(
             run_tail(

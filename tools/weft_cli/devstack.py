@@ -29,7 +29,9 @@ from weft_cli.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 60.0
 # What `weft dev` keeps in its data folder; --fresh refuses to wipe a folder holding anything else.
-DATA_ENTRIES = {"nats", "db", "logs", "mail", "search", LOCK_FILE}
+DATA_ENTRIES = {"nats", "db", "logs", "mail", "search", "nats-url", LOCK_FILE}
+# Where the running stack's NATS is, for `weft tail` (its port is random with --random-ports).
+NATS_URL_FILE = "nats-url"
 # The resources service's search index (each replica keeps its own; rebuilt from the database if lost).
 SEARCH_INDEX_ENV = "WEFT_RESOURCES_SEARCH_INDEX_DIR"
 # Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
@@ -76,6 +78,12 @@ def _to_file(path: Path) -> LineSink:
         log_file.write(line + "\n")
 
     return write
+
+
+def running_nats_url(data_dir: Path | None = None) -> str | None:
+    """The NATS URL the last `weft dev` on this data folder started with (None: none yet)."""
+    path = (data_dir or default_data_dir()) / NATS_URL_FILE
+    return path.read_text().strip() or None if path.is_file() else None
 
 
 def default_data_dir() -> Path:
@@ -160,6 +168,7 @@ def _run(data_dir: Path, services: list[str], random_ports: bool, lock: DataFold
                 started(child)
 
             env, database = _start_infrastructure(data_dir, rung, ports, add, cleanup)
+            (data_dir / NATS_URL_FILE).write_text(env["WEFT_NATS_URL"] + "\n")
             if "mail" in ports:
                 env.update(_start_mail_catcher(data_dir, ports["mail"].port, add))
             elif "notifications" in services:

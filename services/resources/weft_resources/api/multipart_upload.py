@@ -74,6 +74,7 @@ class _Receiver:
         self.digest = hashlib.sha256()
         self.fields: dict[str, bytes] = {}
         self.files_seen = 0
+        self.ended = False  # the closing boundary was read: the body is whole
 
     def callbacks(self) -> MultipartCallbacks:
         return {
@@ -84,7 +85,11 @@ class _Receiver:
             "on_headers_finished": self.headers_finished,
             "on_part_data": self.part_data,
             "on_part_end": self.part_end,
+            "on_end": self.end,
         }
+
+    def end(self) -> None:
+        self.ended = True
 
     def part_begin(self) -> None:
         self.part = _Part()
@@ -178,6 +183,9 @@ async def receive_upload(
     except BaseException:
         receiver.discard()
         raise
+    if not receiver.ended:  # a body cut short (or sent without its closing boundary) is not a file
+        receiver.discard()
+        raise _refusal(400, "body", "the multipart body ends before its closing boundary")
     if receiver.file is None:
         raise _refusal(422, FILE_PART, "the upload has no `file` part")
     receiver.file.flush()

@@ -43,15 +43,19 @@ class SearchPage(BaseModel):
     next_cursor: str | None
 
 
+# No control characters (a NUL included) in an id or a tag.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]+$"
+
+
 @router.get("/search")
 async def search(
     ctx: Ctx,
     engine: Engine,
     me: CurrentPerson,
     q: Annotated[str, Query(min_length=1, max_length=500, description='words and "quoted phrases"')],
-    community_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    community_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)] = None,
     kind: Annotated[SearchKind | None, Query()] = None,
-    tag: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=64, pattern=PRINTABLE)] = None,
     archived: Annotated[bool, Query(description="include archived library items")] = False,
     cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from weft_resources.domain.documents import Doc
-from weft_shared.errors import Conflict
+from weft_shared.errors import Conflict, Problem
 
 
 class ContentKind(StrEnum):
@@ -80,8 +80,12 @@ def next_state(kind: ContentKind, doc: Doc, action: ModerationAction) -> str | N
     if action is ModerationAction.DISMISS:
         return None
     if action in (ModerationAction.LOCK, ModerationAction.UNLOCK):
-        if kind is not ContentKind.THREAD:
-            raise Conflict("only a thread can be locked or unlocked")
+        if kind is not ContentKind.THREAD:  # a request that can never apply: bad input, not a state
+            raise Problem(
+                "only a thread can be locked or unlocked",
+                status=422,
+                errors=[{"field": "action", "message": f"{action.value} applies to threads, not to a {kind.value}"}],
+            )
         if state == REMOVED:
             raise Conflict("this thread was removed by a moderator")
         locked = bool(doc.get("locked"))

@@ -193,13 +193,15 @@ class SearchIndexer:
 
     async def _apply(self, records: list[Doc]) -> None:
         removals: list[Removal] = []
-        additions: list[SearchDocument] = []
+        # By key: a thread's records re-add its replies, an item's its comment thread, so one
+        # batch can read a document twice; tantivy keeps every copy added after the removals.
+        additions: dict[str, SearchDocument] = {}
         for record in records:
             r, a = await self._changes(record["doc_type"], record["ref_id"])
             removals.extend(r)
-            additions.extend(a)
+            additions.update((doc.key, doc) for doc in a)
         position = max(r["at"] for r in records)
-        await asyncio.to_thread(self.index.apply, removals, additions, position)
+        await asyncio.to_thread(self.index.apply, removals, list(additions.values()), position)
         for record in records:
             self._applied[record["_id"]] = (record["rev"], record["at"])
 
@@ -237,7 +239,7 @@ class SearchIndexer:
 
     async def _context(
         self, thread: Doc, *, item: Doc | None = None, item_known: bool = False
-    ) -> tuple[frozenset[str], str] | None:
+    ) -> sources.ThreadContext | None:
         if thread.get("kind") == "comments" and not item_known:
             item = await self.feed.resource(thread["resource_id"]) if thread.get("resource_id") else None
         return sources.thread_context(thread, item)

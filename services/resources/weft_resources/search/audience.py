@@ -9,13 +9,14 @@ out every hidden community the caller is not a member of (query.py).
 Tokens (C: the document's community; D: another community; U: a person):
 - `m:C`   members of C
 - `st:C`  owners and facilitators of C
-- `a:C:U` U, while a member of C (a draft's creator)
+- `a:U`   U (a draft's creator: theirs to see even after they leave or are banned,
+          as domain/standing.py says; a hidden community's still only while a member)
 - `p:C`   members of any community linked with C by an active link sharing resources
 - `s:C:D` members of D while D is linked with C by such a link (an item shared to D)
 - `net`   anyone signed in
 
-This mirrors usecases/access.py; tests/resources/test_search_visibility.py checks
-both against one table of callers."""
+This mirrors domain/standing.py; tests/resources/test_search_api.py checks both
+against one table of callers."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ def staff(community_id: str) -> str:
     return f"st:{community_id}"
 
 
-def creator(community_id: str, user_id: str) -> str:
-    return f"a:{community_id}:{user_id}"
+def creator(user_id: str) -> str:
+    return f"a:{user_id}"
 
 
 def partners(community_id: str) -> str:
@@ -60,7 +61,7 @@ def resource_audience(
     if status == "draft":
         tokens = {staff(community_id)}
         if created_by is not None:
-            tokens.add(creator(community_id, created_by))
+            tokens.add(creator(created_by))
         return frozenset(tokens)
     tokens = {member(community_id), *(shared(community_id, d) for d in shared_with)}
     if visibility in ("partners", "network"):
@@ -95,10 +96,9 @@ class SearchStanding:
 
 
 def caller_tokens(standing: SearchStanding) -> frozenset[str]:
-    tokens = {NETWORK}
+    tokens = {NETWORK, creator(standing.user_id)}
     for c in standing.member_of:
         tokens.add(member(c))
-        tokens.add(creator(c, standing.user_id))
     tokens.update(staff(c) for c in standing.staff_of & standing.member_of)
     for linked, mine in standing.resource_links:
         tokens.add(partners(linked))

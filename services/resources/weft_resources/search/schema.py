@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import tantivy
 
-# Bump when the fields or their tokenizers change: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
+# Bump when the fields, their tokenizers or the audience tokens (audience.py) change: an
+# index of another version is rebuilt. 2: a draft's creator token no longer names the community;
+# a comment thread is indexed with its item's current title.
+SCHEMA_VERSION = 2
 
 KEY = "key"  # `resource:<id>`, `thread:<id>`, `reply:<id>`: one document per key
 DOC_TYPE = "doc_type"  # resource | thread | reply

@@ -7,6 +7,8 @@ reads an author: anonymous posts carry none into the index."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from weft_resources.domain.documents import Doc
 from weft_resources.search import audience
 from weft_resources.search.documents import SearchDocument
@@ -50,50 +52,58 @@ def resource_audience(item: Doc) -> frozenset[str]:
     )
 
 
-def thread_context(thread: Doc, item: Doc | None) -> tuple[frozenset[str], str] | None:
-    """The audience and state a thread and its replies are indexed with (None: not searchable).
-    A comment thread follows its library item."""
+@dataclass(frozen=True, slots=True)
+class ThreadContext:
+    """What a thread and its replies are indexed with."""
+
+    audience: frozenset[str]
+    state: str
+    title: str  # a comment thread's is its item's current title (the thread keeps the one it began with)
+
+
+def thread_context(thread: Doc, item: Doc | None) -> ThreadContext | None:
+    """The audience, state and title a thread and its replies are indexed with (None: not
+    searchable). A comment thread follows its library item."""
     if moderated(thread):
         return None
     if thread.get("kind") == "comments":
         if item is None or moderated(item):
             return None
-        return resource_audience(item), item.get("status", "published")
+        return ThreadContext(resource_audience(item), item.get("status", "published"), item.get("title", ""))
     chatham = bool(thread.get("chatham_house"))
-    return audience.thread_audience(community_id=thread["community_id"], chatham_house=chatham), "published"
+    tokens = audience.thread_audience(community_id=thread["community_id"], chatham_house=chatham)
+    return ThreadContext(tokens, "published", thread.get("title", ""))
 
 
-def thread_document(thread: Doc, context: tuple[frozenset[str], str]) -> SearchDocument:
-    tokens, state = context
+def thread_document(thread: Doc, context: ThreadContext) -> SearchDocument:
     return SearchDocument(
         doc_type="thread",
         id=str(thread["_id"]),
         community_id=thread["community_id"],
         kind=thread["kind"],
-        title=thread.get("title", ""),
-        label=thread.get("title", ""),
+        title=context.title,
+        label=context.title,
         body=thread.get("body_markdown", ""),
-        state=state,
+        state=context.state,
         thread_id=str(thread["_id"]),
         resource_id=thread.get("resource_id"),
-        audience=tokens,
+        audience=context.audience,
     )
 
 
-def reply_document(reply: Doc, thread: Doc, context: tuple[frozenset[str], str]) -> SearchDocument | None:
+def reply_document(reply: Doc, thread: Doc, context: ThreadContext) -> SearchDocument | None:
     if moderated(reply):
         return None
-    tokens, state = context
     return SearchDocument(
         doc_type="reply",
         id=str(reply["_id"]),
         community_id=thread["community_id"],
         kind="reply",
         title="",
-        label=thread.get("title", ""),
+        label=context.title,
         body=reply.get("body_markdown", ""),
-        state=state,
+        state=context.state,
         thread_id=str(thread["_id"]),
         resource_id=thread.get("resource_id"),
-        audience=tokens,
+        audience=context.audience,
     )

@@ -49,3 +49,13 @@ class ModeratedContent:
     async def set_locked(self, thread_id: str, locked: bool) -> None:
         threads = self.collections[ContentKind.THREAD]
         await threads.update_one({"_id": thread_id}, {"$set": {"locked": locked}}, session=current_session())
+
+    async def withdraw_accepted_answer(self, thread_id: str, reply_id: str) -> None:
+        """A hidden or removed reply is no longer its question's accepted answer (the thread
+        would otherwise show members the id of a reply they may not see)."""
+        threads = self.collections[ContentKind.THREAD]
+        await threads.update_one(
+            {"_id": thread_id, "accepted_reply_id": reply_id},
+            {"$set": {"accepted_reply_id": None}},
+            session=current_session(),
+        )

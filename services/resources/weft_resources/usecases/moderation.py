@@ -159,13 +159,11 @@ def report_view(report: Doc) -> ReportView:
 # -- reporting --------------------------------------------------------------------------
 
 
-async def _refuse_banned(ctx: ResourcesContext, person: Person, kind: ContentKind, content_id: str) -> None:
-    """Someone banned from the content's community is told so (403, as when they try to
-    post there), also where they no longer see the content: they knew the community."""
-    doc = await ctx.storage.moderated.get(kind, content_id)
-    if doc is None:
-        return
-    membership = await ctx.storage.membership.member(str(doc["community_id"]), person.id)
+async def _refuse_banned(ctx: ResourcesContext, person: Person, located: Located) -> None:
+    """Someone banned from the content's community, who still sees it (a `network` item),
+    is told so (403, as when they try to post there). Content they no longer see is the
+    same 404 as for anyone else: a 403 would tell them which ids exist in there."""
+    membership = await ctx.storage.membership.member(located.community_id, person.id)
     if membership is not None and membership.get("banned"):
         raise Forbidden("you were banned from this community: you can no longer report its content")
 
@@ -191,9 +189,9 @@ async def report(
     content, never the reporter."""
 
     async def work(tx: Transaction) -> tuple[ReportView, bool]:
-        await _refuse_banned(ctx, person, kind, content_id)
         sight = await sight_of(ctx, person.id)
         located = await locate(ctx, sight, kind, content_id)
+        await _refuse_banned(ctx, person, located)
         await _check_may_report(ctx, sight, located, person)
         if is_removed(located.doc):
             raise Conflict("this content was already removed by a moderator")
@@ -256,6 +254,8 @@ async def act(
                 replaced = redacted_text(kind)
             await ctx.storage.moderated.set_moderation(kind, doc["_id"], moderation, replaced)
             doc = {**doc, **replaced, "moderation": moderation}
+            if kind is ContentKind.REPLY and state != "visible" and located.thread_id is not None:
+                await ctx.storage.moderated.withdraw_accepted_answer(located.thread_id, doc["_id"])
         if action in (ModerationAction.LOCK, ModerationAction.UNLOCK):
             locked = action is ModerationAction.LOCK
             await ctx.storage.moderated.set_locked(doc["_id"], locked)

@@ -13,7 +13,7 @@ from weft_resources.domain.discussions import (
     shown_author,
 )
 from weft_resources.domain.documents import Doc
-from weft_resources.domain.markdown import render
+from weft_resources.domain.markdown import render_off_loop
 from weft_resources.domain.standing import Standing, moderated_out
 from weft_resources.messages import reply_facts, thread_facts
 from weft_resources.schemas import PostAuthor, PostHistory, QuoteView, ReactionsView, ReplyCreate, ReplyView
@@ -132,7 +132,7 @@ async def post_in(
         "author_id": person.id,
         "anonymous": body.anonymous,
         "body_markdown": body.body,
-        "body_html": render(body.body),
+        "body_html": (await render_off_loop(body.body)),
         "quotes_reply_id": body.quotes_reply_id,
         "reaction_counts": {},
         "edit_count": 0,
@@ -220,7 +220,7 @@ async def edit(ctx: ResourcesContext, person: Person, reply_id: str, text: str) 
         number = reply.get("edit_count", 0) + 1
         earlier = {"body_markdown": reply["body_markdown"], "written_at": reply.get("edited_at") or reply["created_at"]}
         await ctx.storage.post_edits.keep(reply_id, number, earlier)
-        fields = {"body_markdown": text, "body_html": render(text), "edited_at": now()}
+        fields = {"body_markdown": text, "body_html": (await render_off_loop(text)), "edited_at": now()}
         updated = await ctx.storage.replies.update(reply_id, fields=fields, inc={"edit_count": 1})
         assert updated is not None  # read in this transaction
         edited = ReplyEdited(thread=thread_facts(thread), reply=reply_facts(updated, thread))
@@ -234,7 +234,7 @@ async def history(ctx: ResourcesContext, person: Person, reply_id: str) -> PostH
     reply, _, standing = await visible_reply(ctx, person, reply_id)
     if not may_see_history(reply, standing):
         raise Forbidden("only the author and the community's moderators can read a post's history")
-    return history_of(reply, await ctx.storage.post_edits.of_post(reply_id), titled=False)
+    return await history_of(reply, await ctx.storage.post_edits.of_post(reply_id), titled=False)
 
 
 async def author(ctx: ResourcesContext, person: Person, reply_id: str) -> PostAuthor:
@@ -250,7 +250,7 @@ async def author(ctx: ResourcesContext, person: Person, reply_id: str) -> PostAu
 async def react(ctx: ResourcesContext, person: Person, reply_id: str, emoji: Reaction, *, on: bool) -> ReactionsView:
     async def work(_tx: Transaction) -> ReactionsView:
         reply, _, _ = await visible_reply(ctx, person, reply_id)
-        await actable_thread(ctx, person, reply["thread_id"])
-        return await toggle_reaction(ctx, ctx.storage.replies, reply, person.id, emoji, on=on)
+        thread, _ = await actable_thread(ctx, person, reply["thread_id"])
+        return await toggle_reaction(ctx, ctx.storage.replies, reply, person.id, emoji, on=on, thread=thread)
 
     return await ctx.uow.run(work)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from weft_resources.domain.documents import Doc
-from weft_resources.domain.markdown import render
+from weft_resources.domain.markdown import render_off_loop
 from weft_resources.domain.resources import (
     ResourceKind,
     ReviewStatus,
@@ -246,7 +246,7 @@ async def create_resource(
         _, sight = await posting_community(ctx, person, community_id)
         item = new_item(community_id, body.kind, body, url=body.url, by=person.id, at=now())
         if body.text is not None:
-            item.update(note_markdown=body.text, note_html=render(body.text))
+            item.update(note_markdown=body.text, note_html=(await render_off_loop(body.text)))
         await ctx.storage.items.insert(item)
         if item["kind"] == ResourceKind.NOTE:
             await ctx.storage.versions.add(note_version(item, change=VersionChange.CREATED, by=person.id))
@@ -284,7 +284,7 @@ async def update_resource(
         new_text = "text" in sent and body.text != item.get("note_markdown")
         if new_text:
             assert body.text is not None  # never null (ResourceUpdate)
-            fields.update(note_markdown=body.text, note_html=render(body.text))
+            fields.update(note_markdown=body.text, note_html=(await render_off_loop(body.text)))
             changed.append("text")
         if not changed:
             return resource_view(item, sight)

@@ -25,7 +25,7 @@ from weft_resources.domain.discussions import (
     shown_author,
 )
 from weft_resources.domain.documents import Doc
-from weft_resources.domain.markdown import render
+from weft_resources.domain.markdown import render_off_loop
 from weft_resources.domain.standing import moderated_out
 from weft_resources.messages import reply_facts, thread_facts
 from weft_resources.schemas import (
@@ -83,22 +83,12 @@ async def visible_thread(ctx: ResourcesContext, person: Person, thread_id: str) 
 
 
 async def actable_thread(ctx: ResourcesContext, person: Person, thread_id: str) -> tuple[Doc, Sight]:
-    """A thread the person sees and may act in (an active member of its community). A member
-    banned from the community is told so (403), rather than that the thread is unknown."""
-    try:
-        thread, _ = await visible_thread(ctx, person, thread_id)
-    except NotFound:
-        held = await ctx.storage.threads.get(thread_id)
-        if held is not None and await banned_from(ctx, held["community_id"], person.id):
-            raise Forbidden("you were banned from this community: you can no longer post in it") from None
-        raise
+    """A thread the person sees and may act in (an active member of its community). A thread
+    they may not see is the same 404 for everyone, a banned ex-member too: a 403 would tell
+    them which thread ids exist (a Chatham House or a hidden one)."""
+    thread, _ = await visible_thread(ctx, person, thread_id)
     _, sight = await posting_community(ctx, person, thread["community_id"])
     return thread, sight
-
-
-async def banned_from(ctx: ResourcesContext, community_id: str, user_id: str) -> bool:
-    held = await ctx.storage.membership.member(community_id, user_id)
-    return held is not None and bool(held.get("banned"))
 
 
 def sealed_for(ctx: ResourcesContext, user_ids: list[str], message_id: str) -> str | None:
@@ -160,7 +150,9 @@ async def view_of(ctx: ResourcesContext, thread: Doc, user_id: str) -> ThreadVie
 # -- starting, listing, reading -----------------------------------------------------
 
 
-def new_thread(community_id: str, author_id: str, kind: ThreadKind, title: str, body: str, at: datetime) -> Doc:
+def new_thread(
+    community_id: str, author_id: str, kind: ThreadKind, title: str, body: str, body_html: str, at: datetime
+) -> Doc:
     return {
         "_id": new_id(),
         "community_id": community_id,
@@ -169,7 +161,7 @@ def new_thread(community_id: str, author_id: str, kind: ThreadKind, title: str, 
         "resource_id": None,
         "title": title,
         "body_markdown": body,
-        "body_html": render(body) if body else "",
+        "body_html": body_html,
         "author_id": author_id,
         "anonymous": False,
         "chatham_house": False,
@@ -194,7 +186,8 @@ async def start(ctx: ResourcesContext, person: Person, community_id: str, body: 
         _, sight = await posting_community(ctx, person, community_id)
         if not may_start(kind, sight.standing, community_id):
             raise Forbidden("only the community's owners and facilitators can post announcements")
-        thread = new_thread(community_id, person.id, kind, body.title, body.body, now())
+        html = await render_off_loop(body.body) if body.body else ""
+        thread = new_thread(community_id, person.id, kind, body.title, body.body, html, now())
         thread.update(anonymous=body.anonymous, chatham_house=body.chatham_house)
         await ctx.storage.threads.insert(thread)
         await ctx.storage.thread_follows.follow(thread["_id"], person.id, at=thread["created_at"])
@@ -216,16 +209,29 @@ def decode_activity_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 async def community_threads(
     ctx: ResourcesContext, person: Person, community_id: str, kind: str | None, cursor: str | None, limit: int
 ) -> Page[ThreadView]:
-    """Newest activity first. A page holds the threads of `limit` the caller may see
-    (fewer when some are hidden from them); `next_cursor` goes on from the last read."""
+    """Newest activity first: up to `limit` threads the caller may see, read on past the ones
+    hidden from them, and `next_cursor` at the last one shown (a cursor at a thread the caller
+    may not see would name it, and when it was active)."""
     after = decode_activity_cursor(cursor)
     _, sight = await known_community(ctx, person, community_id)
     if not (sight.standing.is_member(community_id) or community_id in sight.standing.partner_of):
         raise Forbidden("only the community's members and its partner communities' members can read its threads")
-    found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
-    page = found[:limit]
-    next_cursor = encode_activity_cursor(page[-1]) if len(found) > limit else None
-    shown = [t for t in page if await sight.can_see_thread(t)]
+    shown: list[Doc] = []
+    more = False
+    while True:
+        found = await ctx.storage.threads.page(community_id, kind, after, limit=limit + 1)
+        for thread in found[:limit]:
+            if len(shown) == limit:
+                more = True
+                break
+            if await sight.can_see_thread(thread):
+                shown.append(thread)
+        if more or len(found) <= limit:
+            more = more or (len(found) > limit and len(shown) == limit)
+            break
+        last = found[limit - 1]
+        after = (last["activity_at"], last["_id"])
+    next_cursor = encode_activity_cursor(shown[-1]) if more and shown else None
     ids = [t["_id"] for t in shown]
     mine = await ctx.storage.post_reactions.mine(person.id, ids)
     following = await ctx.storage.thread_follows.following_of(person.id, ids)
@@ -263,7 +269,7 @@ async def edit(ctx: ResourcesContext, person: Person, thread_id: str, body: Thre
         if body.title is not None:
             fields["title"] = body.title
         if body.body is not None:
-            fields.update(body_markdown=body.body, body_html=render(body.body))
+            fields.update(body_markdown=body.body, body_html=(await render_off_loop(body.body)))
         updated = await ctx.storage.threads.update(thread_id, fields=fields, inc={"edit_count": 1})
         assert updated is not None  # read in this transaction
         edited = ThreadEdited(thread=thread_facts(updated), edited_by=actor_on_bus(person.id, updated))
@@ -273,13 +279,13 @@ async def edit(ctx: ResourcesContext, person: Person, thread_id: str, body: Thre
     return await ctx.uow.run(work, one_at_a_time=aggregate(thread_id))
 
 
-def history_of(post: Doc, earlier: list[Doc], *, titled: bool) -> PostHistory:
+async def history_of(post: Doc, earlier: list[Doc], *, titled: bool) -> PostHistory:
     versions = [
         PostVersion(
             number=e["number"],
             title=e.get("title") if titled else None,
             body_markdown=e["body_markdown"],
-            body_html=render(e["body_markdown"]),
+            body_html=(await render_off_loop(e["body_markdown"])),
             written_at=e["written_at"],
             current=False,
         )
@@ -302,7 +308,7 @@ async def history(ctx: ResourcesContext, person: Person, thread_id: str) -> Post
     thread, sight = await visible_thread(ctx, person, thread_id)
     if not may_see_history(thread, sight.standing):
         raise Forbidden("only the author and the community's moderators can read a post's history")
-    return history_of(thread, await ctx.storage.post_edits.of_post(thread_id), titled=True)
+    return await history_of(thread, await ctx.storage.post_edits.of_post(thread_id), titled=True)
 
 
 async def author(ctx: ResourcesContext, person: Person, thread_id: str) -> PostAuthor:
@@ -353,13 +359,15 @@ async def accept_answer(ctx: ResourcesContext, person: Person, thread_id: str, r
 
 
 async def toggle_reaction(
-    ctx: ResourcesContext, posts: Posts, post: Doc, person_id: str, emoji: Reaction, *, on: bool
+    ctx: ResourcesContext, posts: Posts, post: Doc, person_id: str, emoji: Reaction, *, on: bool, thread: Doc
 ) -> ReactionsView:
-    """Add (`on`) or take back a person's `emoji` on `post` (a thread or a reply, read in the
-    caller's transaction), its count beside it; the post's reactions as they are afterwards."""
+    """Add (`on`) or take back a person's `emoji` on `post` (a thread or a reply of `thread`,
+    both read in the caller's transaction), its count beside it; the post's reactions as
+    they are afterwards."""
     post_id = post["_id"]
     reactions = ctx.storage.post_reactions
     if on:
+        open_for_posts(thread)  # a locked thread takes no new reactions either (taking one back is fine)
         changed = await reactions.add(post_id, person_id, emoji.value, at=now())
     else:
         changed = await reactions.remove(post_id, person_id, emoji.value)
@@ -374,7 +382,7 @@ async def toggle_reaction(
 async def react(ctx: ResourcesContext, person: Person, thread_id: str, emoji: Reaction, *, on: bool) -> ReactionsView:
     async def work(_tx: Transaction) -> ReactionsView:
         thread, _ = await actable_thread(ctx, person, thread_id)
-        return await toggle_reaction(ctx, ctx.storage.threads, thread, person.id, emoji, on=on)
+        return await toggle_reaction(ctx, ctx.storage.threads, thread, person.id, emoji, on=on, thread=thread)
 
     return await ctx.uow.run(work, one_at_a_time=aggregate(thread_id))
 
@@ -405,7 +413,7 @@ async def comments_of(ctx: ResourcesContext, person: Person, resource_id: str) -
     held = await ctx.storage.threads.get(thread_id)
     if held is not None:
         return held
-    thread = new_thread(item["community_id"], item["created_by"], ThreadKind.COMMENTS, item["title"], "", now())
+    thread = new_thread(item["community_id"], item["created_by"], ThreadKind.COMMENTS, item["title"], "", "", now())
     thread.update(_id=thread_id, resource_id=resource_id)
     opened = await ctx.storage.threads.open_comments(thread)
     await ctx.storage.items.update(resource_id, fields={"comment_thread_id": thread_id})

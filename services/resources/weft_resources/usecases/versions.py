@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from weft_resources.domain.documents import Doc
-from weft_resources.domain.markdown import render
+from weft_resources.domain.markdown import render_off_loop
 from weft_resources.domain.resources import ResourceKind, VersionChange
 from weft_resources.messages import resource_snapshot
 from weft_resources.schemas import ResourceView, VersionPage, VersionSummary, VersionView
@@ -62,7 +62,7 @@ async def get_version(ctx: ResourcesContext, person: Person, resource_id: str, n
     return VersionView(
         **_summary_fields(version),
         text=text,
-        note_html=render(text) if text is not None else None,
+        note_html=(await render_off_loop(text)) if text is not None else None,
         file=version.get("file"),
     )
 
@@ -78,7 +78,7 @@ async def restore_version(ctx: ResourcesContext, person: Person, resource_id: st
         moment = now()
         fields: Doc = {"updated_by": person.id, "updated_at": moment}
         if item["kind"] == ResourceKind.NOTE:
-            fields.update(note_markdown=old["note_markdown"], note_html=render(old["note_markdown"]))
+            fields.update(note_markdown=old["note_markdown"], note_html=(await render_off_loop(old["note_markdown"])))
             changed = ["text"]
         else:
             fields["file"] = old["file"]
