@@ -21,6 +21,7 @@ from weft_resources.domain.file_delivery import (
     range_applies,
     requested_range,
 )
+from weft_resources.domain.file_types import ALLOWED
 from weft_resources.domain.resources import Licence
 from weft_resources.schemas import (
     AuthorName,
@@ -147,8 +148,11 @@ async def upload_new_version(
 VersionNumber = Annotated[int, Path(ge=1, le=1_000_000)]
 _DOWNLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "The file",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "description": "The file, as the type sniffed from its bytes at upload (one of the allowlist's)",
+        "content": {
+            file_type.media_type.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for file_type in ALLOWED
+        },
     },
     206: {"description": "The byte range asked for (`Content-Range` says which)"},
     304: {"description": "Not modified: the client's copy (If-None-Match) is current"},
