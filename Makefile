@@ -6,6 +6,7 @@
 #   make lint                                           ruff, ruff format, mypy, import contracts
 #   make bench                                          speed and memory numbers
 #   make contract [ARGS="--max-examples 100"]           schemathesis against the running suite
+#   make strings                                        refresh the web app's string catalogue (gettext)
 #   make chaos [ARGS="--seconds 60"]                    faults under load, then an audit (all counts 0)
 
 SHELL := bash
@@ -17,7 +18,7 @@ ARGS ?=
 # uv's path, installing uv from PyPI first if needed (evaluated when used).
 UV = "$$(tools/ensure-uv)"
 
-.PHONY: help sync run test lint bench contract chaos
+.PHONY: help sync run test lint bench contract chaos strings
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -55,3 +56,9 @@ contract:
 chaos:
 	@$(UV) sync --locked --quiet
 	PYTHONPATH=bench $(VENV)/bin/python -m chaos $(ARGS)
+
+# The web app's strings, for translators (a test fails when the committed catalogue is stale).
+strings:
+	@$(UV) sync --locked --quiet
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
+		-o services/web/weft_web/locale/messages.pot .

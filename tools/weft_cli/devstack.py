@@ -314,6 +314,8 @@ def _start_services(
         env = {**os.environ, **infra_env, spec.port_env: str(port)}
         if name == "gateway":
             env.update(gateway_backend_env(backend_ports))
+        if name == "web" and "gateway" in ports:
+            env.setdefault("WEFT_WEB_GATEWAY_URL", f"http://127.0.0.1:{ports['gateway'].port}")
         if name == "events" and "gateway" in ports and not os.environ.get(FEED_BASE_URL_ENV):
             env[FEED_BASE_URL_ENV] = f"http://127.0.0.1:{ports['gateway'].port}"
         if name == "notifications":
@@ -345,6 +347,8 @@ def _service_starter(name: str, env: dict[str, str], url: str, on_line: LineSink
 
 def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.DatabaseHandle, data_dir: Path) -> None:
     rows: list[tuple[str, str]] = []
+    if "web" in urls:
+        rows.append(("web app", f"{urls['web']}  <- open this in a browser"))
     if "gateway" in urls:
         gateway = urls["gateway"]
         rows += [
@@ -353,7 +357,7 @@ def _print_summary(urls: dict[str, str], env: dict[str, str], database: ladder.D
             ("OpenAPI", f"{gateway}/openapi.json"),
             ("AsyncAPI", f"{gateway}/asyncapi.json"),
         ]
-    rows += [(name, url) for name, url in urls.items() if name != "gateway"]
+    rows += [(name, url) for name, url in urls.items() if name not in ("gateway", "web")]
     rows += [
         ("NATS", env["WEFT_NATS_URL"]),
         ("database", env["MONGODB_URL"]),

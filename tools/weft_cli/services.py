@@ -52,11 +52,15 @@ _SPECS = [
         "WEFT_GATEWAY_",
         port_env_override="WEFT_HTTP_PORT",
     ),
+    # The web app: a client of the gateway, started after it.
+    ServiceSpec("web", "weft_web.app:create_app", 8090, "WEFT_WEB_"),
 ]
 SERVICES: dict[str, ServiceSpec] = {spec.name: spec for spec in _SPECS}
 
-# `weft dev` starts these in order (backends first, the gateway last) and stops them in reverse.
-BACKENDS = [name for name in SERVICES if name != "gateway"]
+# Clients of the gateway: started after it, never behind it.
+FRONTENDS = ["web"]
+# `weft dev` starts these in order (backends first, then the gateway, then the web app) and stops them in reverse.
+BACKENDS = [name for name in SERVICES if name not in ("gateway", *FRONTENDS)]
 
 
 def gateway_backend_env(backend_ports: Mapping[str, int]) -> dict[str, str]:

@@ -1,0 +1,111 @@
+"""What a person sees when something goes wrong: a readable page, never a stack trace.
+
+An API 404 and 403 both become the same "not found" page unless the API itself said 403 to
+someone it knows, so a page reveals no more than the API would.
+"""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from weft_web.gateway import ApiError
+from weft_web.i18n import _
+from weft_web.rendering import render
+
+log = logging.getLogger("weft.web")
+
+
+class SignInRequired(Exception):
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+class CsrfRefused(Exception):
+    pass
+
+
+def safe_next(value: str | None) -> str:
+    """Only a path of this app: `next=https://evil.example` or `//evil.example` go home instead."""
+    if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
+        return "/"
+    return value
+
+
+def sign_in_redirect(next_path: str) -> RedirectResponse:
+    return RedirectResponse(f"/sign-in?next={quote(safe_next(next_path), safe='')}", status_code=303)
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    return render(
+        request, "pages/error.html", {"status": status, "title": title, "message": message}, status_code=status
+    )
+
+
+def not_found(request: Request) -> Response:
+    return error_page(request, 404, _("Page not found"), _("There is nothing here, or it is not shared with you."))
+
+
+def install_error_pages(app: FastAPI) -> None:
+    async def on_sign_in_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, SignInRequired)
+        return sign_in_redirect(exc.next_path)
+
+    async def on_csrf(request: Request, exc: Exception) -> Response:
+        return error_page(
+            request,
+            403,
+            _("This form has expired"),
+            _("Go back, reload the page and send the form again."),
+        )
+
+    async def on_api_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiError)
+        if exc.status == 401:
+            return sign_in_redirect(request.url.path)
+        if exc.status == 404:
+            return not_found(request)
+        if exc.status == 403:
+            return error_page(request, 403, _("Not allowed"), _("You do not have permission to do that."))
+        if exc.status == 429:
+            return error_page(request, 429, _("Too many requests"), _("Please wait a moment and try again."))
+        if exc.status >= 500:
+            log.warning("gateway answered %s on %s %s", exc.status, request.method, _route(request))
+            return error_page(
+                request, 503, _("Weft is having trouble"), _("This is not your fault. Please try again in a minute.")
+            )
+        return error_page(request, exc.status, _("That did not work"), exc.detail)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        if exc.status_code == 404:
+            return not_found(request)
+        if exc.status_code == 405:
+            return error_page(request, 405, _("Not allowed"), _("This page does not take that kind of request."))
+        return error_page(request, exc.status_code, _("That did not work"), _("The request could not be handled."))
+
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        return error_page(request, 400, _("That did not work"), _("Part of the request was missing or not valid."))
+
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, _route(request))
+        return error_page(
+            request, 500, _("Something went wrong"), _("This is not your fault. The error has been logged.")
+        )
+
+    app.add_exception_handler(SignInRequired, on_sign_in_required)
+    app.add_exception_handler(CsrfRefused, on_csrf)
+    app.add_exception_handler(ApiError, on_api_error)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(RequestValidationError, on_invalid)
+    app.add_exception_handler(Exception, on_unexpected)
+
+
+def _route(request: Request) -> str:
+    # The route template, not the path: paths carry secrets (invitation codes, unsubscribe tokens).
+    return str(getattr(request.scope.get("route"), "path", "(no route)"))
