@@ -25,7 +25,11 @@ PAGE_SIZE = 20
 
 def shown(item: dict[str, Any]) -> dict[str, Any]:
     """An inbox item with where it links to and when, readably."""
-    return {**item, "href": link_for(str(item.get("type", "")), item.get("target") or {}), "when": readable_time(item.get("created_at"))}
+    return {
+        **item,
+        "href": link_for(str(item.get("type", "")), item.get("target") or {}),
+        "when": readable_time(item.get("created_at")),
+    }
 
 
 async def inbox(api: Api, *, cursor: str | None, unread_only: bool, limit: int = PAGE_SIZE) -> dict[str, Any]:
