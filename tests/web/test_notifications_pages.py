@@ -131,3 +131,10 @@ async def test_someone_elses_notification_is_the_same_404_as_none(
     assert theirs.status_code == nobodys.status_code == 404
     assert re.sub(r'value="[^"]+"', "", theirs.text) == re.sub(r'value="[^"]+"', "", nobodys.text)
     assert "Page not found" in theirs.text
+
+
+@pytest.mark.parametrize("path", ["/notifications", "/notifications/preferences", "/me", "/people", "/home/unread"])
+async def test_personal_pages_ask_for_sign_in_first(web_http: httpx.AsyncClient, path: str) -> None:
+    answer = await web_http.get(path)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/sign-in?next=")
