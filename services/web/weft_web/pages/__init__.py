@@ -2,8 +2,18 @@
 
 from weft_web.pages.home import router as home_router
 from weft_web.pages.live import router as live_router
+from weft_web.pages.notification_preferences import router as notification_preferences_router
+from weft_web.pages.notifications import router as notifications_router
+from weft_web.pages.people import router as people_router
+from weft_web.pages.profile import router as profile_router
+from weft_web.pages.unsubscribe import router as unsubscribe_router
 
 ROUTERS = [
     home_router,
     live_router,
+    notification_preferences_router,
+    notifications_router,
+    people_router,
+    profile_router,
+    unsubscribe_router,
 ]
