@@ -5,6 +5,7 @@ Served by `weft web` (uvicorn with `factory=True` on `create_app`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -48,6 +49,9 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     settings = settings or WebSettings()
     platform = settings.platform
     configure_logging("web", level=platform.log_level, json_logs=platform.log_json)
+    # httpx logs every URL it requests at INFO, and paths carry secrets (invitation and
+    # unsubscribe tokens): only its warnings.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     translations = i18n.load(settings.locale)
     i18n.use(translations)
     mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name="weft-web")
