@@ -38,6 +38,8 @@ SEARCH_INDEX_ENV = "WEFT_RESOURCES_SEARCH_INDEX_DIR"
 FEED_BASE_URL_ENV = "WEFT_EVENTS_PUBLIC_BASE_URL"
 # The same for the links in mails (unsubscribe, preferences, what a notification is about).
 MAIL_BASE_URL_ENV = "WEFT_NOTIFICATIONS_PUBLIC_BASE_URL"
+# Set by the user, this wins; otherwise links people click in mails open the web app it starts.
+WEB_LINKS_ENV = "WEFT_NOTIFICATIONS_WEB_BASE_URL"
 # In dev, webhooks may reach this machine (a receiver a developer runs locally), unless set.
 WEBHOOK_NETWORKS_ENV = "WEFT_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS"
 DEV_WEBHOOK_NETWORKS = '["127.0.0.0/8", "::1/128"]'
@@ -322,6 +324,8 @@ def _start_services(
             if "gateway" in ports and not os.environ.get(MAIL_BASE_URL_ENV):
                 env[MAIL_BASE_URL_ENV] = f"http://127.0.0.1:{ports['gateway'].port}"
             env.setdefault(WEBHOOK_NETWORKS_ENV, DEV_WEBHOOK_NETWORKS)
+            if "web" in ports and not os.environ.get(WEB_LINKS_ENV):
+                env[WEB_LINKS_ENV] = f"http://127.0.0.1:{ports['web'].port}"
         url = f"http://127.0.0.1:{port}"
         say(f"starting {name} on port {port} ...")
         add(Child(name, _service_starter(name, env, url, _prefixed(name, _COLORS[index % (len(_COLORS) - 1)]))))

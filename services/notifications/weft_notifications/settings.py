@@ -20,6 +20,10 @@ class NotificationsSettings(DataServiceSettings):
     # The public base URL of the suite (the gateway, or the web app once there is one):
     # links in mails and unsubscribe URLs are built on it.
     public_base_url: str = "http://127.0.0.1:8080"
+    # The web app's public address. When set, the links people click in mails open its pages
+    # (the inbox, preferences, a community, an invitation, the unsubscribe page) instead of
+    # API paths; the List-Unsubscribe header keeps the API's one-click URL (RFC 8058).
+    web_base_url: str | None = None
     # The network's name, in every mail and notification text.
     network_name: str = "Weft"
 

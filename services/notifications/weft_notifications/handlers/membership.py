@@ -15,6 +15,7 @@ from weft_notifications.handlers.registry import register_handler
 from weft_notifications.usecases import recipients
 from weft_notifications.usecases.context import NotificationsContext
 from weft_notifications.usecases.fanout import mail_to_address, notify, notify_batches, withdraw_from_outsiders
+from weft_notifications.usecases.mail import invitation_url
 from weft_notifications.usecases.names import community_name, person_name
 from weft_shared.contracts.envelope import Envelope
 from weft_shared.contracts.membership import (
@@ -197,7 +198,7 @@ async def invitation_created(
     if message.invited_user_id is not None:
         await notify(ctx, notice, [message.invited_user_id])
     elif message.invited_email is not None:
-        link = ctx.settings.public_base_url.rstrip("/") + message.accept_path
+        link = invitation_url(ctx.settings, message.accept_path)
         await mail_to_address(ctx, notice, to=message.invited_email, link=link, record_id=f"invitation:{envelope.id}")
 
 

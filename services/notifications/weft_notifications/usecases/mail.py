@@ -6,6 +6,7 @@ community."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -40,12 +41,38 @@ def _base(settings: NotificationsSettings) -> str:
     return settings.public_base_url.rstrip("/")
 
 
+def _web(settings: NotificationsSettings) -> str | None:
+    return settings.web_base_url.rstrip("/") if settings.web_base_url else None
+
+
 def preferences_url(settings: NotificationsSettings) -> str:
-    return f"{_base(settings)}/v1/me/notification-preferences"
+    web = _web(settings)
+    return f"{web}/notifications/preferences" if web else f"{_base(settings)}/v1/me/notification-preferences"
 
 
 def unsubscribe_url(settings: NotificationsSettings, subject: UnsubscribeSubject) -> str:
+    """The API's one-click URL (a mail client POSTs to it: RFC 8058)."""
     return f"{_base(settings)}/v1/unsubscribe/{sign(settings.unsubscribe_key, subject)}"
+
+
+def unsubscribe_page_url(settings: NotificationsSettings, subject: UnsubscribeSubject) -> str:
+    """The link a person clicks: the web app's page, which asks before it unsubscribes."""
+    web = _web(settings)
+    if web is None:
+        return unsubscribe_url(settings, subject)
+    return f"{web}/unsubscribe/{sign(settings.unsubscribe_key, subject)}"
+
+
+_INVITATION_ACCEPT = re.compile(r"/v1/invitations/([^/]+)/accept\Z")
+
+
+def invitation_url(settings: NotificationsSettings, accept_path: str) -> str:
+    """An invitation's link: the web app's landing page when there is one, else the API path."""
+    web = _web(settings)
+    found = _INVITATION_ACCEPT.match(accept_path)
+    if web and found:
+        return f"{web}/invitations/{found.group(1)}"
+    return f"{_base(settings)}{accept_path}"
 
 
 def render_page(settings: NotificationsSettings, template: str, **values: Any) -> str:
@@ -58,11 +85,16 @@ def render_page(settings: NotificationsSettings, template: str, **values: Any) -
 
 def target_url(settings: NotificationsSettings, target: dict[str, str]) -> str:
     """Where a notification points: an invitation's accept link, its community, else the inbox."""
+    web = _web(settings)
     if "accept_path" in target:
-        return f"{_base(settings)}{target['accept_path']}"
+        return invitation_url(settings, target["accept_path"])
     if "community_id" in target:
-        return f"{_base(settings)}/v1/communities/{target['community_id']}"
-    return f"{_base(settings)}/v1/me/notifications"
+        return (
+            f"{web}/communities/{target['community_id']}"
+            if web
+            else f"{_base(settings)}/v1/communities/{target['community_id']}"
+        )
+    return f"{web}/notifications" if web else f"{_base(settings)}/v1/me/notifications"
 
 
 def message_id(settings: NotificationsSettings, record_id: str) -> str:
@@ -90,7 +122,7 @@ def render(settings: NotificationsSettings, letter: Letter) -> EmailMessage:
         "network_name": settings.network_name,
         "base_url": _base(settings),
         "preferences_url": preferences_url(settings),
-        "unsubscribe_url": unsubscribe_url(settings, letter.unsubscribe),
+        "unsubscribe_url": unsubscribe_page_url(settings, letter.unsubscribe),
         **letter.values,
     }
     names = [letter.template, "notification"] if letter.template != "digest" else ["digest"]
@@ -103,7 +135,7 @@ def render(settings: NotificationsSettings, letter: Letter) -> EmailMessage:
     mail["Subject"] = letter.subject
     mail["Date"] = format_datetime(now())
     mail["Message-ID"] = message_id(settings, letter.record_id)
-    mail["List-Unsubscribe"] = f"<{values['unsubscribe_url']}>"
+    mail["List-Unsubscribe"] = f"<{unsubscribe_url(settings, letter.unsubscribe)}>"
     mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to notifications
     mail.set_content(text)
