@@ -1,0 +1,171 @@
+"""Event pages in a real browser: scheduling a hybrid event with a waitlist, RSVP, a
+cancellation promoting the next person live, check-in at the door on a phone, the CPD
+record and its CSV, the calendar feed; the 404 for people without rights."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from playwright.async_api import Page, expect
+
+from tests.support.api import Person, create_community, join
+from tests.support.browser import PHONE, assert_accessible
+from tests.support.waiting import eventually
+from tests.support.web_pages import sign_in
+from tests.web.conftest import NewPage
+from weft_cli.testing import ServiceProcess
+from weft_web.auth.dev_people import dev_subject
+
+pytestmark = pytest.mark.timeout(300)
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def person(first: str, label: str) -> Person:
+    email = f"{first.lower()}.{label}.{secrets.token_hex(3)}@example.org"
+    name = f"{first} {label.title()}{secrets.token_hex(2)}"
+    return Person(user_id=dev_subject(email), email=email, name=name)
+
+
+def wall_clock(minutes_from_now: int) -> str:
+    return (datetime.now(LONDON) + timedelta(minutes=minutes_from_now)).strftime("%Y-%m-%dT%H:%M")
+
+
+async def no_sideways_scroll(page: Page) -> None:
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a 360 px screen ({width} px)"
+
+
+async def signed_in(new_page: NewPage, who: Person, **options: object) -> Page:
+    page = await new_page(**options)
+    await sign_in(page, who.name, who.email)
+    return page
+
+
+async def sees_event(gateway: httpx.AsyncClient, event_id: str, who: Person) -> bool:
+    response = await gateway.get(f"/v1/events/{event_id}", headers=who.headers)
+    return response.status_code == 200
+
+
+async def test_waitlist_promotion_shows_live_and_the_door_checks_in(
+    new_page: NewPage, gateway_service: ServiceProcess
+) -> None:
+    host, booker, waiter, outsider = (person(n, "events") for n in ("Hana", "Bram", "Cleo", "Dora"))
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=30) as gateway:
+        community = await create_community(gateway, host, name=f"Falls prevention {secrets.token_hex(3)}")
+        for member in (booker, waiter):
+            assert (await join(gateway, community["id"], member)).status_code == 201
+
+        # The host schedules: bad input first, each message beside its field.
+        host_page = await signed_in(new_page, host)
+        await host_page.goto(f"/communities/{community['id']}/events")
+        await assert_accessible(host_page, "events-community-empty")
+        await host_page.get_by_role("link", name="Schedule an event").click()
+        await host_page.get_by_label("Starts").fill(wall_clock(60))
+        await host_page.get_by_label("Ends").fill(wall_clock(30))
+        await host_page.get_by_label("How people attend").select_option("hybrid")
+        await host_page.get_by_label("Places in the room").fill("-1")
+        await host_page.get_by_role("button", name="Schedule the event").click()
+        await expect(host_page.locator("#error-title")).to_contain_text("Enter title")
+        await expect(host_page.locator("#error-ends_at")).to_contain_text("after the start")
+        await expect(host_page.locator("#error-venue")).to_contain_text("needs one")
+        await expect(host_page.locator("#error-joining_link")).to_contain_text("needs one")
+        await expect(host_page.locator("#error-capacity_in_person")).to_contain_text("whole number")
+        await expect(host_page.get_by_label("Title")).to_have_attribute("aria-invalid", "true")
+        await assert_accessible(host_page, "events-schedule-errors")
+
+        title = f"Falls clinic {secrets.token_hex(3)}"
+        await host_page.get_by_label("Title").fill(title)
+        await host_page.get_by_label("Description").fill("Case reviews and a short talk.")
+        await host_page.get_by_label("Starts").fill(wall_clock(15))
+        await host_page.get_by_label("Ends").fill(wall_clock(75))
+        await host_page.get_by_label("Venue").fill("Ward 7 seminar room")
+        await host_page.get_by_label("Joining link").fill("https://meet.example.org/falls")
+        await host_page.get_by_label("Places in the room").fill("1")
+        await host_page.get_by_label("Places online").fill("")
+        await host_page.get_by_role("button", name="Schedule the event").click()
+        await host_page.get_by_text("The event is scheduled.").wait_for()
+        event_id = host_page.url.rstrip("/").rsplit("/", 1)[-1]
+        await assert_accessible(host_page, "events-event-host")
+        for member in (booker, waiter):
+            await eventually(lambda m=member: sees_event(gateway, event_id, m), what="the event reaching a member")
+
+        # B books the one seat, on a phone without JavaScript.
+        booker_page = await signed_in(new_page, booker, viewport=PHONE, javascript=False)
+        await booker_page.goto(f"/events/{event_id}")
+        # (axe runs in the page, so it checks pages with JavaScript on: the others below.)
+        await booker_page.get_by_role("button", name="Book a place (in person)").click()
+        await booker_page.get_by_text("You have a place (in person).").wait_for()
+        await expect(booker_page.get_by_role("link", name="https://meet.example.org/falls")).to_be_visible()
+        await no_sideways_scroll(booker_page)
+
+        # C finds the room full, joins the waitlist, and keeps the page open (live).
+        waiter_page = await signed_in(new_page, waiter)
+        async with waiter_page.expect_response(lambda r: r.url.endswith("/live")):
+            await waiter_page.goto(f"/events/{event_id}")
+        await waiter_page.get_by_role("button", name="Join the waitlist (in person)").click()
+        await waiter_page.get_by_text("You are number 1 on the waitlist (in person).").wait_for()
+        await expect(waiter_page.get_by_text("0 places left in person")).to_be_visible()
+        await expect(waiter_page.get_by_role("link", name="https://meet.example.org/falls")).to_have_count(0)
+        await assert_accessible(waiter_page, "events-event-waitlisted")
+
+        # The host sees the event listed, and both people on the attendees page.
+        await host_page.goto(f"/communities/{community['id']}/events")
+        await expect(host_page.get_by_role("link", name=title)).to_be_visible()
+        await assert_accessible(host_page, "events-community-full")
+        await host_page.goto(f"/events/{event_id}/attendees")
+        await expect(host_page.get_by_role("cell", name=booker.name)).to_be_visible()
+        await expect(host_page.get_by_role("cell", name=waiter.name)).to_be_visible()
+        await assert_accessible(host_page, "events-attendees-full")
+
+        # B cancels (a plain form without JavaScript): C's open page shows the place, no reload.
+        await booker_page.get_by_role("button", name="Cancel my place").click()
+        await booker_page.get_by_text("Your place is cancelled.").wait_for()
+        await waiter_page.get_by_text("You have a place (in person).").wait_for(timeout=45_000)
+        await expect(waiter_page.get_by_role("link", name="https://meet.example.org/falls")).to_be_visible()
+        await assert_accessible(waiter_page, "events-event-promoted-live")
+
+        # The host, on a phone at the door: search C's name (results as one types), one tap.
+        door = await signed_in(new_page, host, viewport=PHONE)
+        await door.goto(f"/events/{event_id}/check-in")
+        await assert_accessible(door, "events-check-in-full")
+        await door.get_by_label("Search a name").fill(waiter.name.split()[1])
+        await expect(door.get_by_role("button", name=f"Check in {waiter.name}")).to_have_count(1)
+        await expect(door.get_by_role("button", name=f"Check in {booker.name}")).to_have_count(0)
+        await door.get_by_role("button", name=f"Check in {waiter.name}").click()
+        await expect(door.locator(".door-done")).to_contain_text(waiter.name)
+        await expect(door.locator(".door-done")).to_contain_text("Checked in at")
+        await no_sideways_scroll(door)
+        await assert_accessible(door, "events-check-in-done")
+
+        # C's record shows the event and its hours; the CSV downloads.
+        await waiter_page.goto("/me/attendance")
+        await expect(waiter_page.get_by_role("link", name=title)).to_be_visible()
+        await expect(waiter_page.get_by_text("1 event attended")).to_be_visible()
+        await assert_accessible(waiter_page, "events-attendance-full")
+        async with waiter_page.expect_download() as download_info:
+            await waiter_page.get_by_role("link", name="Download as CSV").click()
+        download = await download_info.value
+        assert title in (await download.path()).read_text()
+
+        # The month shows the event on its day.
+        await waiter_page.goto(f"/events?month={wall_clock(15)[:7]}")
+        await expect(waiter_page.get_by_role("table").get_by_role("link", name=title)).to_be_visible()
+        await assert_accessible(waiter_page, "events-month-full")
+        await waiter_page.goto("/events")
+        await expect(waiter_page.get_by_role("link", name=title)).to_be_visible()
+        await assert_accessible(waiter_page, "events-list-full")
+
+        # Without rights: the same 404 as for nothing at all.
+        outsider_page = await signed_in(new_page, outsider)
+        for path in (f"/events/{event_id}", "/events/no-such-event"):
+            response = await outsider_page.goto(path)
+            assert response is not None and response.status == 404
+            await expect(outsider_page.get_by_role("heading", name="Page not found")).to_be_visible()
+        await assert_accessible(outsider_page, "events-event-not-found")
+        response = await waiter_page.goto(f"/events/{event_id}/check-in")
+        assert response is not None and response.status == 404
