@@ -4,13 +4,15 @@ record and its CSV, the calendar feed; the 404 for people without rights."""
 
 from __future__ import annotations
 
+import asyncio
+import re
 import secrets
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Page, expect
+from playwright.async_api import Dialog, Page, expect
 
 from tests.support.api import Person, create_community, join
 from tests.support.browser import PHONE, assert_accessible
@@ -38,6 +40,17 @@ def wall_clock(minutes_from_now: int) -> str:
 async def no_sideways_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a 360 px screen ({width} px)"
+
+
+def answer_dialogs(page: Page, answers: list[bool]) -> list[bool]:
+    """Answer the page's confirm() dialogs in turn (True: OK); the list empties as they come."""
+
+    def on_dialog(dialog: Dialog) -> None:
+        ok = answers.pop(0) if answers else False
+        asyncio.ensure_future(dialog.accept() if ok else dialog.dismiss())
+
+    page.on("dialog", on_dialog)
+    return answers
 
 
 async def signed_in(new_page: NewPage, who: Person, **options: object) -> Page:
@@ -169,3 +182,149 @@ async def test_waitlist_promotion_shows_live_and_the_door_checks_in(
         await assert_accessible(outsider_page, "events-event-not-found")
         response = await waiter_page.goto(f"/events/{event_id}/check-in")
         assert response is not None and response.status == 404
+
+
+async def scheduled_event(gateway: httpx.AsyncClient, host: Person, community_id: str, title: str) -> str:
+    """An in-person event 15 minutes from now, made through the API (not what these tests are about)."""
+    start = datetime.now(LONDON) + timedelta(minutes=15)
+    body = {
+        "title": title,
+        "format": "in_person",
+        "timezone": "Europe/London",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=1, minutes=30)).isoformat(),
+        "venue": "Day centre hall",
+        "capacity": {"in_person": 10},
+    }
+
+    async def created() -> str | None:
+        response = await gateway.post(f"/v1/communities/{community_id}/events", json=body, headers=host.headers)
+        return str(response.json()["id"]) if response.status_code == 201 else None
+
+    found: str = await eventually(created, what="the events service knowing the host")
+    return found
+
+
+async def test_rsvp_cancel_and_check_in_work_without_javascript_on_a_phone(
+    new_page: NewPage, gateway_service: ServiceProcess
+) -> None:
+    host, member = person("Ines", "door"), person("Jon", "door")
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=30) as gateway:
+        community = await create_community(gateway, host)
+        assert (await join(gateway, community["id"], member)).status_code == 201
+        title = f"Carers' drop-in {secrets.token_hex(3)}"
+        event_id = await scheduled_event(gateway, host, community["id"], title)
+        await eventually(lambda: sees_event(gateway, event_id, member), what="the event reaching the member")
+
+    host_page = await signed_in(new_page, host)
+    await host_page.goto(f"/events/{event_id}/attendees")
+    await expect(host_page.get_by_text("Nobody has booked a place yet.")).to_be_visible()
+    await assert_accessible(host_page, "events-attendees-empty")
+    await host_page.goto(f"/events/{event_id}/check-in")
+    await assert_accessible(host_page, "events-check-in-empty")
+    await host_page.get_by_label("Search a name").fill("nobody-by-this-name")
+    await expect(host_page.get_by_text("Nobody called “nobody-by-this-name”")).to_be_visible()
+    await assert_accessible(host_page, "events-check-in-no-match")
+
+    phone = await signed_in(new_page, member, viewport=PHONE, javascript=False)
+    await phone.goto(f"/events/{event_id}")
+    await phone.get_by_role("button", name="Book a place (in person)").click()
+    await phone.get_by_text("You have a place (in person).").wait_for()
+    await phone.get_by_role("button", name="Cancel my place").click()
+    await phone.get_by_text("Your place is cancelled.").wait_for()
+    await expect(phone.get_by_text("You have not booked a place.")).to_be_visible()
+    await phone.get_by_role("button", name="Book a place (in person)").click()
+    await phone.get_by_text("You have a place (in person).").wait_for()
+    await no_sideways_scroll(phone)
+
+    # At the door without JavaScript: the search is a plain GET form, the tap a plain POST.
+    door = await signed_in(new_page, host, viewport=PHONE, javascript=False)
+    await door.goto(f"/events/{event_id}/check-in")
+    await door.get_by_label("Search a name").fill(member.name.split()[0])
+    await door.get_by_role("button", name="Search").click()
+    await door.get_by_role("button", name=f"Check in {member.name}").click()
+    await door.get_by_text(f"{member.name} is checked in.").wait_for()
+    await expect(door.locator(".door-done")).to_contain_text("Checked in at")
+    assert "q=Jon" in door.url
+    await no_sideways_scroll(door)
+
+
+async def test_hosts_edit_and_cancel_and_members_see_why_a_booking_failed(
+    new_page: NewPage, gateway_service: ServiceProcess
+) -> None:
+    host, member = person("Kit", "host"), person("Lena", "member")
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=30) as gateway:
+        community = await create_community(gateway, host)
+        assert (await join(gateway, community["id"], member)).status_code == 201
+        event_id = await scheduled_event(gateway, host, community["id"], f"Wound care {secrets.token_hex(3)}")
+        await eventually(lambda: sees_event(gateway, event_id, member), what="the event reaching the member")
+
+        # The member books with JavaScript: cancelling asks first, and "no" keeps the place.
+        page = await signed_in(new_page, member)
+        await page.goto(f"/events/{event_id}")
+        await page.get_by_role("button", name="Book a place (in person)").click()
+        await page.get_by_text("You have a place (in person).").wait_for()
+        answers = answer_dialogs(page, [False, True])
+        await page.get_by_role("button", name="Cancel my place").click()
+        await expect(page.get_by_text("You have a place (in person).")).to_be_visible()
+        await page.get_by_role("button", name="Cancel my place").click()
+        await page.get_by_text("Your place is cancelled.").wait_for()
+        assert answers == [], "each cancel asked first"
+
+        # The host changes the event: a bad value is named beside its field.
+        host_page = await signed_in(new_page, host)
+        await host_page.goto(f"/events/{event_id}")
+        await host_page.get_by_role("link", name="Change the event").click()
+        await host_page.get_by_label("Title").fill("")
+        await host_page.get_by_label("Places in the room").fill("100001")
+        await host_page.get_by_role("button", name="Save the changes").click()
+        await expect(host_page.locator("#error-title")).to_contain_text("Enter title")
+        await expect(host_page.locator("#error-capacity_in_person")).to_contain_text("whole number")
+        await assert_accessible(host_page, "events-edit-errors")
+        await host_page.get_by_label("Title").fill("Wound care, moved")
+        await host_page.get_by_label("Places in the room").fill("5")
+        await host_page.get_by_role("button", name="Save the changes").click()
+        await host_page.get_by_text("The event is changed.").wait_for()
+        await expect(host_page.get_by_role("heading", name="Wound care, moved")).to_be_visible()
+
+        # The member's page is still open when the host cancels: booking then says why not.
+        await page.goto(f"/events/{event_id}")
+        answer_dialogs(host_page, [True])
+        await host_page.get_by_role("button", name="Cancel the event").click()
+        await host_page.get_by_text("The event is cancelled.").first.wait_for()
+        await page.get_by_role("button", name="Book a place (in person)").click()
+        await expect(page.get_by_role("alert")).to_contain_text("cancelled")
+        await assert_accessible(page, "events-event-error")
+
+        # Not a host: the host tools are the same 404 as nothing at all.
+        for path in (f"/events/{event_id}/attendees", f"/events/{event_id}/edit", f"/events/{event_id}/check-in"):
+            response = await page.goto(path)
+            assert response is not None and response.status == 404
+
+
+async def test_empty_pages_and_the_calendar_feed(new_page: NewPage) -> None:
+    someone = person("Mo", "empty")
+    page = await signed_in(new_page, someone)
+    await page.goto("/events")
+    await expect(page.get_by_text("No events are coming up in your communities.")).to_be_visible()
+    await assert_accessible(page, "events-list-empty")
+    await page.get_by_role("link", name="Month").click()
+    await expect(page.get_by_text("0 events this month.")).to_be_visible()
+    await page.get_by_role("link", name="Next month").click()
+    await expect(page.get_by_role("heading", level=2)).to_have_text(
+        (datetime.now(LONDON).replace(day=1) + timedelta(days=32)).strftime("%B %Y")
+    )
+    await assert_accessible(page, "events-month-empty")
+    await page.goto("/me/attendance")
+    await expect(page.get_by_text("Nothing yet")).to_be_visible()
+    await assert_accessible(page, "events-attendance-empty")
+
+    await page.goto("/me/calendar")
+    await assert_accessible(page, "events-calendar-feed-empty")
+    await page.get_by_role("button", name="Get my feed address").click()
+    feed = page.get_by_label("Your feed address")
+    await expect(feed).to_have_value(re.compile(r"/v1/calendar/[^/]+\.ics$"))
+    await assert_accessible(page, "events-calendar-feed-shown")
+    answer_dialogs(page, [True])
+    await page.get_by_role("button", name="Revoke my feed address").click()
+    await page.get_by_text("Your feed is revoked").wait_for()

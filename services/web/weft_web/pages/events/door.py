@@ -15,7 +15,7 @@ from weft_web.deps import Api, Person
 from weft_web.errors import not_found
 from weft_web.gateway import ApiError
 from weft_web.i18n import _
-from weft_web.pages.events.event_page import mode_label
+from weft_web.pages.events.event_page import mode_label, refusal
 from weft_web.pages.events.people_names import member_names
 from weft_web.pages.events.when import instant, span_label, zone
 from weft_web.rendering import render
@@ -116,7 +116,7 @@ async def check_in(request: Request, person: Person, api: Api, event_id: str) ->
     except ApiError as exc:
         if exc.status not in (403, 404, 409, 422):
             raise
-        error = exc.detail
+        error = refusal(exc.detail)
     guests = await door_list(api, event, query)
     guest = next((g for g in guests if g.user_id == user_id), None)
     if _is_fragment(request):

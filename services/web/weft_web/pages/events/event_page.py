@@ -27,6 +27,13 @@ def mode_label(mode: str) -> str:
     return _("in person") if mode == "in_person" else _("online")
 
 
+def refusal(detail: str) -> str:
+    """The API's reason ("this event is cancelled") as a sentence for the page."""
+    text = detail.strip() or _("That did not work.")
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
 def panel_context(event: dict[str, Any], *, error: str | None = None) -> dict[str, Any]:
     """What the RSVP panel shows: the viewer's place, or a button per way to attend."""
     offers = []
@@ -38,7 +45,7 @@ def panel_context(event: dict[str, Any], *, error: str | None = None) -> dict[st
         "offers": offers,
         "rsvp": event.get("my_rsvp"),
         "mode_label": mode_label,
-        "rsvp_error": error,
+        "rsvp_error": refusal(error) if error else None,
     }
 
 
