@@ -4,7 +4,6 @@ record and its CSV, the calendar feed; the 404 for people without rights."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 import secrets
 from datetime import datetime, timedelta
@@ -45,9 +44,9 @@ async def no_sideways_scroll(page: Page) -> None:
 def answer_dialogs(page: Page, answers: list[bool]) -> list[bool]:
     """Answer the page's confirm() dialogs in turn (True: OK); the list empties as they come."""
 
-    def on_dialog(dialog: Dialog) -> None:
+    async def on_dialog(dialog: Dialog) -> None:
         ok = answers.pop(0) if answers else False
-        asyncio.ensure_future(dialog.accept() if ok else dialog.dismiss())
+        await (dialog.accept() if ok else dialog.dismiss())
 
     page.on("dialog", on_dialog)
     return answers
