@@ -93,12 +93,16 @@ async def test_waitlist_promotion_shows_live_and_the_door_checks_in(
         title = f"Falls clinic {secrets.token_hex(3)}"
         await host_page.get_by_label("Title").fill(title)
         await host_page.get_by_label("Description").fill("Case reviews and a short talk.")
-        await host_page.get_by_label("Starts").fill(wall_clock(15))
-        await host_page.get_by_label("Ends").fill(wall_clock(75))
         await host_page.get_by_label("Venue").fill("Ward 7 seminar room")
         await host_page.get_by_label("Joining link").fill("https://meet.example.org/falls")
         await host_page.get_by_label("Places in the room").fill("1")
-        await host_page.get_by_label("Places online").fill("")
+        # What only the API knows to refuse (a start in the past) is shown beside its field too.
+        await host_page.get_by_label("Starts").fill(wall_clock(-120))
+        await host_page.get_by_label("Ends").fill(wall_clock(-60))
+        await host_page.get_by_role("button", name="Schedule the event").click()
+        await expect(host_page.locator("#error-starts_at")).to_contain_text("future")
+        await host_page.get_by_label("Starts").fill(wall_clock(15))
+        await host_page.get_by_label("Ends").fill(wall_clock(75))
         await host_page.get_by_role("button", name="Schedule the event").click()
         await host_page.get_by_text("The event is scheduled.").wait_for()
         event_id = host_page.url.rstrip("/").rsplit("/", 1)[-1]
@@ -261,8 +265,13 @@ async def test_hosts_edit_and_cancel_and_members_see_why_a_booking_failed(
         # The member books with JavaScript: cancelling asks first, and "no" keeps the place.
         page = await signed_in(new_page, member)
         await page.goto(f"/events/{event_id}")
-        await page.get_by_role("button", name="Book a place (in person)").click()
+        await page.get_by_role("button", name="Book a place (in person)").focus()
+        await page.keyboard.press("Enter")
         await page.get_by_text("You have a place (in person).").wait_for()
+        async with page.expect_download() as ics_info:
+            await page.get_by_role("link", name="Add to my calendar").click()
+        ics = (await (await ics_info.value).path()).read_text()
+        assert ics.startswith("BEGIN:VCALENDAR") and "Wound care" in ics
         answers = answer_dialogs(page, [False, True])
         await page.get_by_role("button", name="Cancel my place").click()
         await expect(page.get_by_text("You have a place (in person).")).to_be_visible()
