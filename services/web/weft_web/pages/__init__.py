@@ -1,5 +1,6 @@
 """Page routers, one module per area. Add a module's router here (add-only list)."""
 
+from weft_web.pages.events import router as events_router
 from weft_web.pages.home import router as home_router
 from weft_web.pages.live import router as live_router
 from weft_web.pages.notification_preferences import router as notification_preferences_router
@@ -16,4 +17,5 @@ ROUTERS = [
     people_router,
     profile_router,
     unsubscribe_router,
+    events_router,
 ]
