@@ -53,7 +53,11 @@ class AxeViolation:
 
 
 async def axe_violations(page: Page) -> list[AxeViolation]:
-    """axe-core's WCAG 2.2 AA violations on the page as it is now (evaluated past the CSP)."""
+    """axe-core's WCAG 2.2 AA violations on the page as it is now (evaluated past the CSP).
+
+    Only in a context with JavaScript on: with it off, `axe.run` never settles (its timers
+    don't run), so no-JavaScript tests check their flows and audit the same pages with it on.
+    """
     await page.evaluate(AXE_SOURCE)
     result: dict[str, Any] = await page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
