@@ -1,0 +1,34 @@
+"""`/communities/{id}/members`: the members this viewer may see (the API decides), with roles."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from weft_web.deps import Api, Person
+from weft_web.gateway import ApiError
+from weft_web.pages.communities.ids import CommunityIdPath
+from weft_web.pages.community_frame import community_frame
+from weft_web.rendering import render
+
+router = APIRouter()
+
+
+@router.get("/communities/{community_id}/members", name="community_members")
+async def members(
+    request: Request,
+    person: Person,
+    api: Api,
+    community_id: CommunityIdPath,
+    cursor: Annotated[str, Query(max_length=512)] = "",
+) -> Response:
+    frame = await community_frame(api, community_id)
+    try:
+        page = await api.get(f"/v1/communities/{frame.id}/members", cursor=cursor, limit=50)
+    except ApiError as error:
+        if error.status != 403:
+            raise
+        page = None  # members-only: the page says so instead of listing
+    return render(request, "pages/communities/members.html", {**frame.context("members"), "page": page})
