@@ -43,24 +43,28 @@ async def links(request: Request, person: Person, api: Api, community_id: Commun
     return await _page(request, api, await staff_frame(api, community_id))
 
 
-async def _find_by_slug(api: Api, slug: str) -> dict[str, Any] | None:
-    """The community whose web address (slug) is `slug`, among those the person may see."""
-    page = await api.get("/v1/communities", q=slug, limit=100)
-    return next((c for c in page["items"] if c.get("slug") == slug), None)
+async def _find(api: Api, wanted: str) -> list[dict[str, Any]]:
+    """The communities the person may see whose name or web address (slug) is `wanted`."""
+    page = await api.get("/v1/communities", q=wanted, limit=100)
+    folded = wanted.casefold()
+    return [c for c in page["items"] if c.get("slug") == wanted or str(c.get("name", "")).casefold() == folded]
 
 
 @router.post("/communities/{community_id}/manage/links")
 async def propose(request: Request, person: Person, api: Api, community_id: CommunityIdPath) -> Response:
     frame = await staff_frame(api, community_id)
     form = await request.form()
-    values = {"slug": str(form.get("slug", ""))}
+    values = {"other": str(form.get("other", ""))}
     errors = FormErrors()
-    slug = errors.check("slug", clean_line, values["slug"], label=_("Web address"), max_length=60).lower()
-    other = None if errors else await _find_by_slug(api, slug)
-    if not errors and other is None:
-        errors.add("slug", _("No community you can see has that web address."))
-    if errors or other is None:
+    wanted = errors.check("other", clean_line, values["other"], label=_("Name or web address"), max_length=120)
+    found = [] if errors else [c for c in await _find(api, wanted) if c["id"] != frame.id]
+    if not errors and not found:
+        errors.add("other", _("No community you can see has that name or web address."))
+    elif len(found) > 1:
+        errors.add("other", _("More than one community has that name: use its web address (slug) instead."))
+    if errors:
         return await _page(request, api, frame, values, errors)
+    other = found[0]
     body = {
         "to_community_id": other["id"],
         "share_events": form.get("share_events") == "true",
@@ -71,7 +75,7 @@ async def propose(request: Request, person: Person, api: Api, community_id: Comm
     except ApiError as error:
         if error.status not in (400, 403, 409, 422):
             raise
-        return await _page(request, api, frame, values, FormErrors.from_api(error, {"to_community_id": "slug"}))
+        return await _page(request, api, frame, values, FormErrors.from_api(error, {"to_community_id": "other"}))
     return flash.redirect(
         request, manage_path(frame, "links"), _("A link to %(name)s is proposed to its owners.", name=other["name"])
     )
