@@ -35,11 +35,11 @@ async def test_links_are_proposed_accepted_and_a_hidden_partner_never_shows(
 
     page = ana.page
     await page.goto(f"/communities/{home['id']}/manage/links")
-    await page.get_by_label("The other community’s name or web address").fill("no-such-community")
+    await page.get_by_label("The name or web address of the other community").fill("no-such-community")
     await page.get_by_role("button", name="Propose link").click()
     await expect(page.locator("#error-other")).to_contain_text("No community you can see")
     await assert_accessible(page, "communities-manage-links-error")
-    await page.get_by_label("The other community’s name or web address").fill(partner["name"])
+    await page.get_by_label("The name or web address of the other community").fill(partner["name"])
     await page.get_by_role("button", name="Propose link").click()
     await page.get_by_text(f"A link to {partner['name']} is proposed").wait_for()
 
@@ -75,7 +75,7 @@ async def test_members_only_pages_and_changing_a_role(new_page: NewPage, gateway
     await outsider.page.get_by_text("Only members can see who belongs to this community.").wait_for()
     await assert_accessible(outsider.page, "communities-members-private")
     await outsider.page.goto(f"/communities/{private['id']}")
-    await outsider.page.get_by_text("Only members can see this community’s description").wait_for()
+    await outsider.page.get_by_text("Only members can see the description, members and partners").wait_for()
 
     page = ana.page
     await page.goto(f"/communities/{private['id']}/manage/members")
