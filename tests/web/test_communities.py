@@ -215,3 +215,42 @@ async def test_create_and_edit_show_the_apis_refusals_beside_the_field(
     await page.get_by_text("The details of the community are saved.").wait_for()
     await page.get_by_role("heading", name="Stroke rehab, renamed").wait_for()
     await page.get_by_text("We meet monthly.").wait_for()
+
+
+async def test_the_directory_pages_on_with_more(new_page: NewPage, gateway_service: ServiceProcess) -> None:
+    gil = await signed_in(await new_page(), "Gil Browser")
+    tag = unique("paging")
+    async with httpx.AsyncClient(base_url=gateway_service.url) as api:
+        names = [
+            (await create_community(api, gil.person, name=f"Paged {i:02d} {tag}", tags=[tag]))["name"]
+            for i in range(21)
+        ]
+    page = gil.page
+    await page.goto(f"/communities?tag={tag}")
+    cards = page.locator(".community-card")
+    await expect(cards).to_have_count(20)
+    await page.get_by_role("link", name="More communities").click()
+    await expect(cards).to_have_count(1)
+    shown = await cards.first.inner_text()
+    assert any(name in shown for name in names)
+    assert await page.get_by_role("link", name="More communities").count() == 0
+
+
+async def test_a_withdrawn_invitation_cannot_be_used(new_page: NewPage, gateway_service: ServiceProcess) -> None:
+    hal = await signed_in(await new_page(), "Hal Host")
+    async with httpx.AsyncClient(base_url=gateway_service.url) as api:
+        community = await create_community(api, hal.person, name=unique("Withdrawn"), join_policy="invite")
+    ivy = await signed_in(await new_page(), "Ivy Invitee")
+    page = hal.page
+    await page.goto(f"/communities/{community['id']}/manage/invitations")
+    await page.get_by_label("Their email address").fill(ivy.person.email)
+    await page.get_by_role("button", name="Create invitation link").click()
+    link = await page.get_by_label("Invitation link").input_value()
+    await page.get_by_role("button", name="Withdraw this invitation").click()
+    await page.get_by_text("The invitation is withdrawn.").wait_for()
+    await ivy.page.goto(link[link.index("/invitations/") :])
+    await ivy.page.get_by_role("button", name="Accept the invitation").click()
+    await ivy.page.get_by_text("This invitation cannot be used.").wait_for()
+    about = await ivy.page.goto(f"/communities/{community['id']}")
+    assert about is not None and about.status == 200
+    await ivy.page.get_by_text("This community is by invitation only.").wait_for()

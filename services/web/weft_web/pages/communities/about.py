@@ -6,6 +6,7 @@ POST forms (post/redirect/get), so they work without JavaScript.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -18,7 +19,7 @@ from weft_web.gateway import ApiError
 from weft_web.i18n import _
 from weft_web.pages.communities.conduct import changes, conduct_archive
 from weft_web.pages.communities.ids import CommunityIdPath
-from weft_web.pages.communities.partners import partner_communities
+from weft_web.pages.communities.partners import links_of, partner_communities
 from weft_web.pages.communities.standing import standing_of
 from weft_web.pages.community_frame import community_frame
 from weft_web.rendering import render
@@ -34,7 +35,8 @@ async def _about(
     errors: FormErrors | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
-    frame = await community_frame(api, community_id)
+    # The community and its links at once: one round trip to the gateway fewer per page.
+    frame, links = await asyncio.gather(community_frame(api, community_id), links_of(api, community_id))
     community = frame.community
     archive = conduct_archive(request)
     conduct = community.get("code_of_conduct")
@@ -45,7 +47,7 @@ async def _about(
     if standing.must_accept_conduct and conduct and accepted:
         previous = await archive.text_of(frame.id, int(accepted))
         changed = changes(previous, str(conduct["text"])) if previous is not None else None
-    partners = await partner_communities(api, frame.id) if community.get("description") is not None else []
+    partners = await partner_communities(api, frame.id, links)
     context = {
         **frame.context("about"),
         "standing": standing,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -16,6 +17,17 @@ from weft_web.rendering import render
 router = APIRouter()
 
 
+async def _members_page(api: Api, community_id: str, cursor: str) -> dict[str, Any] | None:
+    """One page of members; None where the list is for members only (the page says so)."""
+    try:
+        page: dict[str, Any] = await api.get(f"/v1/communities/{community_id}/members", cursor=cursor, limit=50)
+    except ApiError as error:
+        if error.status != 403:
+            raise
+        return None
+    return page
+
+
 @router.get("/communities/{community_id}/members", name="community_members")
 async def members(
     request: Request,
@@ -24,11 +36,5 @@ async def members(
     community_id: CommunityIdPath,
     cursor: Annotated[str, Query(max_length=512)] = "",
 ) -> Response:
-    frame = await community_frame(api, community_id)
-    try:
-        page = await api.get(f"/v1/communities/{frame.id}/members", cursor=cursor, limit=50)
-    except ApiError as error:
-        if error.status != 403:
-            raise
-        page = None  # members-only: the page says so instead of listing
+    frame, page = await asyncio.gather(community_frame(api, community_id), _members_page(api, community_id, cursor))
     return render(request, "pages/communities/members.html", {**frame.context("members"), "page": page})

@@ -46,9 +46,9 @@ async def with_communities(api: Api, community_id: str, links: list[dict[str, An
     return [{"link": link, "community": community} for link, community in zip(links, found, strict=True)]
 
 
-async def partner_communities(api: Api, community_id: str) -> list[dict[str, Any]]:
-    links = await links_of(api, community_id) or []
-    active = [link for link in links if link.get("status") == "active"]
+async def partner_communities(api: Api, community_id: str, links: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """The partners to show, from the community's links (`links_of`)."""
+    active = [link for link in links or [] if link.get("status") == "active"]
     pairs = await with_communities(api, community_id, active)
     return [pair["community"] for pair in pairs if pair["community"] is not None]
 
