@@ -254,3 +254,29 @@ async def test_a_withdrawn_invitation_cannot_be_used(new_page: NewPage, gateway_
     about = await ivy.page.goto(f"/communities/{community['id']}")
     assert about is not None and about.status == 200
     await ivy.page.get_by_text("This community is by invitation only.").wait_for()
+
+
+async def test_asking_to_join_works_by_keyboard_alone(new_page: NewPage, gateway_service: ServiceProcess) -> None:
+    jo = await signed_in(await new_page(), "Jo Owner")
+    kim = await signed_in(await new_page(), "Kim Keys")
+    async with httpx.AsyncClient(base_url=gateway_service.url) as api:
+        community = await create_community(
+            api, jo.person, name=unique("Keyboard ward"), join_policy="approval", code_of_conduct="Be kind."
+        )
+    page = kim.page
+    await page.goto(f"/communities/{community['id']}")
+
+    async def tab_to(selector: str) -> None:
+        for _ in range(60):
+            await page.keyboard.press("Tab")
+            if await page.evaluate("(s) => document.activeElement.matches(s)", selector):
+                return
+        raise AssertionError(f"Tab never reached {selector}")
+
+    await tab_to("#field-message")
+    await page.keyboard.type("Community nurse, keyboard user.")
+    await tab_to("#field-accept_conduct")
+    await page.keyboard.press("Space")
+    await tab_to("button[type=submit]:not(.link-button)")
+    await page.keyboard.press("Enter")
+    await page.get_by_text("Your request to join is sent.").wait_for()
