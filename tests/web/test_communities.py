@@ -203,6 +203,10 @@ async def test_create_and_edit_show_the_apis_refusals_beside_the_field(
     await expect(page.locator("#error-tags")).to_contain_text("bad/tag")
     await assert_accessible(page, "communities-new-refused")
 
+    for tool, shows in (("links", "This community has no links yet."), ("invitations", "Invite someone")):
+        await page.goto(f"/communities/{community['id']}/manage/{tool}")
+        await page.get_by_text(shows).wait_for()
+        await assert_accessible(page, f"communities-manage-{tool}-empty")
     await page.goto(f"/communities/{community['id']}/manage/edit")
     await assert_accessible(page, "communities-manage-edit")
     await page.get_by_label("Name").fill("ab")
