@@ -21,6 +21,7 @@ from scenarios import (
     rsvp_scale,
     search,
     thread_page,
+    web_pages,
     webhook_delivery,
 )
 
@@ -38,5 +39,6 @@ ALL: tuple[ModuleType, ...] = (
     file_transfer,
     search,
     thread_page,
+    web_pages,
 )
 BY_NAME = {module.NAME: module for module in ALL}

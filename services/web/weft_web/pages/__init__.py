@@ -1,5 +1,6 @@
 """Page routers, one module per area. Add a module's router here (add-only list)."""
 
+from weft_web.pages.communities import router as communities_router
 from weft_web.pages.events import router as events_router
 from weft_web.pages.home import router as home_router
 from weft_web.pages.live import router as live_router
@@ -18,4 +19,5 @@ ROUTERS = [
     profile_router,
     unsubscribe_router,
     events_router,
+    communities_router,
 ]
