@@ -58,7 +58,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     gateway = Gateway(settings.gateway_url, timeout_seconds=settings.gateway_timeout_seconds)
     sessions = SessionStore(mongo.db, lifetime=timedelta(hours=settings.session_hours))
     oidc = OidcSignIn(settings) if settings.oidc_issuer else None
-    web = WebContext(settings, Pages(settings, translations), gateway, sessions, refresher=oidc)
+    web = WebContext(settings, Pages(settings, translations), gateway, sessions, mongo.db, refresher=oidc)
     attempts = SignInAttempts(mongo.db)
     dev_people = DevPeople(mongo.db)
 

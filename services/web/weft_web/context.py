@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
+
+from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_web.gateway import Gateway
 from weft_web.rendering import Pages
@@ -23,5 +25,7 @@ class WebContext:
     pages: Pages
     gateway: Gateway
     sessions: SessionStore
+    # The web app's own database (sessions, sign-in attempts, the code-of-conduct texts it has shown).
+    db: AsyncDatabase[dict[str, Any]]
     # Set when OIDC sign-in is configured (auth/oidc.py).
     refresher: TokenRefresher | None = None

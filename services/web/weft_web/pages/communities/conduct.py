@@ -69,7 +69,6 @@ def conduct_archive(request: Request) -> ConductArchive:
     state = request.app.state
     archive: ConductArchive | None = getattr(state, "conduct_archive", None)
     if archive is None:
-        database = state.web.sessions._sessions.database  # the web app's own database
-        archive = ConductArchive(database["conduct_versions"])
+        archive = ConductArchive(state.web.db["conduct_versions"])
         state.conduct_archive = archive
     return archive
