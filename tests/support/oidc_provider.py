@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin
+
+import httpx
 
 from weft_cli.procs import LineSink, ManagedProcess, free_port, wait_for_http
 
@@ -73,3 +78,37 @@ def start_oidc_provider(
         process.stop()
         raise
     return OidcProvider(issuer=issuer, client_id=client_id, accounts=accounts, process=process)
+
+
+_FORM = re.compile(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.S)
+_HIDDEN = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+async def walk_to_callback(web: httpx.AsyncClient, account: OidcAccount, *, next_path: str = "/") -> str:
+    """Sign in at the provider as a browser without JavaScript would, up to the callback URL.
+
+    `web` is one browser's client of the web app (its own cookies): it starts the sign-in, so
+    the attempt belongs to it. The URL the provider sends the browser back to is returned,
+    not opened, so a test can deliver it to whichever browser it likes, or twice.
+    """
+    start = await web.get("/sign-in/oidc", params={"next": next_path})
+    assert start.status_code == 303, start.text
+    url = start.headers["location"]
+    callback = str(web.base_url).rstrip("/") + "/sign-in/callback"
+    async with httpx.AsyncClient(timeout=30, follow_redirects=False) as browser:
+        for _ in range(12):
+            if url.startswith(callback):
+                return url
+            response = await browser.get(url)
+            if response.status_code in (302, 303):
+                url = urljoin(url, response.headers["location"])
+                continue
+            form = _FORM.search(response.text)
+            assert response.status_code == 200 and form, f"the provider answered {response.status_code}: {response.text}"
+            fields = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(form.group(2))}
+            if 'name="login"' in form.group(2):
+                fields |= {"login": account.sub, "password": "any password"}
+            posted = await browser.post(urljoin(url, html.unescape(form.group(1))), data=fields)
+            assert posted.status_code in (302, 303), f"the provider answered {posted.status_code}: {posted.text}"
+            url = urljoin(url, posted.headers["location"])
+    raise AssertionError(f"the provider never sent the browser back to {callback}; last at {url}")

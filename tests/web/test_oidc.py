@@ -13,6 +13,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -20,14 +21,14 @@ from playwright.async_api import Browser, BrowserContext, Page
 from pymongo import AsyncMongoClient
 
 from tests.support.browser import PHONE, assert_accessible
-from tests.support.oidc_provider import OidcAccount, OidcProvider, start_oidc_provider
+from tests.support.oidc_provider import OidcAccount, OidcProvider, start_oidc_provider, walk_to_callback
 from tests.support.smtp import SmtpServer
 from weft_cli.procs import free_port
 from weft_cli.testing import ServiceLauncher, ServiceProcess
 from weft_shared.auth import issue_dev_token
 from weft_shared.settings import PlatformSettings
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = pytest.mark.timeout(150)
 
 CLIENT_ID = "weft-web-test"
 ACCESS_TOKEN_TTL = 30
@@ -197,3 +198,157 @@ async def _session_tokens(stack: OidcStack) -> tuple[str, str]:
         await client.close()
     assert doc is not None
     return doc["access_token"], doc["refresh_token"]
+
+
+@pytest.fixture
+async def browsers(oidc_stack: OidcStack) -> AsyncIterator[Any]:
+    """browsers(): a new plain client of the OIDC web app with its own cookie jar, as a browser."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=oidc_stack.web.url, timeout=30, follow_redirects=False)
+        clients.append(client)
+        return client
+
+    try:
+        yield make
+    finally:
+        for client in clients:
+            await client.aclose()
+
+
+async def assert_start_again(response: httpx.Response, browser: httpx.AsyncClient) -> None:
+    """The readable "start again" page, and this browser is not signed in."""
+    assert response.status_code == 400, response.text
+    assert START_AGAIN in response.text and "Traceback" not in response.text
+    home = await browser.get("/")
+    assert home.status_code == 200 and "Hello," not in home.text and "Sign out" not in home.text
+
+
+async def test_a_replayed_callback_signs_no_one_in(oidc_stack: OidcStack, browsers: Any) -> None:
+    mine, theirs = browsers(), browsers()
+    callback = await walk_to_callback(mine, oidc_stack.provider.accounts[1])
+    signed_in = await mine.get(callback)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+    assert "Hello, Ben Oidc" in (await mine.get("/")).text
+    await assert_start_again(await theirs.get(callback), theirs)
+    again = await mine.get(callback)
+    assert again.status_code == 400 and START_AGAIN in again.text
+
+
+async def test_a_callback_opened_in_another_browser_is_refused_and_spoils_nothing(
+    oidc_stack: OidcStack, browsers: Any
+) -> None:
+    mine, theirs = browsers(), browsers()
+    callback = await walk_to_callback(mine, oidc_stack.provider.accounts[2])
+    await assert_start_again(await theirs.get(callback), theirs)
+    # The attempt still belongs to the browser that started it.
+    assert (await mine.get(callback)).status_code == 303
+    assert "Hello, Cleo Oidc" in (await mine.get("/")).text
+
+
+async def test_a_callback_with_another_state_or_issuer_or_code_is_refused(
+    oidc_stack: OidcStack, browsers: Any
+) -> None:
+    browser = browsers()
+    cleo = oidc_stack.provider.accounts[2]
+    first = parse_qs(urlsplit(await walk_to_callback(browser, cleo)).query)
+    second = parse_qs(urlsplit(await walk_to_callback(browser, cleo)).query)
+    iss = oidc_stack.provider.issuer
+    # A state this app never made.
+    forged = {"code": first["code"][0], "state": secrets.token_urlsafe(32), "iss": iss}
+    await assert_start_again(await browser.get("/sign-in/callback", params=forged), browser)
+    # A code from another sign-in (code injection): PKCE makes the provider refuse it.
+    injected = {"code": first["code"][0], "state": second["state"][0], "iss": iss}
+    await assert_start_again(await browser.get("/sign-in/callback", params=injected), browser)
+    # A response that names another provider (a mix-up, RFC 9207).
+    mixed_up = {"code": first["code"][0], "state": first["state"][0], "iss": "https://idp.evil.example"}
+    await assert_start_again(await browser.get("/sign-in/callback", params=mixed_up), browser)
+    # No code at all, or the provider's own refusal.
+    await assert_start_again(await browser.get("/sign-in/callback", params={"state": "x"}), browser)
+    refused = {"error": "access_denied", "state": second["state"][0]}
+    await assert_start_again(await browser.get("/sign-in/callback", params=refused), browser)
+
+
+@pytest.mark.parametrize("tampered", ["https://evil.example/steal", "//evil.example/steal", "/\\evil.example"])
+async def test_a_tampered_next_lands_at_home(oidc_stack: OidcStack, browsers: Any, tampered: str) -> None:
+    browser = browsers()
+    callback = await walk_to_callback(browser, oidc_stack.provider.accounts[3], next_path=tampered)
+    signed_in = await browser.get(callback)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
+
+
+async def test_next_is_kept_through_the_provider(oidc_stack: OidcStack, browsers: Any) -> None:
+    browser = browsers()
+    callback = await walk_to_callback(browser, oidc_stack.provider.accounts[3], next_path="/communities?q=falls")
+    signed_in = await browser.get(callback)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/communities?q=falls"
+
+
+async def test_the_cookie_keeps_the_tokens_from_pages_and_scripts_and_sign_out_ends_both_sessions(
+    browser_context: Any, oidc_stack: OidcStack
+) -> None:
+    eve = oidc_stack.provider.accounts[4]
+    context = await browser_context()
+    page = await context.new_page()
+    callbacks: list[str] = []
+    page.on("request", lambda request: callbacks.append(request.url) if "/sign-in/callback" in request.url else None)
+    await sign_in_with_oidc(page, eve)
+    await page.get_by_role("heading", name=f"Hello, {eve.name}").wait_for()
+
+    cookies = {cookie["name"]: cookie for cookie in await context.cookies(oidc_stack.web.url)}
+    session_cookie = cookies["weft_session"]
+    assert session_cookie["httpOnly"] and session_cookie["sameSite"] == "Lax"
+    access_token, refresh_token = await _session_tokens(oidc_stack)
+    readable = await page.evaluate("document.cookie")
+    html = await page.content()
+    for secret in (access_token, refresh_token, session_cookie["value"]):
+        assert secret not in readable and secret not in html
+    assert "weft_session" not in readable
+
+    # A replayed callback in the same browser, signed in or not, starts nothing.
+    assert len(callbacks) == 1
+    await page.goto(callbacks[0])
+    await page.get_by_text(START_AGAIN).wait_for()
+    await assert_accessible(page, "oidc-start-again")
+
+    await page.goto("/")
+    await page.get_by_role("button", name="Sign out").click()
+    await page.get_by_role("button", name="Yes, sign me out").click()
+    await page.wait_for_url(f"{oidc_stack.web.url}/")
+    await page.get_by_role("link", name="Sign in").first.wait_for()
+    assert "Hello," not in await page.content()
+    # The provider's session has ended too: signing in again asks for the login.
+    await page.goto("/sign-in")
+    await page.get_by_role("link", name=SIGN_IN_BUTTON).click()
+    await page.get_by_placeholder("Enter any login").wait_for()
+
+
+async def test_cancelling_at_the_provider_shows_start_again(browser_context: Any, oidc_stack: OidcStack) -> None:
+    context = await browser_context()
+    page = await context.new_page()
+    await page.goto("/sign-in")
+    await page.get_by_role("link", name=SIGN_IN_BUTTON).click()
+    await page.get_by_role("link", name="[ Cancel ]").click()
+    await page.get_by_text(START_AGAIN).wait_for()
+    assert "access_denied" not in await page.content()
+    await assert_accessible(page, "oidc-cancelled")
+
+
+async def test_signing_in_by_keyboard_on_a_phone_without_javascript(browser_context: Any, oidc_stack: OidcStack) -> None:
+    context = await browser_context(viewport=PHONE, javascript=False)
+    page = await context.new_page()
+    await page.goto("/sign-in")
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the sign-in page scrolls sideways on a 360 px screen ({width} px)"
+    fay = oidc_stack.provider.accounts[5]
+    await page.get_by_role("link", name=SIGN_IN_BUTTON).focus()
+    await page.keyboard.press("Enter")
+    await page.get_by_placeholder("Enter any login").fill(fay.sub)
+    await page.get_by_placeholder("and password").fill("any password")
+    await page.keyboard.press("Enter")
+    await page.get_by_role("button", name="Continue").focus()
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name=f"Hello, {fay.name}").wait_for()
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the home page scrolls sideways on a 360 px screen ({width} px)"
