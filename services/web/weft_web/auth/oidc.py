@@ -53,12 +53,13 @@ def basic_auth(client_id: str, secret: str) -> str:
 
 
 class OidcSignIn:
-    def __init__(self, settings: WebSettings) -> None:
+    def __init__(self, settings: WebSettings, *, http: httpx.AsyncClient | None = None) -> None:
         assert settings.oidc_issuer and settings.oidc_client_id
         self.settings = settings
         self.issuer = settings.oidc_issuer
         self.client_id = settings.oidc_client_id
-        self._http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+        # `http`: how the provider is reached (tests of the checks give a provider of their own keys).
+        self._http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
         self._discovery: dict[str, Any] | None = None
         self._discovered_at = 0.0
         self._jwks: jwt.PyJWKSet | None = None
