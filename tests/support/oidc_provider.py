@@ -104,7 +104,9 @@ async def walk_to_callback(web: httpx.AsyncClient, account: OidcAccount, *, next
                 url = urljoin(url, response.headers["location"])
                 continue
             form = _FORM.search(response.text)
-            assert response.status_code == 200 and form, f"the provider answered {response.status_code}: {response.text}"
+            assert response.status_code == 200 and form, (
+                f"the provider answered {response.status_code}: {response.text}"
+            )
             fields = {html.unescape(k): html.unescape(v) for k, v in _HIDDEN.findall(form.group(2))}
             if 'name="login"' in form.group(2):
                 fields |= {"login": account.sub, "password": "any password"}

@@ -247,9 +247,7 @@ async def test_a_callback_opened_in_another_browser_is_refused_and_spoils_nothin
     assert "Hello, Cleo Oidc" in (await mine.get("/")).text
 
 
-async def test_a_callback_with_another_state_or_issuer_or_code_is_refused(
-    oidc_stack: OidcStack, browsers: Any
-) -> None:
+async def test_a_callback_with_another_state_or_issuer_or_code_is_refused(oidc_stack: OidcStack, browsers: Any) -> None:
     browser = browsers()
     cleo = oidc_stack.provider.accounts[2]
     first = parse_qs(urlsplit(await walk_to_callback(browser, cleo)).query)
@@ -335,7 +333,9 @@ async def test_cancelling_at_the_provider_shows_start_again(browser_context: Any
     await assert_accessible(page, "oidc-cancelled")
 
 
-async def test_signing_in_by_keyboard_on_a_phone_without_javascript(browser_context: Any, oidc_stack: OidcStack) -> None:
+async def test_signing_in_by_keyboard_on_a_phone_without_javascript(
+    browser_context: Any, oidc_stack: OidcStack
+) -> None:
     context = await browser_context(viewport=PHONE, javascript=False)
     page = await context.new_page()
     await page.goto("/sign-in")

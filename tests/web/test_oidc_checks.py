@@ -199,6 +199,9 @@ def test_in_dev_cookies_are_not_secure_unless_asked_and_http_issuers_need_allow_
     with pytest.raises(ValidationError, match="must be https"):
         WebSettings(platform=PlatformSettings(env="dev"), oidc_issuer="http://127.0.0.1:4000", oidc_client_id="w")
     allowed = WebSettings(
-        platform=PlatformSettings(env="dev"), oidc_issuer="http://127.0.0.1:4000", oidc_client_id="w", oidc_allow_http=True
+        platform=PlatformSettings(env="dev"),
+        oidc_issuer="http://127.0.0.1:4000",
+        oidc_client_id="w",
+        oidc_allow_http=True,
     )
     assert allowed.oidc_issuer == "http://127.0.0.1:4000"
