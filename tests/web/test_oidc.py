@@ -28,7 +28,7 @@ from weft_cli.testing import ServiceLauncher, ServiceProcess
 from weft_shared.auth import issue_dev_token
 from weft_shared.settings import PlatformSettings
 
-pytestmark = pytest.mark.timeout(150)
+pytestmark = pytest.mark.timeout(300)
 
 CLIENT_ID = "weft-web-test"
 ACCESS_TOKEN_TTL = 30
@@ -177,14 +177,14 @@ async def test_signing_in_with_the_provider_shows_the_api_data_and_keeps_refresh
     await provider_sign_in(page, ana)
     assert page.url.startswith(oidc_stack.web.url), page.url
     await page.get_by_role("heading", name=f"Hello, {ana.name}").wait_for()
-    await page.get_by_role("link", name=community["name"]).wait_for()
+    await page.get_by_role("link", name=community["name"]).first.wait_for()
     await assert_accessible(page, "oidc-home-signed-in")
 
     tokens = await _session_tokens(oidc_stack)
     # Each page load refreshes the 30 s token (rotating refresh tokens): still signed in, new tokens.
     for _ in range(3):
         await page.reload()
-        await page.get_by_role("link", name=community["name"]).wait_for()
+        await page.get_by_role("link", name=community["name"]).first.wait_for()
     refreshed = await _session_tokens(oidc_stack)
     assert refreshed[0] != tokens[0] and refreshed[1] != tokens[1]
 
