@@ -41,8 +41,12 @@ async def fresh_session(web: WebContext, session_id: str, session: Session) -> S
         if current is None or not is_spent(current):
             return current  # ended meanwhile, or refreshed by the request before this one
         refreshed = await web.refresher.refresh(current) if web.refresher and current.refresh_token else None
-        if refreshed is None:
-            await web.sessions.end(session_id)
-        else:
+        if refreshed is not None:
             await web.sessions.replace_tokens(session_id, refreshed)
-        return refreshed
+            return refreshed
+        if current.access_expires_at > datetime.now(UTC):
+            # The provider refused or did not answer, but the token still works: a hiccup at the
+            # provider must not sign everyone out. The next request tries again.
+            return current
+        await web.sessions.end(session_id)
+        return None
