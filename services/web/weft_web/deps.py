@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -11,10 +10,8 @@ from weft_web import gateway as gw
 from weft_web.context import WebContext
 from weft_web.errors import CsrfRefused, SignInRequired
 from weft_web.security import CSRF_FIELD, CSRF_HEADER, browser_id, csrf_valid, is_unsafe
+from weft_web.session_refresh import fresh_session
 from weft_web.sessions import Session
-
-# A token this close to expiry is refreshed (or the person signed out) before a page uses it.
-_REFRESH_MARGIN = timedelta(seconds=60)
 
 
 def web_context(request: Request) -> WebContext:
@@ -29,13 +26,8 @@ async def load_viewer(request: Request) -> Session | None:
     """Runs before every route (app dependency): request.state.viewer is the session or None."""
     web = web_context(request)
     session = await web.sessions.find(browser_id(request))
-    if session is not None and session.access_expires_at - _REFRESH_MARGIN <= datetime.now(UTC):
-        refreshed = await web.refresher.refresh(session) if web.refresher and session.refresh_token else None
-        if refreshed is None:
-            await web.sessions.end(browser_id(request))
-        else:
-            await web.sessions.replace_tokens(browser_id(request), refreshed)
-        session = refreshed
+    if session is not None:
+        session = await fresh_session(web, browser_id(request), session)
     request.state.viewer = session
     return session
 

@@ -127,8 +127,12 @@ class SignInAttempts:
         )
 
     async def take(self, state: str, *, browser: str) -> dict[str, Any] | None:
-        """The attempt, removed so a replayed callback finds nothing; None if not this browser's."""
-        doc = await self._attempts.find_one_and_delete({"_id": _hashed(state)})
-        if doc is None or doc["expires_at"] <= datetime.now(UTC) or doc["browser"] != _hashed(browser):
+        """The attempt, removed so a replayed callback finds nothing; None if not this browser's.
+
+        Another browser's try leaves the attempt alone: someone who saw the callback URL cannot
+        spoil the sign-in of the person it belongs to.
+        """
+        doc = await self._attempts.find_one_and_delete({"_id": _hashed(state), "browser": _hashed(browser)})
+        if doc is None or doc["expires_at"] <= datetime.now(UTC):
             return None
         return doc

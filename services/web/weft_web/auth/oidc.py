@@ -53,12 +53,13 @@ def basic_auth(client_id: str, secret: str) -> str:
 
 
 class OidcSignIn:
-    def __init__(self, settings: WebSettings) -> None:
+    def __init__(self, settings: WebSettings, *, http: httpx.AsyncClient | None = None) -> None:
         assert settings.oidc_issuer and settings.oidc_client_id
         self.settings = settings
         self.issuer = settings.oidc_issuer
         self.client_id = settings.oidc_client_id
-        self._http = httpx.AsyncClient(timeout=10.0, follow_redirects=False)
+        # `http`: how the provider is reached (tests of the checks give a provider of their own keys).
+        self._http = http or httpx.AsyncClient(timeout=10.0, follow_redirects=False)
         self._discovery: dict[str, Any] | None = None
         self._discovered_at = 0.0
         self._jwks: jwt.PyJWKSet | None = None
@@ -73,9 +74,12 @@ class OidcSignIn:
     async def discovery(self) -> dict[str, Any]:
         async with self._lock:
             if self._discovery is None or time.monotonic() - self._discovered_at > _DISCOVERY_TTL_SECONDS:
-                response = await self._http.get(f"{self.issuer}/.well-known/openid-configuration")
-                response.raise_for_status()
-                document = response.json()
+                try:
+                    response = await self._http.get(f"{self.issuer}/.well-known/openid-configuration")
+                    response.raise_for_status()
+                    document = response.json()
+                except (httpx.HTTPError, ValueError) as exc:
+                    raise SignInFailed(f"the provider's discovery document did not load: {type(exc).__name__}") from exc
                 if document.get("issuer") != self.issuer:
                     raise SignInFailed("the provider's discovery document names another issuer")
                 self._discovery = document
@@ -100,6 +104,18 @@ class OidcSignIn:
             }
         )
         return AuthorizationRequest(f"{document['authorization_endpoint']}?{query}", state, nonce, verifier)
+
+    async def check_response_issuer(self, iss: str | None) -> None:
+        """RFC 9207: the callback names the provider that sent it (a mix-up attack names another).
+
+        A provider that says it sends `iss` must send it; one that does not may leave it out.
+        """
+        document = await self.discovery()
+        if iss is None:
+            if document.get("authorization_response_iss_parameter_supported"):
+                raise SignInFailed("the callback has no iss, though the provider sends one")
+        elif iss != self.issuer:
+            raise SignInFailed("the callback names another issuer")
 
     async def exchange(self, *, code: str, verifier: str, nonce: str, base_url: str) -> Session:
         tokens = await self._token_request(
@@ -173,9 +189,12 @@ class OidcSignIn:
     async def _keys(self, *, reload: bool = False) -> jwt.PyJWKSet:
         if self._jwks is None or reload:
             document = await self.discovery()
-            response = await self._http.get(document["jwks_uri"])
-            response.raise_for_status()
-            self._jwks = jwt.PyJWKSet.from_dict(response.json())
+            try:
+                response = await self._http.get(document["jwks_uri"])
+                response.raise_for_status()
+                self._jwks = jwt.PyJWKSet.from_dict(response.json())
+            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
+                raise SignInFailed(f"the provider's keys did not load: {type(exc).__name__}") from exc
         return self._jwks
 
     async def _verify_id_token(self, id_token: str, *, nonce: str | None) -> dict[str, Any]:

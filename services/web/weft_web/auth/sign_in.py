@@ -86,7 +86,12 @@ async def sign_in_oidc(request: Request, next: str = "/") -> Response:
 
 @router.get("/sign-in/callback", name="sign_in_callback")
 async def sign_in_callback(
-    request: Request, web: Web, code: str | None = None, state: str | None = None, error: str | None = None
+    request: Request,
+    web: Web,
+    code: str | None = None,
+    state: str | None = None,
+    error: str | None = None,
+    iss: str | None = None,
 ) -> Response:
     oidc = _oidc(request)
     if oidc is None:
@@ -96,6 +101,7 @@ async def sign_in_callback(
         # A refused consent, a replayed or forged callback, or another browser's: start again.
         return error_page(request, 400, _("Sign-in did not complete"), _("Please start signing in again."))
     try:
+        await oidc.check_response_issuer(iss)
         session = await oidc.exchange(
             code=code, verifier=attempt["verifier"], nonce=attempt["nonce"], base_url=str(request.base_url)
         )
@@ -173,5 +179,13 @@ async def sign_out(request: Request, web: Web, viewer: Viewer) -> Response:
         except Exception:  # the provider is down: we have signed out here anyway
             url = None
         if url:
-            return RedirectResponse(url, status_code=303)
+            return _leave_for(request, url)
     return redirect(request, "/", _("You have signed out."), level="info")
+
+
+def _leave_for(request: Request, url: str) -> Response:
+    """A redirect to another site. A boosted form's XHR would follow a 303 there and be stopped by
+    CORS, so htmx is told to move the whole page instead (it sets window.location)."""
+    if request.headers.get("hx-request") == "true":
+        return Response(status_code=204, headers={"HX-Redirect": url})
+    return RedirectResponse(url, status_code=303)
