@@ -321,3 +321,24 @@ async def test_a_locked_thread_says_why_it_takes_no_reply(new_page: NewPage, gat
     await assert_accessible(facilitator, "thread-history")
     await member.goto(f"/threads/{thread_id}")
     await expect(member.get_by_role("button", name="Post reply")).to_be_visible()
+
+
+async def test_a_library_items_comment_thread(new_page: NewPage, gateway_service: ServiceProcess) -> None:
+    circle = await make_circle(gateway_service)
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=30) as api:
+        made = await api.post(
+            f"/v1/communities/{circle.id}/resources",
+            json={"kind": "note", "title": "Falls checklist", "text": "1. Lighting\n2. Rugs"},
+            headers=circle.owner.headers,
+        )
+        assert made.status_code == 201, made.text
+    resource_id = made.json()["id"]
+    member = await signed_in(new_page, circle.member)
+    await member.goto(f"/threads/comments-{resource_id}")
+    await expect(member.get_by_role("link", name="Back to the library item")).to_have_attribute(
+        "href", f"/resources/{resource_id}"
+    )
+    await expect(member.get_by_text("No replies yet.")).to_be_visible()
+    await reply(member, "Add night lights to the list.")
+    await expect(member.locator(".replies")).to_contain_text("Add night lights to the list.")
+    await assert_accessible(member, "comments-thread")

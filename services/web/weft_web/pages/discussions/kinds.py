@@ -24,10 +24,6 @@ def reaction_label(emoji: str) -> str:
     return labels.get(emoji, emoji)
 
 
-def reaction_symbol(emoji: str) -> str:
-    return {"thumbs_up": "👍", "heart": "❤️", "insightful": "💡", "thanks": "🙏"}.get(emoji, "")
-
-
 def reason_label(reason: str) -> str:
     labels = {
         "harassment": _("Harassment or bullying"),
@@ -57,7 +53,6 @@ def template_helpers() -> dict[str, object]:
     return {
         "kind_label": kind_label,
         "reaction_label": reaction_label,
-        "reaction_symbol": reaction_symbol,
         "reason_label": reason_label,
         "action_label": action_label,
         "REACTIONS": REACTIONS,

@@ -26,12 +26,13 @@ async def discussions(
 ) -> Response:
     frame = await community_frame(api, community_id)
     shown_kind = kind if kind in STARTED_KINDS else ""
+    members_only = False
     try:
         page = await api.get(f"/v1/communities/{frame.id}/threads", kind=shown_kind, cursor=cursor, limit=20)
     except ApiError as exc:
         if exc.status != 403:
             raise
-        page = {"items": [], "next_cursor": None}  # not a member: the page says so
+        page, members_only = {"items": [], "next_cursor": None}, True  # not a member: the page says so
     return render(
         request,
         "pages/discussions.html",
@@ -42,6 +43,7 @@ async def discussions(
             "next_cursor": page.get("next_cursor"),
             "kind": shown_kind,
             "paged": bool(cursor),
+            "members_only": members_only,
         },
     )
 

@@ -11,11 +11,21 @@ from weft_web.pages.discussions.author_names import names_for
 from weft_web.pages.discussions.kinds import template_helpers
 
 REPLIES_PER_PAGE = 100
+COMMENTS_PREFIX = "comments-"
 
 
 async def read_thread(api: Api, thread_id: str) -> dict[str, Any]:
-    """The thread; someone it is not shown to gets the 404 of an unknown id (the API may say 403)."""
-    return await _read(api, f"/v1/threads/{thread_id}")
+    """The thread; someone it is not shown to gets the 404 of an unknown id (the API may say 403).
+
+    A library item's comment thread (`comments-<resource id>`) is made on its first read
+    through the item, so a link to it works before anyone has commented.
+    """
+    try:
+        return await _read(api, f"/v1/threads/{thread_id}")
+    except ApiError as exc:
+        if exc.status != 404 or not thread_id.startswith(COMMENTS_PREFIX):
+            raise
+    return await _read(api, f"/v1/resources/{thread_id.removeprefix(COMMENTS_PREFIX)}/comments")
 
 
 async def read_reply(api: Api, reply_id: str) -> dict[str, Any]:
