@@ -266,6 +266,11 @@ async def test_outsiders_get_not_found_and_bad_input_is_named(
         await outsider.goto(path)
         await expect(outsider.get_by_role("heading", name="Page not found")).to_be_visible()
     await assert_accessible(outsider, "thread-not-found")
+    await outsider.goto(f"/communities/{circle.id}/discussions")
+    await expect(outsider.get_by_text("Only members of this community can read its discussions.")).to_be_visible()
+    await expect(outsider.get_by_role("link", name="Rota swaps")).to_have_count(0)
+    await expect(outsider.get_by_role("link", name="Start a discussion")).to_have_count(0)
+    await assert_accessible(outsider, "discussions-members-only")
 
     # A member without moderator rights: the same page, and no Moderation tab.
     member = await signed_in(new_page, circle.member)
