@@ -344,6 +344,46 @@ async def test_a_library_items_comment_thread(new_page: NewPage, gateway_service
         "href", f"/resources/{resource_id}"
     )
     await expect(member.get_by_text("No replies yet.")).to_be_visible()
-    await reply(member, "Add night lights to the list.")
+
+    # By keyboard only: type the comment, Tab past the anonymity box to the button, Enter.
+    await member.get_by_label("Your reply").focus()
+    await member.keyboard.type("Add night lights to the list. Ask for Mrs Smith in bed 4.")
+    await member.keyboard.press("Tab")
+    await member.keyboard.press("Tab")
+    await expect(member.get_by_role("button", name="Post reply")).to_be_focused()
+    await member.keyboard.press("Enter")
+    await expect(member.get_by_text("Your reply is posted.")).to_be_visible()
     await expect(member.locator(".replies")).to_contain_text("Add night lights to the list.")
     await assert_accessible(member, "comments-thread")
+
+    # Someone reports the patient's name; a facilitator removes the comment with a reason.
+    replies = await _replies(gateway_service, f"comments-{resource_id}", circle.asker)
+    async with httpx.AsyncClient(base_url=gateway_service.url, timeout=30) as api:
+        reported = await api.post(
+            "/v1/reports",
+            json={"content": {"kind": "reply", "id": replies[0]["id"]}, "reason": "personal_data"},
+            headers=circle.asker.headers,
+        )
+        assert reported.status_code == 201, reported.text
+    facilitator = await signed_in(new_page, circle.facilitator)
+    facilitator.on("dialog", lambda dialog: dialog.accept())
+    await facilitator.goto(f"/communities/{circle.id}/moderation")
+    await expect(facilitator.locator(".case")).to_contain_text("Personal or patient data")
+    await facilitator.get_by_label("Reason for removing it").fill("Names a patient.")
+    await facilitator.get_by_role("button", name="Remove").click()
+    await expect(facilitator.get_by_text("Removed. What it said is kept in the moderation log.")).to_be_visible()
+    await facilitator.get_by_role("link", name="Moderation log").click()
+    row = facilitator.locator("table.log tbody tr").first
+    await expect(row).to_contain_text("Removed")
+    await expect(row).to_contain_text("Names a patient.")
+    await member.goto(f"/threads/comments-{resource_id}")
+    await expect(member.get_by_text("This reply was removed by a moderator.")).to_be_visible()
+    await expect(member.get_by_text("Mrs Smith")).to_have_count(0)
+
+
+async def _replies(gateway: ServiceProcess, thread_id: str, reader: Person) -> list[dict[str, object]]:
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as api:
+        found = await api.get(f"/v1/threads/{thread_id}/replies", headers=reader.headers)
+        assert found.status_code == 200, found.text
+        items: list[dict[str, object]] = found.json()["items"]
+        return items
