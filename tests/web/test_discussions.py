@@ -236,6 +236,16 @@ async def test_post_a_thread_and_reply_without_javascript_on_a_phone(
     await expect(member.get_by_text("Allergies, mobility, and who to call.")).to_be_visible()
     await no_sideways_scroll(member)
 
+    # The replier corrects the reply; it says "edited" and the history keeps both texts.
+    await member.get_by_role("link", name="Edit your reply").click()
+    await member.get_by_label("Your reply").fill("Allergies, mobility, medicines, and who to call.")
+    await member.get_by_role("button", name="Save changes").click()
+    await expect(member.get_by_text("Your changes are saved.")).to_be_visible()
+    await member.locator(".reply .byline").get_by_role("link", name="edited").click()
+    await expect(member.get_by_text("Allergies, mobility, medicines, and who to call.")).to_be_visible()
+    await expect(member.get_by_text("Allergies, mobility, and who to call.")).to_be_visible()
+    await no_sideways_scroll(member)
+
     # The kind filter lists only what was asked for.
     await member.goto(f"/communities/{circle.id}/discussions")
     await member.get_by_role("link", name="Questions").click()
@@ -249,7 +259,7 @@ async def test_post_a_thread_and_reply_without_javascript_on_a_phone(
     await no_sideways_scroll(phone)
     await assert_accessible(phone, "discussions-phone")
     await phone.goto(f"/threads/{thread_id}")
-    await expect(phone.get_by_text("Allergies, mobility, and who to call.")).to_be_visible()
+    await expect(phone.get_by_text("Allergies, mobility, medicines, and who to call.")).to_be_visible()
     await no_sideways_scroll(phone)
     await assert_accessible(phone, "thread-phone")
 
