@@ -75,12 +75,16 @@ async def make_circle(gateway: ServiceProcess, **community: object) -> Circle:
 async def signed_in(new_page: NewPage, someone: Person, **options: object) -> Page:
     page = await new_page(**options)
     await sign_in(page, someone.name, someone.email)
+    # The boosted sign-in form may still be on its way when networkidle fires: wait for home.
+    await expect(page.get_by_role("heading", name=f"Hello, {someone.name}")).to_be_visible()
     return page
 
 
 async def post_thread(page: Page, circle: Circle, kind: str, title: str, body: str, *, anonymous: bool = False) -> str:
     await page.goto(f"/communities/{circle.id}/discussions")
-    await page.get_by_role("link", name="Start a discussion").click()
+    start = page.get_by_role("link", name="Start a discussion")
+    assert await start.count() == 1, await page.locator("main").inner_text()
+    await start.click()
     await page.get_by_label(kind, exact=True).check()
     await page.get_by_label("Title").fill(title)
     await page.get_by_label("Message").fill(body)
@@ -378,7 +382,9 @@ async def test_a_library_items_comment_thread(new_page: NewPage, gateway_service
     facilitator = await signed_in(new_page, circle.facilitator)
     facilitator.on("dialog", lambda dialog: dialog.accept())
     await facilitator.goto(f"/communities/{circle.id}/moderation")
-    await expect(facilitator.locator(".case")).to_contain_text("Personal or patient data")
+    await expect(facilitator.get_by_role("heading", name="Reported content")).to_be_visible()
+    main = await facilitator.locator("main").inner_text()
+    assert "Personal or patient data" in main, main
     await facilitator.get_by_label("Reason for removing it").fill("Names a patient.")
     await facilitator.get_by_role("button", name="Remove").click()
     await expect(facilitator.get_by_text("Removed. What it said is kept in the moderation log.")).to_be_visible()
