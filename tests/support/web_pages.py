@@ -11,4 +11,7 @@ async def sign_in(page: Page, name: str, email: str, *, next_path: str = "/") ->
     await page.get_by_label("Your name").fill(name)
     await page.get_by_label("Email").fill(email)
     await page.get_by_role("button", name="Sign in", exact=True).last.click()
+    # With hx-boost the POST is an XHR: "network idle" can come before it lands, and a goto
+    # then would find the browser still signed out. Wait until it has left the sign-in page.
+    await page.wait_for_url(lambda url: "/sign-in" not in url)
     await page.wait_for_load_state("networkidle")

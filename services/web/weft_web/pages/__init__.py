@@ -1,6 +1,7 @@
 """Page routers, one module per area. Add a module's router here (add-only list)."""
 
 from weft_web.pages.communities import router as communities_router
+from weft_web.pages.discussions.routes import router as discussions_router
 from weft_web.pages.events import router as events_router
 from weft_web.pages.home import router as home_router
 from weft_web.pages.live import router as live_router
@@ -20,4 +21,5 @@ ROUTERS = [
     unsubscribe_router,
     events_router,
     communities_router,
+    discussions_router,
 ]

@@ -1,0 +1,1 @@
+"""Discussions: a community's threads, one thread with its replies, and moderation."""
