@@ -49,7 +49,9 @@
     });
     xhr.addEventListener("load", function () {
       // The server answers with a page (or redirects to one): show it as if navigated to.
-      if (xhr.responseURL) window.location.assign(xhr.responseURL);
+      // A redirect (success) is followed; a refused form (422) is shown with its messages.
+      var posted = new URL(form.action, window.location.href).href;
+      if (xhr.responseURL && xhr.responseURL !== posted) window.location.assign(xhr.responseURL);
       else { document.open(); document.write(xhr.responseText); document.close(); }
     });
     xhr.addEventListener("error", function () { announce(form.getAttribute("data-upload-error") || "Upload failed"); });
