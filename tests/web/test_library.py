@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Page
+from playwright.async_api import Page, expect
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -276,12 +276,13 @@ async def test_collections_made_filled_and_reordered_by_the_facilitator(
     for title in ("Alpha guide", "Beta guide"):
         await page.get_by_label("Library item").select_option(label=title)
         await page.get_by_role("button", name="Add to the collection").click()
-        await page.get_by_text("The collection is saved.").wait_for()
+        await page.locator(".collection-items").get_by_role("link", name=title).wait_for()
     items = page.locator(".collection-items h3")
-    assert await items.all_inner_texts() == ["Alpha guide", "Beta guide"]
-    await page.get_by_role("button", name="Move up: Beta guide").click()
+    await expect(items).to_have_text(["Alpha guide", "Beta guide"])
+    beta = page.locator(".collection-items li", has_text="Beta guide")
+    await beta.get_by_role("button", name="Move up").click()
+    await expect(items).to_have_text(["Beta guide", "Alpha guide"])
     await page.get_by_text("The collection is saved.").wait_for()
-    assert await items.all_inner_texts() == ["Beta guide", "Alpha guide"]
     await assert_accessible(page, "collection-full")
     await page.goto(f"/communities/{community_id}/collections")
     await page.get_by_role("link", name="Starter pack").wait_for()
