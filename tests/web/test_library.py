@@ -118,7 +118,17 @@ async def test_upload_find_download_mark_useful_restore_and_endorse(
     await reader.get_by_role("link", name="Falls audit").click()
     await reader.get_by_role("heading", name="Falls audit").wait_for()
     assert await download_bytes(reader, "Download") == first
-    await reader.get_by_role("button", name="Mark as useful").click()
+    # Streamed through the web app with the API's type, name and safety headers.
+    served = await reader.request.get(reader.url + "/download")
+    assert served.headers["content-type"] == "application/pdf"
+    assert served.headers["content-disposition"].startswith("attachment")
+    assert "audit.pdf" in served.headers["content-disposition"]
+    assert served.headers["content-security-policy"] == "sandbox"
+    assert served.headers["x-content-type-options"] == "nosniff"
+    assert await served.body() == first
+    # By keyboard: the button takes focus and Enter presses it.
+    await reader.get_by_role("button", name="Mark as useful").focus()
+    await reader.keyboard.press("Enter")
     await reader.get_by_text("1 person found this useful.").wait_for()
     assert await reader.get_by_role("button", name="Remove my useful mark").count() == 1
     assert await reader.get_by_role("button", name="Endorse").count() == 0  # curation is the staff's
@@ -200,6 +210,17 @@ async def test_adding_without_javascript_on_a_phone(
     assert await page.locator(".note-body script").count() == 0
     await no_sideways_scroll(page)
     note_url = page.url
+    # A new text is the note's next version; the first one can be restored.
+    await page.get_by_role("link", name="Edit the details").click()
+    await page.get_by_label("Text").fill("Check **both** bed rails.")
+    await page.get_by_role("button", name="Save the changes").click()
+    await page.get_by_text("Your changes are saved.").wait_for()
+    assert await page.locator(".note-body strong").inner_text() == "both"
+    await page.get_by_role("link", name="Version 1", exact=True).click()
+    assert await page.locator(".note-body strong").inner_text() == "every"
+    await page.get_by_role("button", name="Restore this version").click()
+    await page.get_by_text("Version 1 is restored as the newest version.").wait_for()
+    assert await page.locator(".note-body strong").inner_text() == "every"
 
     document = sample_files.docx(("Bed rail checklist", "Night shift"))
     await page.goto(f"/communities/{community_id}/library/new?kind=file")

@@ -5,6 +5,7 @@ from weft_web.pages.home import router as home_router
 from weft_web.pages.library import router as library_router
 from weft_web.pages.live import router as live_router
 from weft_web.pages.resource import router as resource_router
+from weft_web.pages.resource_edit import router as resource_edit_router
 from weft_web.pages.search import router as search_router
 
 ROUTERS = [
@@ -12,6 +13,7 @@ ROUTERS = [
     live_router,
     library_router,
     resource_router,
+    resource_edit_router,
     collections_router,
     search_router,
 ]
