@@ -147,6 +147,11 @@ async def test_upload_find_download_mark_useful_restore_and_endorse(
     assert await download_bytes(page, "Download") == first
     await assert_accessible(page, "resource-versions")
 
+    await page.get_by_label("Review by").fill("2027-03-31")
+    await page.get_by_role("button", name="Set the review date").click()
+    await page.get_by_text("The review date is set.").wait_for()
+    assert await page.get_by_label("Review by").input_value() == "2027-03-31"
+
     # Endorsed, it is recommended in the library.
     await page.get_by_role("button", name="Endorse").click()
     await page.get_by_text("Endorsed: it shows as recommended.").wait_for()
@@ -308,3 +313,42 @@ async def test_collections_made_filled_and_reordered_by_the_facilitator(
     await page.goto(f"/communities/{community_id}/collections")
     await page.get_by_role("link", name="Starter pack").wait_for()
     await assert_accessible(page, "collections-full")
+
+
+async def test_a_facilitator_shares_an_item_with_a_partner_community(
+    new_page: NewPage, gateway: httpx.AsyncClient, resources_view: AsyncDatabase[Doc]
+) -> None:
+    ana, dave, ben = web_person("ana"), web_person("dave"), web_person("ben")
+    home = await community_with(gateway, resources_view, ana)
+    partner = await community_with(gateway, resources_view, dave, ben)
+    proposed = await gateway.post(
+        f"/v1/communities/{home}/links", json={"to_community_id": partner, "share_resources": True}, headers=ana.headers
+    )
+    assert proposed.status_code == 201, proposed.text
+    link_id = proposed.json()["id"]
+    accepted = await gateway.post(f"/v1/communities/{partner}/links/{link_id}/accept", headers=dave.headers)
+    assert accepted.status_code == 200, accepted.text
+
+    async def link_known() -> bool:
+        held = await resources_view.membership_links.find_one({"_id": link_id})
+        return held is not None and bool(held.get("active"))
+
+    await eventually(link_known, what="the link in the resources view")
+    made = await upload(gateway, ana, home, "rota.pdf", sample_files.pdf("Rota"), fields=metadata(title="Shared rota"))
+    assert made.status_code == 201, made.text
+
+    page = await signed_in(new_page, ana)
+    await page.goto(f"/resources/{made.json()['id']}")
+    await page.get_by_label("Share with").select_option(value=partner)
+    await page.get_by_role("button", name="Share", exact=True).click()
+    await page.get_by_text("Shared with the partner community.").wait_for()
+    await assert_accessible(page, "resource-shared")
+
+    reader = await signed_in(new_page, ben)
+    await reader.goto(f"/communities/{partner}/library")
+    await reader.get_by_role("link", name="Shared rota").wait_for()
+
+    await page.get_by_role("button", name="Stop sharing").click()
+    await page.get_by_text("No longer shared with that community.").wait_for()
+    await reader.reload()
+    await reader.get_by_text("The library is empty so far.").wait_for()
