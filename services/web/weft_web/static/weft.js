@@ -48,9 +48,11 @@
       }
     });
     xhr.addEventListener("load", function () {
-      // The server answers with a page (or redirects to one): show it as if navigated to.
-      if (xhr.responseURL) window.location.assign(xhr.responseURL);
-      else { document.open(); document.write(xhr.responseText); document.close(); }
+      // Show the answer as a page load would: the page a success redirects to (its one-time
+      // message was in this answer, so it is not fetched again), or the form with its messages.
+      var posted = new URL(form.action, window.location.href).href;
+      if (xhr.responseURL && xhr.responseURL !== posted) window.history.pushState(null, "", xhr.responseURL);
+      document.open(); document.write(xhr.responseText); document.close();
     });
     xhr.addEventListener("error", function () { announce(form.getAttribute("data-upload-error") || "Upload failed"); });
     bar.hidden = false;
