@@ -79,6 +79,8 @@
     source.addEventListener("notification", function (e) {
       var data = JSON.parse(e.data);
       if (data.title) announce(data.title);
+      // A one-time message from before ("You are on the waitlist") may no longer be true.
+      document.querySelectorAll("main > .flash").forEach(function (el) { el.remove(); });
       var toast = document.getElementById("live-toast");
       if (toast && data.title) { toast.textContent = data.title; toast.hidden = false; }
       document.body.dispatchEvent(new CustomEvent("weft:live", { detail: data }));
