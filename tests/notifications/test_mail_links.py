@@ -54,7 +54,7 @@ def test_with_the_web_app_people_land_on_its_pages(base: str) -> None:
     assert "https://cop.example.org/unsubscribe/" in text
     assert "https://cop.example.org/notifications/preferences" in text
     assert "https://cop.example.org/communities/c1" in text
-    assert "/v1/" not in text
+    assert "/v1/" not in text and "api.example.org" not in text
     # The one-click header stays on the API: a mail client POSTs there without a page (RFC 8058).
     assert mail["List-Unsubscribe"].startswith("<https://api.example.org/v1/unsubscribe/")
     page_token = text.split("https://cop.example.org/unsubscribe/")[1].split()[0]

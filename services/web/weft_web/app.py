@@ -28,7 +28,7 @@ from weft_web.errors import install_error_pages
 from weft_web.gateway import Gateway
 from weft_web.pages import ROUTERS as PAGE_ROUTERS
 from weft_web.rendering import Pages
-from weft_web.security import BrowserCookieMiddleware, SecurityHeadersMiddleware
+from weft_web.security import BrowserCookieMiddleware, HeadAsGetMiddleware, SecurityHeadersMiddleware
 from weft_web.sessions import SessionStore, SignInAttempts
 from weft_web.settings import WebSettings
 
@@ -128,4 +128,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, form_targets=form_targets)
     app.add_middleware(BrowserCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(HeadAsGetMiddleware)
     return app

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from weft_web import gateway as gw
 from weft_web.context import WebContext
-from weft_web.errors import CsrfRefused, SignInRequired
+from weft_web.errors import CsrfRefused, FormUnreadable, SignInRequired
 from weft_web.security import CSRF_FIELD, CSRF_HEADER, browser_id, csrf_valid, is_unsafe
 from weft_web.session_refresh import fresh_session
 from weft_web.sessions import Session
@@ -40,7 +41,10 @@ async def check_csrf(request: Request) -> None:
     if token is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            form = await request.form()
+            try:
+                form = await request.form()
+            except StarletteHTTPException as exc:  # a field past the parser's 1 MB, too many fields
+                raise FormUnreadable() from exc
             value = form.get(CSRF_FIELD)
             token = value if isinstance(value, str) else None
     if not csrf_valid(request, web_context(request).settings.key, token):

@@ -7,7 +7,7 @@ someone it knows, so a page reveals no more than the API would.
 from __future__ import annotations
 
 import logging
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -30,6 +30,10 @@ class CsrfRefused(Exception):
     pass
 
 
+class FormUnreadable(Exception):
+    """A form too large to read (a field past 1 MB, or more than 1,000 fields)."""
+
+
 def safe_next(value: str | None) -> str:
     """Only a path of this app: `next=https://evil.example` or `//evil.example` go home instead."""
     if not value or not value.startswith("/") or value.startswith(("//", "/\\")):
@@ -37,8 +41,15 @@ def safe_next(value: str | None) -> str:
     return value
 
 
-def sign_in_redirect(next_path: str) -> RedirectResponse:
-    return RedirectResponse(f"/sign-in?next={quote(safe_next(next_path), safe='')}", status_code=303)
+def sign_in_redirect(next_path: str, request: Request | None = None) -> Response:
+    url = f"/sign-in?next={quote(safe_next(next_path), safe='')}"
+    if request is not None and request.headers.get("hx-request") and not request.headers.get("hx-boosted"):
+        # A fragment (a live panel, a search-as-you-type list) must not swap a sign-in page
+        # into itself: the whole page goes to sign-in, and comes back to the page it was on.
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        here = current.path + (f"?{current.query}" if current.query else "") if current.path else next_path
+        return Response(status_code=204, headers={"HX-Redirect": f"/sign-in?next={quote(safe_next(here), safe='')}"})
+    return RedirectResponse(url, status_code=303)
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
@@ -54,7 +65,7 @@ def not_found(request: Request) -> Response:
 def install_error_pages(app: FastAPI) -> None:
     async def on_sign_in_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, SignInRequired)
-        return sign_in_redirect(exc.next_path)
+        return sign_in_redirect(exc.next_path, request)
 
     async def on_csrf(request: Request, exc: Exception) -> Response:
         return error_page(
@@ -67,7 +78,7 @@ def install_error_pages(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if exc.status == 401:
-            return sign_in_redirect(request.url.path)
+            return sign_in_redirect(request.url.path, request)
         if exc.status == 404:
             return not_found(request)
         if exc.status == 403:
@@ -85,12 +96,28 @@ def install_error_pages(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
             return not_found(request)
+        if exc.status_code == 400:  # FastAPI could not parse a form (a field past 1 MB, too many fields)
+            return error_page(
+                request,
+                400,
+                _("That was too long"),
+                _("What you sent was too long to read: a text can be at most 1 MB. Go back and shorten it."),
+            )
         if exc.status_code == 405:
             return error_page(request, 405, _("Not allowed"), _("This page does not take that kind of request."))
         return error_page(request, exc.status_code, _("That did not work"), _("The request could not be handled."))
 
     async def on_invalid(request: Request, exc: Exception) -> Response:
-        return error_page(request, 400, _("That did not work"), _("Part of the request was missing or not valid."))
+        assert isinstance(exc, RequestValidationError)
+        names = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+        if not names:
+            return error_page(request, 400, _("That did not work"), _("Part of the request was missing or not valid."))
+        return error_page(
+            request,
+            400,
+            _("That did not work"),
+            _("This was missing, too long or not valid: %(names)s. Go back and change it.", names=", ".join(names)),
+        )
 
     async def on_unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, _route(request))
@@ -99,7 +126,17 @@ def install_error_pages(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(SignInRequired, on_sign_in_required)
+
+    async def on_unreadable(request: Request, exc: Exception) -> Response:
+        return error_page(
+            request,
+            413,
+            _("That was too long"),
+            _("What you sent was too long to read: a text can be at most 1 MB. Go back and shorten it."),
+        )
+
     app.add_exception_handler(CsrfRefused, on_csrf)
+    app.add_exception_handler(FormUnreadable, on_unreadable)
     app.add_exception_handler(ApiError, on_api_error)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(RequestValidationError, on_invalid)

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 
@@ -93,9 +94,13 @@ class Api:
         headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         clean = {k: v for k, v in (params or {}).items() if v is not None and v != ""}
-        response = await self._http.request(
-            method, path, params=clean, json=json, content=content, headers=self._headers(headers)
-        )
+        _refuse_dot_segments(path)
+        try:
+            response = await self._http.request(
+                method, path, params=clean, json=json, content=content, headers=self._headers(headers)
+            )
+        except httpx.InvalidURL as exc:
+            raise not_a_path() from exc
         if response.status_code >= 400:
             raise ApiError.from_response(response)
         return response
@@ -118,7 +123,13 @@ class Api:
     @asynccontextmanager
     async def stream(self, method: str, path: str, **kwargs: Any) -> AsyncIterator[httpx.Response]:
         """A streamed answer (file downloads, the live notification stream); errors still raise."""
-        request = self._http.build_request(method, path, headers=self._headers(kwargs.pop("headers", None)), **kwargs)
+        _refuse_dot_segments(path)
+        try:
+            request = self._http.build_request(
+                method, path, headers=self._headers(kwargs.pop("headers", None)), **kwargs
+            )
+        except httpx.InvalidURL as exc:
+            raise not_a_path() from exc
         response = await self._http.send(request, stream=True)
         try:
             if response.status_code >= 400:
@@ -127,6 +138,19 @@ class Api:
             yield response
         finally:
             await response.aclose()
+
+
+def _refuse_dot_segments(path: str) -> None:
+    """Ids come from the address bar: `..` in one (even percent-encoded) would be another path,
+    which the gateway refuses with a 400 in its own words. For a person it is a page that is not there."""
+    for segment in path.split("?", 1)[0].split("/"):
+        if unquote(unquote(segment)).strip() in (".", "..") or "/" in unquote(segment):
+            raise not_a_path()
+
+
+def not_a_path() -> ApiError:
+    """An id from the address bar that makes no URL (`..`, a control character): nothing is there."""
+    return ApiError(404, "not found")
 
 
 def _body(response: httpx.Response) -> Any:

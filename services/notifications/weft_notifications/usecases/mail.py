@@ -120,7 +120,8 @@ def render(settings: NotificationsSettings, letter: Letter) -> EmailMessage:
     env = _environment()
     values = {
         "network_name": settings.network_name,
-        "base_url": _base(settings),
+        # The footer's address: where people go (the web app when there is one).
+        "base_url": _web(settings) or _base(settings),
         "preferences_url": preferences_url(settings),
         "unsubscribe_url": unsubscribe_page_url(settings, letter.unsubscribe),
         **letter.values,

@@ -51,7 +51,7 @@ async def notifications_page(
         request,
         "pages/notifications.html",
         {"section": "notifications", **listing, **_filters(cursor, unread_only)},
-        status_code=200 if "list_error" not in listing else 503,
+        status_code=200 if "list_error" not in listing else 400,
     )
 
 
