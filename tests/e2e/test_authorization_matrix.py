@@ -133,6 +133,8 @@ MATRIX: dict[str, tuple[str, str, str]] = {
     # An invitation made for the caller (a spare pending person for "pending"): the way into any community.
     # Members cannot be invited (409): theirs is one made for someone else.
     "POST /v1/invitations/{token}/accept": same("401 200 200 403 403 403 403"),
+    # Looking at an invitation first is refused exactly as accepting it would be.
+    "GET /v1/invitations/{token}": same("401 200 200 403 403 403 403"),
     # -- links --------------------------------------------------------------------------------------------
     "POST /v1/communities/{community_id}/links": (
         "401 403 403 403 403 403 201",
@@ -729,6 +731,7 @@ PREPARE: dict[str, Prepare] = {
         lambda w, c, p: {"user_id": new_person("invitee").user_id}
     ),
     "POST /v1/invitations/{token}/accept": _invitation_for_caller,
+    "GET /v1/invitations/{token}": _invitation_for_caller,
     "DELETE /v1/communities/{community_id}/invitations/{invitation_id}": _invitation_to_withdraw,
     "POST /v1/communities/{community_id}/links": _with_body(lambda w, c, p: {"to_community_id": w.propose_to}),
     "POST /v1/communities/{community_id}/links/{link_id}/accept": lambda w, c, p, r, i: _done(
@@ -909,6 +912,9 @@ async def test_every_operation_for_every_caller_and_visibility(world: World) -> 
                     # them), and the invitation its owner later sent them (a case above) names the owner.
                     owner = community.people["owner"].user_id
                     told -= {community.id, owner, *(s for s in world.secrets if s in community.name)}
+                if operation == "GET /v1/invitations/{token}" and response.status_code == 200:
+                    # The invitee is told which community invites them: that is what it is for.
+                    told -= {community.id, *(s for s in world.secrets if s in community.name)}
                 leaked = sorted(s for s in told if s in response.text) if outside else []
                 if leaked:
                     failures.append(f"{where}: the response names the hidden community's {leaked}")

@@ -69,6 +69,16 @@ class CodeOfConductView(BaseModel):
     published_at: datetime
 
 
+class InvitationPreview(BaseModel):
+    """What an invitation offers, shown to its invitee before they accept it."""
+
+    community_id: str
+    community_name: str
+    purpose: str
+    code_of_conduct: CodeOfConductView | None
+    expires_at: datetime
+
+
 class CommunityView(BaseModel):
     id: str
     slug: str

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Path, status
 
 from weft_membership.api.deps import CommunityId, Ctx, CurrentPerson, ObjectIdPath
-from weft_membership.schemas import InvitationAccept, InvitationCreate, InvitationCreated, JoinResult
+from weft_membership.schemas import InvitationAccept, InvitationCreate, InvitationCreated, InvitationPreview, JoinResult
 from weft_membership.usecases import invitations
 from weft_membership.usecases.invitations import MAX_TOKEN_LENGTH
 from weft_shared.errors import problem_responses
@@ -40,6 +40,14 @@ async def withdraw_invitation(
 ) -> None:
     """Withdraw a pending invitation (owners, facilitators): its token then answers 410."""
     await invitations.withdraw_invitation(ctx, user, community_id, invitation_id)
+
+
+@router.get("/invitations/{token}", tags=["invitations"], responses=problem_responses(410))
+async def preview_invitation(
+    ctx: Ctx, user: CurrentPerson, token: Annotated[str, Path(min_length=1, max_length=MAX_TOKEN_LENGTH)]
+) -> InvitationPreview:
+    """The community an invitation is for (its invitee only, while it can be accepted)."""
+    return await invitations.preview_invitation(ctx, user, token)
 
 
 @router.post("/invitations/{token}/accept", tags=["invitations"], responses=problem_responses(410))

@@ -10,7 +10,14 @@ from weft_membership.domain.access import member_viewer, require_open, require_s
 from weft_membership.domain.membership import MemberStatus, conduct_acceptance, status_of
 from weft_membership.domain.roles import Role
 from weft_membership.messages import member_joined
-from weft_membership.schemas import InvitationAccept, InvitationCreate, InvitationCreated, JoinResult
+from weft_membership.schemas import (
+    CodeOfConductView,
+    InvitationAccept,
+    InvitationCreate,
+    InvitationCreated,
+    InvitationPreview,
+    JoinResult,
+)
 from weft_membership.storage.documents import Doc
 from weft_membership.storage.invitations import Invitations
 from weft_membership.usecases.context import Context, announce_membership
@@ -115,6 +122,36 @@ def _is_invitee(invitation: Doc, actor: Person) -> bool:
         return bool(invitation["invited_user_id"] == actor.id)
     email = actor.principal.email
     return bool(email) and invitation.get("invited_email") == (email or "").lower()
+
+
+async def preview_invitation(ctx: Context, actor: Person, token: str) -> InvitationPreview:
+    """The community an invitation is for, for its invitee only, while it can still be accepted.
+
+    Refused like accepting would be (404 unknown, 403 someone else's, 410 spent or expired), so
+    looking first tells no one more than trying would.
+    """
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise NotFound("no such invitation")
+    invitation = await ctx.store.invitations.by_token_hash(hash_token(token))
+    if invitation is None:
+        raise NotFound("no such invitation")
+    if not _is_invitee(invitation, actor):
+        raise Forbidden("this invitation is for someone else")
+    community = await ctx.store.communities.get(invitation["community_id"])
+    if community is None:
+        raise NotFound("no such invitation")
+    if invitation["status"] != "pending":
+        raise Problem("this invitation has already been used or withdrawn", status=410)
+    if invitation["expires_at"] <= now():
+        raise Problem("this invitation has expired; ask for a new one", status=410)
+    conduct = community.get("code_of_conduct")
+    return InvitationPreview(
+        community_id=community["_id"],
+        community_name=community["name"],
+        purpose=community.get("purpose", ""),
+        code_of_conduct=CodeOfConductView(**conduct) if conduct else None,
+        expires_at=invitation["expires_at"],
+    )
 
 
 async def accept_invitation(ctx: Context, actor: Person, token: str, body: InvitationAccept) -> JoinResult:

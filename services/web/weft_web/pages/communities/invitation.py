@@ -1,8 +1,8 @@
 """`/invitations/{token}`: where an invitation link lands; accepting it makes you a member.
 
-The API has no way to look an invitation up before accepting it, so the page cannot name the
-community until then; every spent, expired, withdrawn, unknown or someone else's invitation
-gets the same message, which says nothing about the community.
+The page asks the API what the invitation offers (its invitee only) and names the community,
+its purpose and its code of conduct; every spent, expired, withdrawn, unknown or someone
+else's invitation gets the same message, which says nothing about the community.
 """
 
 from __future__ import annotations
@@ -27,15 +27,27 @@ _VERSION = re.compile(r"must be (\d+)")
 
 def _page(request: Request, token: str, **context: Any) -> Response:
     status_code = int(context.pop("status_code", 200))
-    base = {"token": token, "unusable": False, "conduct_version": None}
+    base = {"token": token, "unusable": False, "conduct_version": None, "preview": None}
     return render(request, "pages/communities/invitation.html", {**base, **context}, status_code=status_code)
 
 
+async def _preview(api: Api, token: str) -> dict[str, Any] | None:
+    try:
+        found: dict[str, Any] = await api.get(f"/v1/invitations/{token}")
+    except ApiError as error:
+        if error.status in (403, 404, 410):
+            return None
+        raise
+    return found
+
+
 @router.get("/invitations/{token}", name="invitation")
-async def invitation(request: Request, person: Person, token: str) -> Response:
-    if not _TOKEN.match(token):
+async def invitation(request: Request, person: Person, api: Api, token: str) -> Response:
+    preview = await _preview(api, token) if _TOKEN.match(token) else None
+    if preview is None:
         return _page(request, "", unusable=True, status_code=404)
-    return _page(request, token)
+    conduct = preview.get("code_of_conduct")
+    return _page(request, token, preview=preview, conduct_version=conduct["version"] if conduct else None)
 
 
 async def _community_ids(api: Api) -> set[str]:
@@ -63,6 +75,7 @@ async def accept(request: Request, person: Person, api: Api, token: str) -> Resp
             return _page(
                 request,
                 token,
+                preview=await _preview(api, token),
                 conduct_version=int(found.group(1)) if found else None,
                 errors=errors.messages,
                 status_code=422 if errors else 200,
