@@ -695,6 +695,16 @@ async def _invitation_for_caller(w: World, c: Community, caller: Person | None, 
     return Request({"token": token}, {"accept_code_of_conduct_version": 1}, caller=caller and invitee, wrote=True)
 
 
+async def _invitation_to_look_at(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    # Looking changes nothing, so the caller's own standing stays as it is (no spare needed);
+    # members look at someone else's (they cannot be invited).
+    invitee = new_person("invitee") if role in INSIDE else caller or new_person("anonymous")
+    made = await w.http.post(
+        f"/v1/communities/{c.id}/invitations", json={"user_id": invitee.user_id}, headers=c.people["owner"].headers
+    )
+    return Request({"token": (await _ok(made, 201))["token"]}, wrote=True)
+
+
 async def _invitation_to_withdraw(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
     made = await w.http.post(
         f"/v1/communities/{c.id}/invitations",
@@ -731,7 +741,7 @@ PREPARE: dict[str, Prepare] = {
         lambda w, c, p: {"user_id": new_person("invitee").user_id}
     ),
     "POST /v1/invitations/{token}/accept": _invitation_for_caller,
-    "GET /v1/invitations/{token}": _invitation_for_caller,
+    "GET /v1/invitations/{token}": _invitation_to_look_at,
     "DELETE /v1/communities/{community_id}/invitations/{invitation_id}": _invitation_to_withdraw,
     "POST /v1/communities/{community_id}/links": _with_body(lambda w, c, p: {"to_community_id": w.propose_to}),
     "POST /v1/communities/{community_id}/links/{link_id}/accept": lambda w, c, p, r, i: _done(

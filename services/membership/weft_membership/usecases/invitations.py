@@ -140,6 +140,8 @@ async def preview_invitation(ctx: Context, actor: Person, token: str) -> Invitat
     community = await ctx.store.communities.get(invitation["community_id"])
     if community is None:
         raise NotFound("no such invitation")
+    if status_of(await ctx.store.memberships.get(community["_id"], actor.id)) is MemberStatus.BANNED:
+        raise Forbidden("you have been removed from this community and cannot rejoin")
     if invitation["status"] != "pending":
         raise Problem("this invitation has already been used or withdrawn", status=410)
     if invitation["expires_at"] <= now():
