@@ -66,7 +66,9 @@ async def gateway() -> AsyncIterator[Gateway]:
 
 def _context(sessions: SessionStore, gateway: Gateway, provider: Provider) -> WebContext:
     settings = WebSettings(platform=PlatformSettings(env="dev"))
-    return WebContext(settings, Pages(settings, i18n.load("en")), gateway, sessions, refresher=provider)
+    return WebContext(
+        settings, Pages(settings, i18n.load("en")), gateway, sessions, sessions._sessions.database, refresher=provider
+    )
 
 
 def _session(*, expires_in: timedelta) -> Session:
