@@ -7,6 +7,7 @@ that keep it from calling home.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from dataclasses import dataclass
@@ -75,7 +76,17 @@ async def axe_violations(page: Page) -> list[AxeViolation]:
 
 
 async def assert_accessible(page: Page, name: str) -> None:
-    """0 axe violations, and a screenshot of the page as checked (test-output/screenshots/NAME.png)."""
+    """0 axe violations, and a screenshot of the page as checked (test-output/screenshots/NAME.png).
+
+    First waits until no htmx request is in flight: a click that navigates (boosted) returns
+    before the new page is in, and axe must check the page the person ends up on.
+    """
+    # Polled from here: wait_for_function's string predicates are eval'd, which the CSP refuses.
+    for _ in range(150):
+        if not await page.evaluate("() => !!document.querySelector('.htmx-request')"):
+            break
+        await asyncio.sleep(0.1)
+    await page.wait_for_load_state()
     await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     violations = await axe_violations(page)
     assert not violations, f"{name}: axe found {len(violations)} WCAG 2.2 AA violation(s):\n" + "\n".join(

@@ -185,6 +185,7 @@ async def test_anonymous_question_answer_report_and_hide(new_page: NewPage, gate
     await expect(member.get_by_text("Accepted answer").first).to_be_visible()
     await assert_accessible(member, "thread-full")
     await member.get_by_role("link", name="Report reply 2").click()
+    await member.get_by_role("heading", name="Report to the moderators").wait_for()
     await assert_accessible(member, "report")
     await member.get_by_role("button", name="Send report").click()
     await expect(member.locator("#error-reason")).to_contain_text("Choose why you are reporting it.")
