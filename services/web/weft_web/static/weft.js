@@ -79,13 +79,15 @@
     source.addEventListener("notification", function (e) {
       var data = JSON.parse(e.data);
       if (data.title) announce(data.title);
-      // A one-time message from before ("You are on the waitlist") may no longer be true.
-      document.querySelectorAll("main > .flash").forEach(function (el) { el.remove(); });
+      // A one-time message from before ("You are on the waitlist") may no longer be true once
+      // the part of the page it speaks of is refreshed; on pages with nothing live it stays.
+      var refreshing = document.querySelectorAll("[data-live-refresh]");
+      if (refreshing.length) document.querySelectorAll("main > .flash").forEach(function (el) { el.remove(); });
       var toast = document.getElementById("live-toast");
       if (toast && data.title) { toast.textContent = data.title; toast.hidden = false; }
       document.body.dispatchEvent(new CustomEvent("weft:live", { detail: data }));
       if (window.htmx) {
-        document.querySelectorAll("[data-live-refresh]").forEach(function (el) { window.htmx.trigger(el, "weft:refresh"); });
+        refreshing.forEach(function (el) { window.htmx.trigger(el, "weft:refresh"); });
       }
     });
   }
