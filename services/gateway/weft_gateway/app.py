@@ -19,6 +19,7 @@ from weft_gateway.proxy import Proxy
 from weft_gateway.ratelimit import RateLimiter
 from weft_gateway.routes import ROUTES
 from weft_gateway.settings import GatewaySettings
+from weft_gateway.shared_ratelimit import SharedRateLimiter
 from weft_gateway.upstreams import Upstreams
 from weft_shared.http import ReadinessCheck, create_service_app
 from weft_shared.observability import RequestIdMiddleware, configure_logging
@@ -41,15 +42,26 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
 
     openapi = MergedOpenApi(upstreams, ROUTES, ttl_seconds=settings.openapi_cache_seconds, version=VERSION)
     operations = OperationIndex(openapi)
+    limiter = SharedRateLimiter(
+        per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        bucket=f"{platform.stream_name}_RATELIMITS",
+        local=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
+        lease_tokens=settings.rate_limit_lease_tokens,
+        lease_seconds=settings.rate_limit_lease_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.start()
+        if settings.rate_limit_shared:
+            limiter.start(platform.nats_url)
         operations.latest()  # starts reading the services' documents, so the first log lines name paths
         try:
             yield
         finally:
             await operations.stop()
+            await limiter.close()
             await upstreams.close()
 
     app = create_service_app(
@@ -65,7 +77,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         operations=operations,
         upstreams=upstreams,
         verifier=app.state.token_verifier,
-        limiter=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
+        limiter=limiter,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         access_log=settings.access_log,

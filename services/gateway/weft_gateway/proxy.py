@@ -18,8 +18,9 @@ from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
 from weft_gateway.operations import OperationIndex
-from weft_gateway.ratelimit import RateLimiter, retry_after_header
+from weft_gateway.ratelimit import retry_after_header
 from weft_gateway.routes import RouteTable
+from weft_gateway.shared_ratelimit import SharedRateLimiter
 from weft_gateway.tracing import trace_headers
 from weft_gateway.upstreams import Upstreams
 from weft_shared.auth import TokenVerifier, bearer_token
@@ -83,7 +84,7 @@ class Proxy:
         operations: OperationIndex,
         upstreams: Upstreams,
         verifier: TokenVerifier,
-        limiter: RateLimiter,
+        limiter: SharedRateLimiter,
         max_body_bytes: int,
         max_upload_bytes: int | None = None,
         access_log: bool = True,
@@ -236,7 +237,7 @@ class Proxy:
             if operations is not None:
                 # What the path supports is public (the OpenAPI document says it), so no token:
                 # the answer is the same for every id, and a CORS preflight carries none.
-                self._take_or_raise("ip:" + client_ip)
+                await self._take_or_raise("ip:" + client_ip)
                 await send(
                     {"type": "http.response.start", "status": 204, "headers": [(b"allow", operations.allow.encode())]}
                 )
@@ -246,9 +247,9 @@ class Proxy:
         if route.auth:
             principal = await self.verifier.verify(bearer_token(authorization))
             scope.setdefault("state", {})[PRINCIPAL_STATE] = principal.sub  # for the access line
-            self._take_or_raise("sub:" + principal.sub)
+            await self._take_or_raise("sub:" + principal.sub)
         else:
-            self._take_or_raise("ip:" + client_ip)
+            await self._take_or_raise("ip:" + client_ip)
 
         base = self.upstreams.url(route.service)
         if base is None:
@@ -285,8 +286,8 @@ class Proxy:
         else:
             await exchange
 
-    def _take_or_raise(self, key: str) -> None:
-        wait = self.limiter.take(key)
+    async def _take_or_raise(self, key: str) -> None:
+        wait = await self.limiter.take(key)
         if wait is not None:
             raise Problem(
                 "rate limit exceeded; retry after the time in Retry-After",

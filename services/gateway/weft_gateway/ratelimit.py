@@ -1,7 +1,7 @@
 """In-memory token buckets, one per caller key (a token's subject or a client address).
 
-Per gateway process: with N replicas a caller gets up to N times the rate, which is
-acceptable for an abuse guard and needs no shared store on the request path.
+This process's own limits: used when the gateway runs alone (`WEFT_GATEWAY_RATE_LIMIT_SHARED=false`)
+and as the fallback while the shared bucket (`shared_ratelimit.py`) cannot be reached.
 """
 
 from __future__ import annotations

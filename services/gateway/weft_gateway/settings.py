@@ -37,6 +37,12 @@ class GatewaySettings(ServiceSettings):
     # Token bucket per principal (or per client address on unauthenticated routes); 0 disables it.
     rate_limit_per_minute: float = Field(600.0, ge=0)
     rate_limit_burst: int = Field(100, ge=1)
+    # Kept in a JetStream key-value bucket shared by every gateway replica (false: per process).
+    rate_limit_shared: bool = True
+    # Tokens a replica takes from the shared bucket in one round trip at most, and how long it
+    # may spend them before they are forfeited (forfeiting only ever admits less).
+    rate_limit_lease_tokens: int = Field(8, ge=1)
+    rate_limit_lease_seconds: float = Field(1.0, gt=0, le=60)
     # One line per proxied request (method, route template, status, duration, upstream, subject, request id).
     access_log: bool = True
 
