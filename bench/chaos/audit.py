@@ -127,7 +127,7 @@ def expected_places(people: list[Person]) -> dict[tuple[str, str], bool | None]:
 
 
 async def read_stream(nats_url: str, stream: str, subjects: str) -> list[dict[str, Any]]:
-    nc = await nats.connect(nats_url, allow_reconnect=False)
+    nc = await nats.connect(nats_url.split(","), allow_reconnect=False)
     try:
         js = nc.jetstream()
         total = (await js.stream_info(stream)).state.messages
@@ -149,7 +149,7 @@ async def read_stream(nats_url: str, stream: str, subjects: str) -> list[dict[st
 
 
 async def stream_count(nats_url: str, stream: str) -> int:
-    nc = await nats.connect(nats_url, allow_reconnect=False)
+    nc = await nats.connect(nats_url.split(","), allow_reconnect=False)
     try:
         return int((await nc.jetstream().stream_info(stream)).state.messages)
     finally:
@@ -157,7 +157,7 @@ async def stream_count(nats_url: str, stream: str) -> int:
 
 
 async def consumer_backlog(nats_url: str, stream: str) -> int:
-    nc = await nats.connect(nats_url, allow_reconnect=False)
+    nc = await nats.connect(nats_url.split(","), allow_reconnect=False)
     try:
         consumers = await nc.jetstream().consumers_info(stream)
         return sum((info.num_pending or 0) + (info.num_ack_pending or 0) for info in consumers)

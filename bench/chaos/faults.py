@@ -40,7 +40,11 @@ def plan(stack: ChaosStack, rounds: int = 1, *, kill_nats: bool = False) -> tupl
         Fault(f"kill -9 {name}", lambda n=name: stack.kill_service(n), lambda n=name: stack.start_service(n))  # type: ignore[misc]
         for name in ("membership", "events", "gateway")
     ]
-    if kill_nats:
+    if stack.cluster is not None:
+        faults.append(
+            Fault("kill -9 the stream leader's nats-server", stack.kill_stream_leader, stack.start_killed_leader)
+        )
+    elif kill_nats:
         faults.append(Fault("kill -9 nats-server (same port and store)", stack.kill_nats, stack.nats.start))
     else:
         faults.append(Fault("restart nats-server (SIGTERM, same port and store)", stack.restart_nats, lambda: None))

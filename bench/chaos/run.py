@@ -39,6 +39,7 @@ class ChaosConfig:
     seats: int = 3  # per event: few, so there are waitlists and promotions
     rounds: int = 2  # of the five faults
     kill_nats: bool = False  # kill -9 nats-server instead of a SIGTERM restart
+    nats_nodes: int = 1  # 3: a local NATS cluster with an R3 stream; the fault is kill -9 of its leader
     down_for: float = 1.0  # between a kill and the restart
     retry_for: float = 60.0  # a client's retry budget per request
     settle_timeout: float = 120.0
@@ -147,12 +148,14 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
     root = Path(tempfile.mkdtemp(prefix="weft-chaos-", dir=workdir))
     with ExitStack() as exits:
         exits.callback(shutil.rmtree, root, ignore_errors=True)
-        stack = await asyncio.to_thread(ChaosStack.start, exits, root, output, log, server=config.database)
+        stack = await asyncio.to_thread(
+            ChaosStack.start, exits, root, output, log, server=config.database, nats_nodes=config.nats_nodes
+        )
         report.database = stack.database.description
         faults, report.skipped_faults = plan(stack, config.rounds, kill_nats=config.kill_nats)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=config.clients * 2)) as session:
             client = Client(session, stack.gateway_url, report.figures, config.retry_for)
-            world = await _set_up(client, config, Tokens(), stack.nats.url)
+            world = await _set_up(client, config, Tokens(), stack.nats_url)
             report.figures.outcomes.clear()
             report.figures.retries.clear()
             report.figures.retries_after.clear()
@@ -200,10 +203,10 @@ async def run_chaos(config: ChaosConfig, *, log: Log = print, workdir: Path | No
         log(f"load done: {report.figures.requests} requests; settling ...")
         mongo_url = stack.database.url
         report.settle_seconds, report.settled = await audit_module.settle(
-            mongo_url, stack.nats.url, stack.databases, STREAM, config.settle_timeout
+            mongo_url, stack.nats_url, stack.databases, STREAM, config.settle_timeout
         )
         report.findings = await audit_module.audit(
-            mongo_url, stack.nats.url, stack.databases, STREAM, world, initial_events
+            mongo_url, stack.nats_url, stack.databases, STREAM, world, initial_events
         )
         report.notable_lines = stack.notable_lines()
     return report

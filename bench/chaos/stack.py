@@ -9,6 +9,7 @@ the ladder did not start (MONGODB_URL, Docker) is used as it is and never restar
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -18,17 +19,19 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nats as nats_client
 import orjson
 from harness.stack import OutputLog, gateway_env
 
 from weft_cli import ladder
-from weft_cli.natsserver import NatsHandle
+from weft_cli.natsserver import NatsCluster, NatsHandle
 from weft_cli.procs import free_port, http_status
 from weft_cli.testing import ServiceProcess, clean_base_env
 
 Log = Callable[[str], None]
 BACKENDS = ("membership", "events")
 READY_TIMEOUT = 90.0
+STREAM = "WEFT"
 
 
 def secantus_rung(wanted: str = "auto") -> ladder.SecantusRung | None:
@@ -63,6 +66,13 @@ class ChaosStack:
     db_port: int | None
     databases: dict[str, str]  # service -> its database name
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    # With --nats-nodes 3: the cluster (`nats` is then its first node) and the stream kept on all.
+    cluster: NatsCluster | None = None
+    killed_leader: str = ""  # the node the last leader fault killed
+
+    @property
+    def nats_url(self) -> str:
+        return self.cluster.url if self.cluster is not None else self.nats.url
 
     @property
     def gateway_url(self) -> str:
@@ -88,6 +98,17 @@ class ChaosStack:
 
     def kill_nats(self) -> None:
         self.nats.kill()
+
+    def kill_stream_leader(self) -> None:
+        """`kill -9` the cluster node that leads the stream (its followers elect another)."""
+        assert self.cluster is not None
+        self.killed_leader = asyncio.run(stream_leader(self.cluster.url, STREAM))
+        self.log(f"  the stream's leader is {self.killed_leader}")
+        self.cluster.node(self.killed_leader).kill()
+
+    def start_killed_leader(self) -> None:
+        assert self.cluster is not None
+        self.cluster.node(self.killed_leader).start(timeout=READY_TIMEOUT)
 
     def kill_database(self) -> None:
         assert self.database.process is not None
@@ -125,11 +146,21 @@ class ChaosStack:
         )
 
     @classmethod
-    def start(cls, exits: ExitStack, root: Path, output: OutputLog, log: Log, *, server: str = "auto") -> ChaosStack:
-        nats = NatsHandle(root / "nats", free_port(), free_port(), on_line=output.sink("nats"))
-        exits.callback(nats.stop)
-        nats.start()
-        log(f"nats-server: {nats.url} (pid {nats.pid}, JetStream file store {nats.store_dir})")
+    def start(
+        cls, exits: ExitStack, root: Path, output: OutputLog, log: Log, *, server: str = "auto", nats_nodes: int = 1
+    ) -> ChaosStack:
+        cluster: NatsCluster | None = None
+        if nats_nodes > 1:
+            cluster = NatsCluster(root / "nats", nats_nodes, on_line_for=output.sink)
+            exits.callback(cluster.stop)
+            cluster.start()
+            nats = cluster.nodes[0]
+            log(f"nats cluster: {nats_nodes} nodes {cluster.url} (sync_interval: always), stream replicas {nats_nodes}")
+        else:
+            nats = NatsHandle(root / "nats", free_port(), free_port(), on_line=output.sink("nats"))
+            exits.callback(nats.stop)
+            nats.start()
+            log(f"nats-server: {nats.url} (pid {nats.pid}, JetStream file store {nats.store_dir})")
 
         rung = secantus_rung(server)
         db_port: int | None = None
@@ -138,7 +169,7 @@ class ChaosStack:
             database = cls._start_database(root, rung, db_port, output)
         else:
             database = ladder.provide_database(root / "database", log=log, on_line=output.sink("database"))
-        stack = cls(root, output, log, nats, database, rung, db_port, databases={})
+        stack = cls(root, output, log, nats, database, rung, db_port, databases={}, cluster=cluster)
         exits.callback(lambda: stack.database.stop())
         log(f"database: {database.kind} - {database.description}")
 
@@ -147,7 +178,8 @@ class ChaosStack:
         env = {
             **clean_base_env(),
             "WEFT_ENV": "dev",
-            "WEFT_NATS_URL": nats.url,
+            "WEFT_NATS_URL": cluster.url if cluster is not None else nats.url,
+            "WEFT_STREAM_REPLICAS": str(nats_nodes if cluster is not None else 1),
             "MONGODB_URL": database.url,
             "WEFT_LOG_JSON": "true",
             "WEFT_LOG_LEVEL": "WARNING",
@@ -170,6 +202,17 @@ class ChaosStack:
         if stack.wait_ready() is None:
             raise RuntimeError(f"not ready after start: {', '.join(stack.unready())}")
         return stack
+
+
+async def stream_leader(nats_url: str, stream: str) -> str:
+    nc = await nats_client.connect(nats_url.split(","), allow_reconnect=False)
+    try:
+        info = await nc.jetstream().stream_info(stream)
+    finally:
+        await nc.close()
+    if info.cluster is None or info.cluster.leader is None:
+        raise RuntimeError(f"stream {stream} has no leader")
+    return info.cluster.leader
 
 
 def _message_of(line: str) -> str:

@@ -27,6 +27,7 @@ class PlatformSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WEFT_", extra="ignore")
 
     env: Literal["dev", "production"] = "production"
+    # One server, or a cluster's servers separated by commas (the client fails over between them).
     nats_url: str = "nats://127.0.0.1:4222"
     mongodb_url: str = Field(
         "mongodb://127.0.0.1:27017",
@@ -35,6 +36,9 @@ class PlatformSettings(BaseSettings):
     stream_name: str = "WEFT"
     # How long the stream keeps messages, so an integrator can come back and replay.
     stream_max_age_days: float = 30.0
+    # Copies of the stream (and the dead-letter stream, and the gateway's rate-limit bucket) kept
+    # by a NATS cluster: 3 in production (a quorum survives one node), 1 on a single server.
+    stream_replicas: int = Field(1, ge=1, le=5)
     # Prefix of every subject; tests use their own to isolate runs on one server.
     subject_prefix: str = "weft"
 
@@ -50,6 +54,10 @@ class PlatformSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+
+    @property
+    def nats_servers(self) -> list[str]:
+        return [url.strip() for url in self.nats_url.split(",") if url.strip()]
 
     @model_validator(mode="after")
     def _refuse_dev_key_outside_dev(self) -> PlatformSettings:

@@ -57,7 +57,7 @@ async def test_two_replicas_admit_one_burst_between_them(nats_server: NatsHandle
     bucket = f"T_{secrets.token_hex(4)}_RATELIMITS"
     a, b = replica(bucket, clock), replica(bucket, clock)
     for limiter in (a, b):
-        limiter.start(nats_server.url)
+        limiter.start([nats_server.url])
     try:
         await until_shared(a, b)
         answers = [await (a if i % 2 == 0 else b).take("sub:ana") for i in range(30)]
@@ -86,7 +86,7 @@ async def test_keys_in_the_bucket_are_hashes_not_subjects(nats_server: NatsHandl
     clock = FrozenClock()
     bucket = f"T_{secrets.token_hex(4)}_RATELIMITS"
     limiter = replica(bucket, clock)
-    limiter.start(nats_server.url)
+    limiter.start([nats_server.url])
     try:
         await until_shared(limiter)
         assert await limiter.take("sub:ana@example.org") is None
@@ -102,7 +102,7 @@ async def test_keys_in_the_bucket_are_hashes_not_subjects(nats_server: NatsHandl
 
 async def test_without_nats_a_replica_limits_on_its_own() -> None:
     limiter = replica("T_NOWHERE_RATELIMITS", FrozenClock(), burst=2)
-    limiter.start("nats://127.0.0.1:1")  # nothing listens there
+    limiter.start(["nats://127.0.0.1:1"])  # nothing listens there
     try:
         assert not limiter.shared
         answers = [await limiter.take("sub:ana") for _ in range(3)]

@@ -49,13 +49,14 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         local=RateLimiter(per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst),
         lease_tokens=settings.rate_limit_lease_tokens,
         lease_seconds=settings.rate_limit_lease_seconds,
+        replicas=platform.stream_replicas,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await upstreams.start()
         if settings.rate_limit_shared:
-            limiter.start(platform.nats_url)
+            limiter.start(platform.nats_servers)
         operations.latest()  # starts reading the services' documents, so the first log lines name paths
         try:
             yield

@@ -65,6 +65,7 @@ class SharedRateLimiter:
         lease_tokens: int = 8,
         lease_seconds: float = 1.0,
         max_keys: int = 100_000,
+        replicas: int = 1,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.enabled = per_minute > 0
@@ -76,6 +77,7 @@ class SharedRateLimiter:
         self._lease_seconds = lease_seconds
         self._max_keys = max_keys
         self._clock = clock
+        self._replicas = replicas
         self._leases: dict[str, _Lease] = {}
         self._nc: NatsClient | None = None
         self._kv: KeyValue | None = None
@@ -87,10 +89,10 @@ class SharedRateLimiter:
         """True while limits are kept in the shared bucket (false: this replica's own)."""
         return self._kv is not None and time.monotonic() >= self._degraded_until
 
-    def start(self, nats_url: str) -> None:
+    def start(self, nats_servers: list[str]) -> None:
         """Connect in the background; until then (and whenever NATS is away) limits are local."""
         if self.enabled and self._connecting is None:
-            self._connecting = asyncio.create_task(self._connect(nats_url), name="ratelimit-connect")
+            self._connecting = asyncio.create_task(self._connect(nats_servers), name="ratelimit-connect")
 
     async def close(self) -> None:
         if self._connecting is not None:
@@ -187,14 +189,14 @@ class SharedRateLimiter:
             )
         self._degraded_until = time.monotonic() + _DEGRADED_SECONDS
 
-    async def _connect(self, nats_url: str) -> None:
+    async def _connect(self, nats_servers: list[str]) -> None:
         while True:
             try:
                 nc = await nats.connect(
-                    nats_url, connect_timeout=2, max_reconnect_attempts=-1, name="weft-gateway-ratelimit"
+                    nats_servers, connect_timeout=2, max_reconnect_attempts=-1, name="weft-gateway-ratelimit"
                 )
             except (NatsError, OSError, TimeoutError) as exc:
-                log.warning("rate limits are per replica until NATS answers at %s (%s)", nats_url, exc)
+                log.warning("rate limits are per replica until NATS answers at %s (%s)", ",".join(nats_servers), exc)
                 await asyncio.sleep(_CONNECT_RETRY_SECONDS)
                 continue
             try:
@@ -213,7 +215,9 @@ class SharedRateLimiter:
         # An idle caller's entry may vanish once its bucket would be full again anyway.
         ttl = max(3600.0, 2 * self._burst * self._interval)
         try:
-            return await js.create_key_value(KeyValueConfig(bucket=self.bucket, history=1, ttl=ttl))
+            return await js.create_key_value(
+                KeyValueConfig(bucket=self.bucket, history=1, ttl=ttl, replicas=self._replicas)
+            )
         except BadRequestError:
             # It exists with other settings (another replica's older limits): use it as it is.
             return await js.key_value(self.bucket)

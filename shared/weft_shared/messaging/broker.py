@@ -21,7 +21,7 @@ def create_broker(platform: PlatformSettings, *, client_name: str) -> NatsBroker
     # Reconnect forever: a NATS restart must not take a service down; the outbox
     # keeps what could not be published meanwhile.
     return NatsBroker(
-        platform.nats_url,
+        platform.nats_servers,
         name=client_name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
@@ -43,6 +43,7 @@ def stream_config(platform: PlatformSettings) -> StreamConfig:
         storage=StorageType.FILE,
         max_age=platform.stream_max_age_days * 86400,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=platform.stream_replicas,
     )
 
 
@@ -53,6 +54,7 @@ def dead_letter_config(platform: PlatformSettings) -> StreamConfig:
         subjects=[dead_letter_subject(platform, ">")],
         storage=StorageType.FILE,
         max_age=platform.stream_max_age_days * 86400,
+        num_replicas=platform.stream_replicas,
     )
 
 
