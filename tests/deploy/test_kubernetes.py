@@ -16,13 +16,16 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kubernetes_validate
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
 
+from tests.conftest import StartService
 from weft_cli.ladder import cache_dir
 from weft_cli.services import SERVICES
+from weft_cli.testing import ServiceProcess
 from weft_events.settings import EventsSettings
 from weft_gateway.settings import GatewaySettings
 from weft_membership.settings import MembershipSettings
@@ -438,3 +441,39 @@ def _allowed_port(docs: list[Doc], pod: Mapping[str, str], port: int) -> bool:
         for policy in policies
         for rule in policy["spec"].get("egress", [])
     )
+
+
+# -- the probes answer on the real processes -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def running(
+    start_session_service: StartService,
+    membership_service: ServiceProcess,
+    events_service: ServiceProcess,
+    notifications_service: ServiceProcess,
+    resources_service: ServiceProcess,
+    gateway_service: ServiceProcess,
+) -> dict[str, ServiceProcess]:
+    """The session's processes, and a web app in front of its gateway."""
+    web = start_session_service("web", env={"WEFT_WEB_GATEWAY_URL": gateway_service.url})
+    return {
+        "membership": membership_service,
+        "events": events_service,
+        "notifications": notifications_service,
+        "resources": resources_service,
+        "gateway": gateway_service,
+        "web": web,
+    }
+
+
+def test_every_probe_path_answers_on_the_running_process(
+    rendered: dict[str, list[Doc]], running: dict[str, ServiceProcess]
+) -> None:
+    for service, process in running.items():
+        container = _container(_find(rendered["base"], "Deployment", f"weft-{service}"))
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            path = container[probe]["httpGet"]["path"]
+            response = httpx.get(f"{process.url}{path}", timeout=10)
+            assert response.status_code == 200, f"{service} {probe} {path}: {response.status_code} {response.text}"
+        assert httpx.get(f"{process.url}/readyz", timeout=10).json()["status"] == "ready", service
