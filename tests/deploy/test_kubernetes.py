@@ -23,6 +23,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from tests.conftest import StartService
+from tests.support.waiting import eventually
 from weft_cli.ladder import cache_dir
 from weft_cli.services import SERVICES
 from weft_cli.testing import ServiceProcess
@@ -467,13 +468,21 @@ def running(
     }
 
 
-def test_every_probe_path_answers_on_the_running_process(
+async def test_every_probe_path_answers_on_the_running_process(
     rendered: dict[str, list[Doc]], running: dict[str, ServiceProcess]
 ) -> None:
-    for service, process in running.items():
-        container = _container(_find(rendered["base"], "Deployment", f"weft-{service}"))
-        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-            path = container[probe]["httpGet"]["path"]
-            response = httpx.get(f"{process.url}{path}", timeout=10)
-            assert response.status_code == 200, f"{service} {probe} {path}: {response.status_code} {response.text}"
-        assert httpx.get(f"{process.url}/readyz", timeout=10).json()["status"] == "ready", service
+    async with httpx.AsyncClient(timeout=10) as http:
+        for service, process in running.items():
+            container = _container(_find(rendered["base"], "Deployment", f"weft-{service}"))
+            for probe in ("startupProbe", "livenessProbe"):
+                path = container[probe]["httpGet"]["path"]
+                response = await http.get(f"{process.url}{path}")
+                assert response.status_code == 200, f"{service} {probe} {path}: {response.status_code}"
+            ready = container["readinessProbe"]["httpGet"]["path"]
+
+            async def is_ready(url: str = f"{process.url}{ready}") -> bool:
+                response = await http.get(url)
+                return response.status_code == 200 and response.json()["status"] == "ready"
+
+            # Readiness follows the process's dependencies, so it may trail /healthz by a moment.
+            await eventually(is_ready, what=f"{service} {ready} to answer 200 ready")
