@@ -21,6 +21,7 @@ import kubernetes_validate
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
+from pymongo.uri_parser import parse_uri
 
 from tests.conftest import StartService
 from tests.support.waiting import eventually
@@ -329,9 +330,10 @@ def test_production_runs_two_or_more_of_everything_against_external_nats_and_mon
         tag = image.rsplit("/", 1)[-1].partition(":")[2]
         assert (tag and tag != "latest") or "@sha256:" in image, f"{name}: image {image} is not pinned"
     config = _find(docs, "ConfigMap", "weft-config")["data"]
-    assert "replicaSet=" in config["MONGODB_URL"]
-    hosts = {host.split(":")[0] for host in config["MONGODB_URL"].split("//", 1)[1].split("/", 1)[0].split(",")}
+    mongodb = parse_uri(config["MONGODB_URL"])  # as PyMongo reads it
+    hosts = {host for host, _ in mongodb["nodelist"]}
     assert len(hosts) >= 3 and not hosts & BUNDLED, config["MONGODB_URL"]
+    assert mongodb["options"]["replicaSet"] and mongodb["options"]["tls"] is True
     assert config["WEFT_NATS_URL"].split("//", 1)[1].split(":")[0] not in BUNDLED
     assert "," not in config["WEFT_NATS_URL"]  # nats-py takes one URL in a string; it learns the cluster
 
@@ -354,7 +356,9 @@ def test_dev_bundles_a_single_nats_with_jetstream_and_a_self_initialising_mongod
     script = "\n".join(init["args"])
     assert 'rs.initiate({ _id: "rs0", members: [{ _id: 0, host: "mongo-0.mongo:27017" }] })' in script
     config = _find(docs, "ConfigMap", "weft-config")["data"]
-    assert config["MONGODB_URL"] == "mongodb://mongo-0.mongo:27017/?replicaSet=rs0"
+    mongodb = parse_uri(config["MONGODB_URL"])
+    assert mongodb["nodelist"] == [("mongo-0.mongo", 27017)]  # the member the Job names in the replica set
+    assert mongodb["options"]["replicaSet"] == "rs0"
     assert config["WEFT_NATS_URL"] == "nats://nats:4222"
     assert _find(docs, "Service", "mongo")["spec"]["clusterIP"] == "None"
 
