@@ -334,8 +334,10 @@ def test_production_runs_two_or_more_of_everything_against_external_nats_and_mon
     hosts = {host for host, _ in mongodb["nodelist"]}
     assert len(hosts) >= 3 and not hosts & BUNDLED, config["MONGODB_URL"]
     assert mongodb["options"]["replicaSet"] and mongodb["options"]["tls"] is True
-    assert config["WEFT_NATS_URL"].split("//", 1)[1].split(":")[0] not in BUNDLED
-    assert "," not in config["WEFT_NATS_URL"]  # nats-py takes one URL in a string; it learns the cluster
+    nats_servers = PlatformSettings(env="dev", nats_url=config["WEFT_NATS_URL"]).nats_servers
+    assert len(nats_servers) == 3, nats_servers  # every node, so a restart finds one that is up
+    assert all(url.split("//", 1)[1].split(":")[0] not in BUNDLED for url in nats_servers)
+    assert config["WEFT_STREAM_REPLICAS"] == "3"
 
 
 def test_dev_bundles_a_single_nats_with_jetstream_and_a_self_initialising_mongodb(
