@@ -1,0 +1,102 @@
+"""The stream's messages to a file, and back into an empty stream.
+
+Each message is one BSON document: its original sequence and time, subject,
+headers (with `Nats-Msg-Id`, the envelope id consumers dedupe by) and data. The
+restore publishes them in order into an empty stream created to start at the
+backup's first sequence, so a stream without interior gaps (Weft's: limits
+retention never deletes from the middle) gets its original sequence numbers back;
+the restore says whether it did. Times are the restore's own.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import bson
+from nats.js import JetStreamContext
+from nats.js.api import StreamConfig
+from nats.js.errors import NotFoundError
+
+from weft_cli.backup_files import BsonWriter, read_bson, verify_file
+
+Doc = dict[str, Any]
+MESSAGES_FILE = "messages.bson"
+# Preconditions of the original publish, not part of the message: a restore into a
+# stream of another name, or at other sequences, must not be refused by them.
+_PUBLISH_PRECONDITIONS = ("Nats-Expected-",)
+
+
+class StreamRestoreRefused(RuntimeError):
+    """The target stream holds messages."""
+
+
+async def dump_stream(js: JetStreamContext, stream: str, folder: Path) -> Doc:
+    """Write every message the stream holds now (up to its last sequence at the start)."""
+    info = await js.stream_info(stream)
+    first, last = info.state.first_seq, info.state.last_seq
+    gaps = 0
+    with (folder / MESSAGES_FILE).open("wb") as out:
+        writer = BsonWriter(out)
+        if info.state.messages:
+            for seq in range(first, last + 1):
+                try:
+                    msg = await js.get_msg(stream, seq=seq)
+                except NotFoundError:
+                    gaps += 1  # deleted from the middle (`nats stream rmm`), or aged out meanwhile
+                    continue
+                record = {
+                    "seq": msg.seq,
+                    "time": msg.time,
+                    "subject": msg.subject,
+                    "headers": dict(msg.headers or {}),
+                    "data": bson.Binary(msg.data or b""),
+                }
+                writer.write(bson.encode(record))
+        out.flush()
+        os.fsync(out.fileno())
+    return {
+        "stream": stream,
+        "taken_at": datetime.now(UTC),
+        "config": info.config.as_dict(),
+        "first_seq": first,
+        "last_seq": last,
+        "gaps": gaps,
+        "file": MESSAGES_FILE,
+        "count": writer.count,
+        "sha256": writer.sha256,
+    }
+
+
+async def load_stream(js: JetStreamContext, config: StreamConfig, folder: Path, part: Doc) -> Doc:
+    """Publish the backup's messages into stream `config.name`: created if missing
+    (starting at the backup's first sequence), refused if it holds any message."""
+    verify_file(folder, part["file"], part["sha256"])
+    name = config.name or ""
+    try:
+        info = await js.stream_info(name)
+    except NotFoundError:
+        first = max(int(part["first_seq"]), 1)
+        await js.add_stream(dataclasses.replace(config, first_seq=first))
+    else:
+        if info.state.messages:
+            raise StreamRestoreRefused(
+                f"stream {name!r} holds {info.state.messages} message(s); a stream restore only fills an "
+                f"empty stream (delete it with `nats stream rm {name}` first if you mean to replace it)"
+            )
+    published = duplicates = same_seq = 0
+    for raw in read_bson(folder / part["file"]):
+        record = bson.decode(raw)
+        headers = {k: v for k, v in record["headers"].items() if not k.startswith(_PUBLISH_PRECONDITIONS)}
+        ack = await js.publish(record["subject"], bytes(record["data"]), headers=headers or None)
+        if ack.stream != name:
+            raise StreamRestoreRefused(f"{record['subject']} was stored in stream {ack.stream!r}, not {name!r}")
+        if ack.duplicate:
+            duplicates += 1  # same Nats-Msg-Id within the duplicate window: JetStream kept the first
+            continue
+        published += 1
+        same_seq += ack.seq == record["seq"]
+    return {"published": published, "duplicates": duplicates, "same_sequence": same_seq}
