@@ -1,4 +1,4 @@
-"""`weft backup` / `weft restore`, run as an operator runs them, against real NATS and a real database.
+"""`weft backup` / `weft restore`, run with an operator's arguments, against real NATS and a real database.
 
 The proof: the events service is backed up, more happens, its database is lost;
 restored alone, it has what it had and learns by replay what it missed, once.
@@ -7,9 +7,10 @@ restored alone, it has what it had and learns by replay what it missed, once.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import shutil
-import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ import orjson
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from pymongo import AsyncMongoClient
+from typer.testing import CliRunner
 
 from tests.conftest import StartService
 from tests.events.conftest import schedule
@@ -27,16 +29,26 @@ from tests.support.isolated import isolated
 from tests.support.waiting import eventually
 from weft_cli import ladder
 from weft_cli.backup_targets import DATA_SERVICES, service_target
+from weft_cli.cli import app
 from weft_cli.natsserver import NatsHandle
-from weft_cli.services import weft_command
-from weft_cli.testing import clean_base_env
 from weft_shared.contracts.membership import CommunityCreated, MemberJoined
 
 
-async def weft(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(
-        subprocess.run, [*weft_command(), *args], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def weft(env: dict[str, str], *args: str) -> Ran:
+    """The `weft` command itself, in this process (a fresh interpreter per call costs seconds on a
+    busy machine): on a thread, since the command runs its own event loop; with exactly `env`."""
+    unset = {key: None for key in os.environ if key.startswith(("WEFT_", "MONGODB_URL")) and key not in env}
+    result = await asyncio.to_thread(CliRunner().invoke, app, list(args), env={**unset, **env})
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
 def own_stream_env(platform_env: dict[str, str], label: str) -> dict[str, str]:
@@ -66,7 +78,7 @@ async def test_restoring_events_alone_keeps_its_data_and_replays_what_it_missed(
     start_service: StartService, platform_env: dict[str, str], tmp_path: Path
 ) -> None:
     env = own_stream_env(platform_env, "restore")
-    cli_env = {**clean_base_env(), **env}
+    cli_env = env
     stream, durable = env["WEFT_STREAM_NAME"], env["WEFT_EVENTS_CONSUMER_NAME"]
     events_db_name = env["WEFT_EVENTS_DATABASE"]
     membership = start_service("membership", env=env)
@@ -87,7 +99,9 @@ async def test_restoring_events_alone_keeps_its_data_and_replays_what_it_missed(
             backup = tmp_path / "nightly"
             done = await weft(cli_env, "backup", "--service", "events", "--to", str(backup))
             assert done.returncode == 0, done.stderr
-            assert "events: " in done.stdout and f"consumer {durable!r} acknowledged up to #" in done.stdout, done.stdout
+            assert "events: " in done.stdout and f"consumer {durable!r} acknowledged up to #" in done.stdout, (
+                done.stdout
+            )
 
             # After the backup: a second community, which events learns by message.
             second = (await create_community(members, owner))["id"]
@@ -133,7 +147,7 @@ async def test_restoring_events_alone_keeps_its_data_and_replays_what_it_missed(
 
             async def caught_up() -> bool:
                 info = await js.consumer_info(stream, durable)
-                return info.num_pending == 0 and info.num_ack_pending == 0
+                return bool(info.num_pending == 0 and info.num_ack_pending == 0)
 
             await eventually(caught_up, what="the restored consumer to catch up")
             # Nothing doubled: one fact per community and per membership, one event, each message handled once.
@@ -161,7 +175,6 @@ async def test_stream_round_trip_into_an_empty_stream_keeps_subjects_ids_and_pay
     async with isolated(nats_server.url, database.url, "stream_backup") as iso:
         platform = iso.platform
         env = {
-            **clean_base_env(),
             "WEFT_NATS_URL": nats_server.url,
             "MONGODB_URL": database.url,
             "WEFT_STREAM_NAME": platform.stream_name,

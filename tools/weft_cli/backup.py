@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,8 +78,8 @@ def stream_folder(root: Path) -> Path:
     return root / "stream"
 
 
-@asynccontextmanager
-async def _new_part(final: Path) -> AsyncIterator[Path]:
+@contextmanager
+def _new_part(final: Path) -> Iterator[Path]:
     """A folder that appears at `final` only once everything in it is written."""
     if final.exists():
         raise BackupFailed(f"{final} already exists; a backup never overwrites one (choose another --to)")
@@ -99,7 +99,7 @@ async def back_up_service(conn: Connections, service: str, root: Path, echo: Ech
     stream = conn.platform.stream_name
     # The position first, then the snapshot: everything acknowledged is then in the snapshot.
     position = await consumer_position(conn.js, stream, target.durable) if target.durable else None
-    async with _new_part(service_folder(root, service)) as folder:
+    with _new_part(service_folder(root, service)) as folder:
         part = await dump_database(conn.mongo, target.database, folder)
         manifest = {"format": FORMAT, "kind": "service", "service": service, **part, "consumer": position}
         write_manifest(folder, manifest)
@@ -117,11 +117,13 @@ async def back_up_service(conn: Connections, service: str, root: Path, echo: Ech
 
 async def back_up_stream(conn: Connections, root: Path, echo: Echo) -> Doc:
     stream = conn.platform.stream_name
-    async with _new_part(stream_folder(root)) as folder:
+    with _new_part(stream_folder(root)) as folder:
         part = await dump_stream(conn.js, stream, folder)
         manifest = {"format": FORMAT, "kind": "stream", **part}
         write_manifest(folder, manifest)
-    echo(f"stream {stream}: {part['count']} message(s), #{part['first_seq']}..#{part['last_seq']}, {part['gaps']} gap(s)")
+    echo(
+        f"stream {stream}: {part['count']} message(s), #{part['first_seq']}..#{part['last_seq']}, {part['gaps']} gap(s)"
+    )
     return manifest
 
 
@@ -158,6 +160,15 @@ async def restore_stream(conn: Connections, root: Path, echo: Echo) -> None:
     )
 
 
+def _make_folder(path: Path) -> None:
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _require_folder(path: Path) -> None:
+    if not path.is_dir():
+        raise BackupFailed(f"{path} is not a folder")
+
+
 async def run_backup(
     services: Sequence[str],
     *,
@@ -167,7 +178,7 @@ async def run_backup(
     echo: Echo,
     env: Mapping[str, str] = os.environ,
 ) -> None:
-    to.mkdir(parents=True, exist_ok=True)
+    _make_folder(to)
     async with connections(platform) as conn:
         for service in services:
             await back_up_service(conn, service, to, echo, env)
@@ -185,8 +196,7 @@ async def run_restore(
     echo: Echo,
     env: Mapping[str, str] = os.environ,
 ) -> None:
-    if not source.is_dir():
-        raise BackupFailed(f"{source} is not a folder")
+    _require_folder(source)
     async with connections(platform) as conn:
         if stream:  # first: the services' positions refer to it
             await restore_stream(conn, source, echo)

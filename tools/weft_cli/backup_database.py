@@ -15,17 +15,18 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bson import SON, CodecOptions
 from bson.raw_bson import RawBSONDocument
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_cli.backup_files import BsonWriter, file_name_for, read_bson, verify_file
 
 Doc = dict[str, Any]
-RAW = CodecOptions(document_class=RawBSONDocument)
+RAW: CodecOptions[RawBSONDocument] = CodecOptions(document_class=RawBSONDocument)
 _BATCH = 1000
 GUARANTEE = (
     "every collection read in one snapshot session (one majority-committed point in time); "
@@ -54,8 +55,8 @@ async def dump_database(client: AsyncMongoClient[Doc], database: str, folder: Pa
             entry["file"] = file_name_for(entry["name"])
             with (folder / entry["file"]).open("wb") as out:
                 writer = BsonWriter(out)
-                async for doc in db.get_collection(entry["name"], codec_options=RAW).find({}, session=session):
-                    writer.write(doc.raw)
+                async for doc in _raw(db, entry["name"]).find({}, session=session):
+                    writer.write(bytes(doc.raw))
                 out.flush()
                 os.fsync(out.fileno())
             entry["count"], entry["sha256"] = writer.count, writer.sha256
@@ -86,9 +87,7 @@ async def documents_held(db: AsyncDatabase[Doc]) -> dict[str, int]:
     return held
 
 
-async def load_database(
-    client: AsyncMongoClient[Doc], database: str, folder: Path, part: Doc, *, replace: bool
-) -> int:
+async def load_database(client: AsyncMongoClient[Doc], database: str, folder: Path, part: Doc, *, replace: bool) -> int:
     """Replace `database` with the backup's content. Refuses a database that holds
     documents unless `replace`; the service must be stopped. Returns documents loaded."""
     verify_database_files(folder, part)
@@ -109,7 +108,7 @@ async def load_database(
         specs = [_index_spec(spec) for spec in entry["indexes"] if spec.get("name") != "_id_"]
         if specs:
             await db.command(SON([("createIndexes", entry["name"]), ("indexes", specs)]))
-        collection = db.get_collection(entry["name"], codec_options=RAW)
+        collection = _raw(db, entry["name"])
         count = 0
         for batch in _batches(read_bson(folder / entry["file"])):
             await collection.insert_many([RawBSONDocument(raw) for raw in batch], ordered=True)
@@ -118,6 +117,11 @@ async def load_database(
             raise RestoreRefused(f"{entry['file']} held {count} document(s); the manifest says {entry['count']}")
         loaded += count
     return loaded
+
+
+def _raw(db: AsyncDatabase[Doc], name: str) -> AsyncCollection[RawBSONDocument]:
+    """The collection's documents as undecoded BSON: written and read back byte for byte."""
+    return cast(AsyncCollection[RawBSONDocument], db.get_collection(name, codec_options=RAW))
 
 
 def _index_spec(spec: Doc) -> Doc:

@@ -1,12 +1,13 @@
-"""The `weft` command: serve a service, run the dev stack, back up and restore, mint dev tokens, tail the bus, build the fast database."""
+"""The `weft` command: serve a service, run the dev stack, back up and restore, mint dev tokens, tail the bus,
+build the fast database."""
 
 # No `from __future__ import annotations`: typer evaluates the annotations at runtime,
 # and the per-service commands' help texts close over a loop variable.
 import asyncio
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -227,7 +228,7 @@ def _backup_services(service: list[str] | None) -> list[str]:
     return chosen
 
 
-def _run_backup_step(command: str, step: Callable[[], Awaitable[None]]) -> None:
+def _run_backup_step(command: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
     from weft_cli.backup import REFUSALS
 
     try:
@@ -239,7 +240,9 @@ def _run_backup_step(command: str, step: Callable[[], Awaitable[None]]) -> None:
 
 BackupServices = Annotated[
     list[str] | None,
-    typer.Option("--service", help="A service's database (repeatable). Neither this nor --stream: every database and the stream."),
+    typer.Option(
+        "--service", help="A service's database (repeatable). Neither this nor --stream: every database and the stream."
+    ),
 ]
 
 
@@ -258,7 +261,7 @@ def backup(
     stream = stream or not service
     settings = PlatformSettings(env="dev")  # connection settings only; no auth needed
 
-    def step() -> Awaitable[None]:
+    def step() -> Coroutine[Any, Any, None]:
         return run_backup(chosen, stream=stream, to=to.resolve(), platform=settings, echo=typer.echo)
 
     _run_backup_step("backup", step)
@@ -270,7 +273,9 @@ def restore(
     service: Annotated[
         list[str] | None, typer.Option("--service", help="Restore this service's database and consumer (repeatable).")
     ] = None,
-    stream: Annotated[bool, typer.Option("--stream", help="Publish the backup's messages into the empty stream.")] = False,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Publish the backup's messages into the empty stream.")
+    ] = False,
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a service database that holds documents.")
     ] = False,
@@ -283,7 +288,7 @@ def restore(
         raise typer.BadParameter("say what to restore: --service S (repeatable) and/or --stream")
     settings = PlatformSettings(env="dev")
 
-    def step() -> Awaitable[None]:
+    def step() -> Coroutine[Any, Any, None]:
         return run_restore(
             chosen, stream=stream, source=source.resolve(), replace=replace, platform=settings, echo=typer.echo
         )
