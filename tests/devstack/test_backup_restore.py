@@ -11,15 +11,20 @@ import os
 import secrets
 import shutil
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import nats
 import orjson
+from bson.raw_bson import RawBSONDocument
+from gridfs import AsyncGridFSBucket
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
 from typer.testing import CliRunner
 
 from tests.conftest import StartService
@@ -28,10 +33,13 @@ from tests.support.api import create_community, new_person
 from tests.support.isolated import isolated
 from tests.support.waiting import eventually
 from weft_cli import ladder
+from weft_cli.backup_database import RAW, dump_database, load_database
 from weft_cli.backup_targets import DATA_SERVICES, service_target
 from weft_cli.cli import app
 from weft_cli.natsserver import NatsHandle
 from weft_shared.contracts.membership import CommunityCreated, MemberJoined
+from weft_shared.messaging.broker import create_broker
+from weft_shared.messaging.outbox import Outbox, OutboxRelay
 
 
 @dataclass(frozen=True)
@@ -238,3 +246,76 @@ def test_backup_targets_name_what_the_services_use() -> None:
         assert target.durable == getattr(settings, "consumer_name", None), name
         renamed = service_target(name, env={f"{settings_class.model_config['env_prefix']}DATABASE": "elsewhere"})
         assert renamed.database == "elsewhere"
+
+
+async def test_a_database_round_trip_keeps_documents_indexes_gridfs_and_republishes_the_outbox(
+    nats_server: NatsHandle, database: ladder.DatabaseHandle, tmp_path: Path
+) -> None:
+    async with isolated(nats_server.url, database.url, "db_backup") as iso:
+        db, client = iso.db, iso.client
+        await db.things.create_index([("b", 1), ("a", -1)], unique=True, name="b_a")
+        await db.things.create_index("at", expireAfterSeconds=3600)
+        await db.things.create_index("k", partialFilterExpression={"k": {"$exists": True}})
+        now = datetime.now(UTC)
+        await db.things.insert_many(
+            [{"_id": i, "a": i, "b": f"x{i}", "at": now, "nested": {"z": 1.5, "a": [1, "2"]}} for i in range(30)]
+        )
+        content = secrets.token_bytes(600_000)  # several GridFS chunks
+        file_id = await AsyncGridFSBucket(db).upload_from_stream("minutes.pdf", content)
+        outbox = Outbox(db)
+        await outbox.create_indexes()
+        record_id = secrets.token_hex(12)
+        subject = f"{iso.platform.subject_prefix}.community.created.v1.c1"
+        body = {"id": record_id, "type": CommunityCreated.message_type, "data": {}}
+        await db.outbox.insert_one(
+            {"_id": record_id, "aggregate": "communities/c1", "version": 1, "subject": subject, "body": body}
+            | {"created_at": now - timedelta(minutes=5)}
+        )
+
+        folder = tmp_path / "dump"
+        folder.mkdir()
+        part = await dump_database(client, db.name, folder)
+        assert {c["name"]: c.get("count") for c in part["collections"]} == {
+            "fs.chunks": 3,
+            "fs.files": 1,
+            "outbox": 1,
+            "outbox_versions": 0,
+            "things": 30,
+        }
+        assert part["snapshot_time"] is not None  # the server chose the snapshot's cluster time
+
+        restored = client[f"{db.name}_restored"]
+        try:
+            assert await load_database(client, restored.name, folder, part, replace=False) == 35
+            for name in await db.list_collection_names():
+                original = sorted([bytes(d.raw) async for d in raw_collection(db, name).find({})])
+                assert sorted([bytes(d.raw) async for d in raw_collection(restored, name).find({})]) == original
+                assert await index_specs(restored, name) == await index_specs(db, name), name
+            assert await (await AsyncGridFSBucket(restored).open_download_stream(file_id)).read() == content
+
+            # The restored outbox is published by the service's relay, with the record's own id.
+            broker = create_broker(iso.platform, client_name="backup-test")
+            await broker.connect()
+            try:
+                relay = OutboxRelay(broker, iso.platform, Outbox(restored), grace=timedelta(0))
+                assert await relay.sweep() == 1
+            finally:
+                await broker.stop()
+            nc = await nats.connect(nats_server.url)
+            try:
+                published = await nc.jetstream().get_last_msg(iso.platform.stream_name, subject)
+                assert (published.headers or {})["Nats-Msg-Id"] == record_id
+                assert orjson.loads(published.data or b"")["id"] == record_id
+            finally:
+                await nc.close()
+        finally:
+            await client.drop_database(restored.name)
+
+
+def raw_collection(db: AsyncDatabase[dict[str, Any]], name: str) -> AsyncCollection[RawBSONDocument]:
+    return cast(AsyncCollection[RawBSONDocument], db.get_collection(name, codec_options=RAW))
+
+
+async def index_specs(db: AsyncDatabase[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+    specs = [{k: v for k, v in spec.items() if k != "ns"} async for spec in await db[name].list_indexes()]
+    return sorted(specs, key=lambda spec: str(spec["name"]))

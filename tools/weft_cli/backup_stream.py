@@ -76,10 +76,10 @@ async def load_stream(js: JetStreamContext, config: StreamConfig, folder: Path, 
     (starting at the backup's first sequence), refused if it holds any message."""
     verify_file(folder, part["file"], part["sha256"])
     name = config.name or ""
+    first = max(int(part["first_seq"]), 1)
     try:
         info = await js.stream_info(name)
     except NotFoundError:
-        first = max(int(part["first_seq"]), 1)
         await js.add_stream(dataclasses.replace(config, first_seq=first))
     else:
         if info.state.messages:
@@ -87,6 +87,9 @@ async def load_stream(js: JetStreamContext, config: StreamConfig, folder: Path, 
                 f"stream {name!r} holds {info.state.messages} message(s); a stream restore only fills an "
                 f"empty stream (delete it with `nats stream rm {name}` first if you mean to replace it)"
             )
+        if info.state.last_seq < first - 1:
+            # Empty, and not yet past the backup's first sequence: move its next sequence there.
+            await js.purge_stream(name, seq=first)
     published = duplicates = same_seq = 0
     for raw in read_bson(folder / part["file"]):
         record = bson.decode(raw)
