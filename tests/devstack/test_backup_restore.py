@@ -38,7 +38,7 @@ from weft_cli.backup_targets import DATA_SERVICES, service_target
 from weft_cli.cli import app
 from weft_cli.natsserver import NatsHandle
 from weft_shared.contracts.membership import CommunityCreated, MemberJoined
-from weft_shared.messaging.broker import create_broker
+from weft_shared.messaging.broker import create_broker, ensure_streams
 from weft_shared.messaging.outbox import Outbox, OutboxRelay
 
 
@@ -191,6 +191,10 @@ async def test_stream_round_trip_into_an_empty_stream_keeps_subjects_ids_and_pay
         nc = await nats.connect(nats_server.url)
         js = nc.jetstream()
         try:
+            # Five messages aged out at the old end (a purge keeps the sequence going): the stream holds #6..#30.
+            for _ in range(5):
+                await js.publish(f"{platform.subject_prefix}.member.joined.v1.c0", b"{}")
+            await js.purge_stream(platform.stream_name)
             sent = []
             for i in range(25):
                 subject = f"{platform.subject_prefix}.member.joined.v1.c{i % 3}"
@@ -202,21 +206,33 @@ async def test_stream_round_trip_into_an_empty_stream_keeps_subjects_ids_and_pay
             backup = tmp_path / "nightly"
             done = await weft(env, "backup", "--stream", "--to", str(backup))
             assert done.returncode == 0, done.stderr
-            assert f"stream {platform.stream_name}: 25 message(s), #1..#25, 0 gap(s)" in done.stdout, done.stdout
+            assert f"stream {platform.stream_name}: 25 message(s), #6..#30, 0 gap(s)" in done.stdout, done.stdout
             assert not (backup / "services").exists()  # --stream alone: only the stream
 
             refused = await weft(env, "restore", "--stream", "--from", str(backup))
             assert refused.returncode == 1
             assert f"stream {platform.stream_name!r} holds 25 message(s)" in refused.stderr, refused.stderr
 
-            await js.delete_stream(platform.stream_name)
-            restored = await weft(env, "restore", "--stream", "--from", str(backup))
-            assert restored.returncode == 0, restored.stderr
-            assert "25 message(s) published (25 at their original sequence" in restored.stdout, restored.stdout
+            async def restored_as_sent() -> None:
+                restored = await weft(env, "restore", "--stream", "--from", str(backup))
+                assert restored.returncode == 0, restored.stderr
+                assert "25 message(s) published (25 at their original sequence" in restored.stdout, restored.stdout
+                back = [await js.get_msg(platform.stream_name, seq=seq) for seq in range(6, 31)]
+                assert [(m.subject, (m.headers or {})["Nats-Msg-Id"], m.data) for m in back] == sent
+                assert all((m.headers or {}).get("content-type") == "x/y" for m in back)
 
-            back = [await js.get_msg(platform.stream_name, seq=seq) for seq in range(1, 26)]
-            assert [(m.subject, (m.headers or {})["Nats-Msg-Id"], m.data) for m in back] == sent
-            assert all((m.headers or {}).get("content-type") == "x/y" for m in back)
+            # The stream lost: the restore creates it, starting at the backup's first sequence.
+            await js.delete_stream(platform.stream_name)
+            await restored_as_sent()
+            # An empty stream a starting service created: the restore moves its next sequence there.
+            await js.delete_stream(platform.stream_name)
+            broker = create_broker(platform, client_name="backup-test")
+            await broker.connect()
+            try:
+                await ensure_streams(broker, platform)
+            finally:
+                await broker.stop()
+            await restored_as_sent()
         finally:
             await nc.close()
 
