@@ -10,21 +10,26 @@ the restore says whether it did. Times are the restore's own.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import bson
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import StreamConfig
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StreamConfig
 from nats.js.errors import NotFoundError
 
 from weft_cli.backup_files import BsonWriter, read_bson, verify_file
 
 Doc = dict[str, Any]
 MESSAGES_FILE = "messages.bson"
+_BATCH = 500
 # Preconditions of the original publish, not part of the message: a restore into a
 # stream of another name, or at other sequences, must not be refused by them.
 _PUBLISH_PRECONDITIONS = ("Nats-Expected-",)
@@ -35,22 +40,22 @@ class StreamRestoreRefused(RuntimeError):
 
 
 async def dump_stream(js: JetStreamContext, stream: str, folder: Path) -> Doc:
-    """Write every message the stream holds now (up to its last sequence at the start)."""
+    """Write every message the stream holds now (up to its last sequence at the start),
+    read in batches through a throwaway consumer that needs no acknowledgements."""
     info = await js.stream_info(stream)
     first, last = info.state.first_seq, info.state.last_seq
+    expected_seq = first
     gaps = 0
     with (folder / MESSAGES_FILE).open("wb") as out:
         writer = BsonWriter(out)
         if info.state.messages:
-            for seq in range(first, last + 1):
-                try:
-                    msg = await js.get_msg(stream, seq=seq)
-                except NotFoundError:
-                    gaps += 1  # deleted from the middle (`nats stream rmm`), or aged out meanwhile
-                    continue
+            async for msg in _messages_up_to(js, stream, last):
+                seq = msg.metadata.sequence.stream
+                gaps += seq - expected_seq  # deleted from the middle (`nats stream rmm`), or aged out meanwhile
+                expected_seq = seq + 1
                 record = {
-                    "seq": msg.seq,
-                    "time": msg.time,
+                    "seq": seq,
+                    "time": msg.metadata.timestamp,
                     "subject": msg.subject,
                     "headers": dict(msg.headers or {}),
                     "data": bson.Binary(msg.data or b""),
@@ -69,6 +74,38 @@ async def dump_stream(js: JetStreamContext, stream: str, folder: Path) -> Doc:
         "count": writer.count,
         "sha256": writer.sha256,
     }
+
+
+async def _messages_up_to(js: JetStreamContext, stream: str, last: int) -> AsyncIterator[Msg]:
+    name = f"weft_backup_{secrets.token_hex(6)}"
+    await js.add_consumer(
+        stream,
+        config=ConsumerConfig(
+            name=name,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.NONE,
+            inactive_threshold=60,  # gone a minute after a backup that died
+            mem_storage=True,
+        ),
+    )
+    subscription = await js.pull_subscribe_bind(durable=name, stream=stream)
+    try:
+        while True:
+            try:
+                batch = await subscription.fetch(_BATCH, timeout=5)
+            except TimeoutError:
+                return  # nothing more (messages aged out while reading)
+            for msg in batch:
+                if msg.metadata.sequence.stream > last:
+                    return
+                yield msg
+                if msg.metadata.sequence.stream == last:
+                    return
+    finally:
+        with contextlib.suppress(Exception):
+            await subscription.unsubscribe()
+        with contextlib.suppress(Exception):
+            await js.delete_consumer(stream, name)
 
 
 async def load_stream(js: JetStreamContext, config: StreamConfig, folder: Path, part: Doc) -> Doc:
