@@ -14,6 +14,7 @@ that exists is whole; an existing part is never overwritten. See docs/backups.md
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
@@ -24,6 +25,7 @@ from typing import Any
 import nats
 from nats.js import JetStreamContext
 from pymongo import AsyncMongoClient
+from pymongo.errors import PyMongoError
 
 from weft_cli.backup_consumer import consumer_position, reset_consumer, waiting_pulls
 from weft_cli.backup_database import RestoreRefused, dump_database, load_database
@@ -52,6 +54,14 @@ class Connections:
     platform: PlatformSettings
 
 
+def _without_password(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//…@", url)
+
+
+async def _reported_by_us(_exc: Exception) -> None:
+    """nats-py prints every connection error with a traceback; the failure is reported once, plainly."""
+
+
 @asynccontextmanager
 async def connections(platform: PlatformSettings) -> AsyncIterator[Connections]:
     # Majority, journaled writes, as the services write (weft_shared.storage.client).
@@ -59,7 +69,14 @@ async def connections(platform: PlatformSettings) -> AsyncIterator[Connections]:
         platform.mongodb_url, tz_aware=True, w="majority", journal=True, serverSelectionTimeoutMS=5000
     )
     try:
-        nc = await nats.connect(platform.nats_url, connect_timeout=5, max_reconnect_attempts=2, allow_reconnect=True)
+        await mongo.admin.command("ping")
+    except PyMongoError as exc:
+        await mongo.close()
+        raise BackupFailed(f"cannot reach the database at {_without_password(platform.mongodb_url)}: {exc}") from None
+    try:
+        nc = await nats.connect(
+            platform.nats_url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_reported_by_us
+        )
     except Exception as exc:
         await mongo.close()
         raise BackupFailed(f"cannot reach NATS at {platform.nats_url}: {exc or type(exc).__name__}") from None

@@ -36,13 +36,16 @@ _PUBLISH_PRECONDITIONS = ("Nats-Expected-",)
 
 
 class StreamRestoreRefused(RuntimeError):
-    """The target stream holds messages."""
+    """The stream is not in a state to back up from or restore into."""
 
 
 async def dump_stream(js: JetStreamContext, stream: str, folder: Path) -> Doc:
     """Write every message the stream holds now (up to its last sequence at the start),
     read in batches through a throwaway consumer that needs no acknowledgements."""
-    info = await js.stream_info(stream)
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        raise StreamRestoreRefused(f"there is no stream {stream!r} to back up (WEFT_STREAM_NAME)") from None
     first, last = info.state.first_seq, info.state.last_seq
     expected_seq = first
     gaps = 0
