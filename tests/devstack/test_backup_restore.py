@@ -89,8 +89,10 @@ async def test_restoring_events_alone_keeps_its_data_and_replays_what_it_missed(
     cli_env = env
     stream, durable = env["WEFT_STREAM_NAME"], env["WEFT_EVENTS_CONSUMER_NAME"]
     events_db_name = env["WEFT_EVENTS_DATABASE"]
-    membership = start_service("membership", env=env)
-    events = start_service("events", env=env)
+    # Side by side: each creates the stream if it is missing (an idempotent create).
+    membership, events = await asyncio.gather(
+        asyncio.to_thread(start_service, "membership", env=env), asyncio.to_thread(start_service, "events", env=env)
+    )
     owner = new_person("owner")
     mongo: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(env["MONGODB_URL"], tz_aware=True)
     nc = await nats.connect(env["WEFT_NATS_URL"])
