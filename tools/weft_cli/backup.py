@@ -75,7 +75,11 @@ async def connections(platform: PlatformSettings) -> AsyncIterator[Connections]:
         raise BackupFailed(f"cannot reach the database at {_without_password(platform.mongodb_url)}: {exc}") from None
     try:
         nc = await nats.connect(
-            platform.nats_url, connect_timeout=5, max_reconnect_attempts=2, error_cb=_reported_by_us
+            # One server, or a cluster's servers separated by commas, as the services take it.
+            [url.strip() for url in platform.nats_url.split(",") if url.strip()],
+            connect_timeout=5,
+            max_reconnect_attempts=2,
+            error_cb=_reported_by_us,
         )
     except Exception as exc:
         await mongo.close()
