@@ -1,11 +1,13 @@
-"""The `weft` command: serve a service, run the dev stack, mint dev tokens, tail the bus, build the fast database."""
+"""The `weft` command: serve a service, run the dev stack, back up and restore, mint dev tokens, tail the bus,
+build the fast database."""
 
 # No `from __future__ import annotations`: typer evaluates the annotations at runtime,
 # and the per-service commands' help texts close over a loop variable.
 import asyncio
 import os
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -14,7 +16,7 @@ from weft_shared.settings import PlatformSettings
 
 app = typer.Typer(
     name="weft",
-    help="Weft: run the services, the local dev stack, and small dev tools.",
+    help="Weft: run the services, the local dev stack, back up and restore, and small dev tools.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -211,6 +213,87 @@ def tail(
     except KeyboardInterrupt:  # Ctrl-C while still connecting
         code = 130
     raise typer.Exit(code)
+
+
+def _backup_services(service: list[str] | None) -> list[str]:
+    from weft_cli.backup_targets import DATA_SERVICES
+
+    chosen = list(service or [])
+    unknown = sorted(set(chosen) - set(DATA_SERVICES))
+    if unknown:
+        raise typer.BadParameter(
+            f"no database to back up for {unknown}; services with one: {sorted(DATA_SERVICES)}",
+            param_hint="--service",
+        )
+    return chosen
+
+
+def _run_backup_step(command: str, step: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    from weft_cli.backup import REFUSALS
+
+    try:
+        asyncio.run(step())
+    except REFUSALS as exc:
+        typer.echo(f"weft {command}: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+BackupServices = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service", help="A service's database (repeatable). Neither this nor --stream: every database and the stream."
+    ),
+]
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="The folder to write (one per night); parts never overwritten.")],
+    service: BackupServices = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Every message of the stream.")] = False,
+) -> None:
+    """Back up services' databases (each with its consumer's position) and, with --stream, the stream."""
+    from weft_cli.backup import run_backup
+    from weft_cli.backup_targets import DATA_SERVICES
+
+    # Neither option: everything (the nightly run); otherwise just what was asked for.
+    chosen = _backup_services(service) or ([] if stream else list(DATA_SERVICES))
+    stream = stream or not service
+    settings = PlatformSettings(env="dev")  # connection settings only; no auth needed
+
+    def step() -> Coroutine[Any, Any, None]:
+        return run_backup(chosen, stream=stream, to=to.resolve(), platform=settings, echo=typer.echo)
+
+    _run_backup_step("backup", step)
+
+
+@app.command()
+def restore(
+    source: Annotated[Path, typer.Option("--from", help="A folder `weft backup --to` wrote.")],
+    service: Annotated[
+        list[str] | None, typer.Option("--service", help="Restore this service's database and consumer (repeatable).")
+    ] = None,
+    stream: Annotated[
+        bool, typer.Option("--stream", help="Publish the backup's messages into the empty stream.")
+    ] = False,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite a service database that holds documents.")
+    ] = False,
+) -> None:
+    """Restore one service (stopped) without the others: its database, then its consumer from the recorded position."""
+    from weft_cli.backup import run_restore
+
+    chosen = _backup_services(service)
+    if not chosen and not stream:
+        raise typer.BadParameter("say what to restore: --service S (repeatable) and/or --stream")
+    settings = PlatformSettings(env="dev")
+
+    def step() -> Coroutine[Any, Any, None]:
+        return run_restore(
+            chosen, stream=stream, source=source.resolve(), replace=replace, platform=settings, echo=typer.echo
+        )
+
+    _run_backup_step("restore", step)
 
 
 mail_app = typer.Typer(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 import time
@@ -265,8 +266,23 @@ class PullConsumer:
 
     async def _bind(self) -> None:
         js = self._jetstream()
-        await js.add_consumer(self.stream, config=self._config)
+        await js.add_consumer(self.stream, config=await self._config_for_existing(js))
         self._subscription = await js.pull_subscribe_bind(durable=self.durable, stream=self.stream)
+
+    async def _config_for_existing(self, js: JetStreamContext) -> ConsumerConfig:
+        """Where a durable starts is fixed when it is created, and JetStream refuses an
+        update that changes it: keep the existing consumer's start (`weft restore`
+        re-creates it at a recorded sequence) and update the rest."""
+        try:
+            existing = (await js.consumer_info(self.stream, self.durable)).config
+        except NotFoundError:
+            return self._config
+        return dataclasses.replace(
+            self._config,
+            deliver_policy=existing.deliver_policy,
+            opt_start_seq=existing.opt_start_seq,
+            opt_start_time=existing.opt_start_time,
+        )
 
     async def _check_consumer(self) -> None:
         """After a quiet spell, ask whether the consumer still exists. A deleted one
