@@ -47,7 +47,14 @@ from weft_notifications.settings import NotificationsSettings
 from weft_resources.app import create_app as resources_app
 from weft_resources.settings import ResourcesSettings
 from weft_shared import tracing
+from weft_shared.contracts.envelope import Envelope, wrap
+from weft_shared.contracts.membership import MemberJoined
+from weft_shared.contracts.subjects import subject_for
+from weft_shared.messaging.broker import create_broker
+from weft_shared.messaging.consumer import Delivery, MessageDispatcher, ProcessedMessages, envelope_bytes
+from weft_shared.messaging.outbox import MessageFactory, Outbox
 from weft_shared.settings import PlatformSettings
+from weft_shared.storage.unit_of_work import UnitOfWork
 
 CONSUMERS = ("events", "notifications", "resources")
 INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -334,3 +341,59 @@ def test_without_export_settings_nothing_is_exported(monkeypatch: pytest.MonkeyP
     for variable in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         monkeypatch.delenv(variable, raising=False)
     assert tracing._exporters_from_env() == []
+
+
+async def test_retries_redeliveries_and_dead_lettering_are_events_of_the_consumer_spans(
+    nats_server: NatsHandle, database: DatabaseHandle
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer = tracing.tracer_for("retrying-consumer")
+    async with isolated(nats_server.url, database.url, "traces_retry") as iso:
+        broker = create_broker(iso.platform, client_name="traces-retry")
+        uow = UnitOfWork(iso.client, Outbox(iso.db), MessageFactory(iso.platform, "/test"), tracer=tracer)
+        dispatcher = MessageDispatcher(
+            broker,
+            iso.platform,
+            ProcessedMessages(iso.db.processed),
+            uow,
+            max_deliver=2,
+            base_delay=0.05,
+            tracer=tracer,
+        )
+
+        @dispatcher.on(MemberJoined)
+        async def always_fails(envelope: Envelope, message: MemberJoined, delivery: Delivery) -> None:
+            raise RuntimeError("the handler cannot cope")
+
+        consumer = dispatcher.subscribe(durable=f"traces_{secrets.token_hex(3)}", fetch_timeout=1.0)
+        await broker.start()
+        await consumer.start()
+        envelope = wrap(
+            MemberJoined(community_id="c1", user_id="u1", role="member", via="open", community_visibility="public"),
+            source="/test",
+            subject="c1",
+            community_id="c1",
+        )
+        with tracing.spans_also_go_to(SimpleSpanProcessor(exporter)), tracer.start_as_current_span("publisher"):
+            try:
+                headers = dict(tracing.inject({"Nats-Msg-Id": envelope.id}))
+                subject = subject_for(iso.platform.subject_prefix, MemberJoined, "c1")
+                await broker.publish(
+                    envelope_bytes(envelope), subject, headers=headers, stream=iso.platform.stream_name
+                )
+
+                async def two_attempts() -> list[ReadableSpan]:
+                    spans = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CONSUMER]
+                    return spans if len(spans) == 2 else []
+
+                first, second = await eventually(two_attempts, what="two attempts at the failing message")
+            finally:
+                await consumer.stop()
+                await broker.stop()
+    publisher = next(s for s in exporter.get_finished_spans() if s.name == "publisher")
+    assert first.parent is not None and second.parent is not None
+    assert publisher.context is not None
+    assert first.parent.span_id == second.parent.span_id == publisher.context.span_id
+    assert [e.name for e in first.events] == ["exception", "retry scheduled"]
+    assert [e.name for e in second.events] == ["redelivery", "exception", "dead-lettered"]
+    assert not first.status.is_ok and not second.status.is_ok
