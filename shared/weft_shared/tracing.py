@@ -13,14 +13,17 @@ not anything is exported. Export is opt-in, configured by the standard variables
 - `OTEL_TRACES_SAMPLER` / `OTEL_TRACES_SAMPLER_ARG`: read by the SDK; default
   `parentbased_always_on`.
 
-Without an exporter a span costs its creation and nothing else (no processor runs).
+Without an exporter nothing is recorded: spans are non-recording ones that still get
+ids, so the context is continued and propagated (and log lines name their trace) at a
+fraction of a recorded span's cost (`bench/tracing_cost.py`). A new trace is marked
+sampled, as the caller's flag is kept: whoever exports downstream decides.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 
 from opentelemetry import trace
@@ -28,8 +31,11 @@ from opentelemetry.context import Context
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
-from opentelemetry.trace import Tracer
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
+from opentelemetry.trace import Link, NonRecordingSpan, SpanContext, SpanKind, TraceFlags, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from opentelemetry.util._decorator import _agnosticcontextmanager
+from opentelemetry.util.types import Attributes
 
 log = logging.getLogger("weft.tracing")
 
@@ -80,17 +86,82 @@ def _exporters_from_env() -> list[SpanExporter]:
     return exporters
 
 
+_NEW_TRACE_FLAGS = TraceFlags(TraceFlags.SAMPLED | TraceFlags.RANDOM_TRACE_ID)
+
+
+class _UnexportedTracer(Tracer):
+    """A process that exports nothing: spans with ids and no recording, unless a listener
+    (a test's exporter) is attached, when the SDK's tracer records them."""
+
+    _ids = RandomIdGenerator()
+
+    def __init__(self, recording: Tracer) -> None:
+        self._recording = recording
+
+    def start_span(
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+    ) -> trace.Span:
+        if _listeners.processors:
+            return self._recording.start_span(
+                name, context, kind, attributes, links, start_time, record_exception, set_status_on_exception
+            )
+        parent = trace.get_current_span(context).get_span_context()
+        if parent.is_valid:
+            span_context = SpanContext(
+                parent.trace_id, self._ids.generate_span_id(), False, parent.trace_flags, parent.trace_state
+            )
+        else:
+            # Flags as the SDK sets them on a trace it starts: sampled, and the id random (W3C level 2).
+            span_context = SpanContext(
+                self._ids.generate_trace_id(), self._ids.generate_span_id(), False, _NEW_TRACE_FLAGS
+            )
+        return NonRecordingSpan(span_context)
+
+    @_agnosticcontextmanager
+    def start_as_current_span(
+        self,
+        name: str,
+        context: Context | None = None,
+        kind: SpanKind = SpanKind.INTERNAL,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        start_time: int | None = None,
+        record_exception: bool = True,
+        set_status_on_exception: bool = True,
+        end_on_exit: bool = True,
+    ) -> Iterator[trace.Span]:
+        span = self.start_span(
+            name, context, kind, attributes, links, start_time, record_exception, set_status_on_exception
+        )
+        with trace.use_span(span, end_on_exit, record_exception, set_status_on_exception) as current:
+            yield current
+
+
+_tracers: dict[str, Tracer] = {}
+
+
 def tracer_for(service: str) -> Tracer:
     """The tracer of `service`'s provider, made on first use (one per process in production;
     a test running several services in one process gets one per service)."""
-    provider = _providers.get(service)
-    if provider is None:
+    tracer = _tracers.get(service)
+    if tracer is None:
         provider = TracerProvider(resource=Resource.create({"service.name": service}))
-        for exporter in _exporters_from_env():
+        exporters = _exporters_from_env()
+        for exporter in exporters:
             provider.add_span_processor(BatchSpanProcessor(exporter))
         provider.add_span_processor(_listeners)
         _providers[service] = provider
-    return provider.get_tracer("weft")
+        recording = provider.get_tracer("weft")
+        tracer = _tracers[service] = recording if exporters else _UnexportedTracer(recording)
+    return tracer
 
 
 def flush(timeout_millis: int = 5000) -> None:

@@ -66,6 +66,7 @@ class Stack:
     client: httpx.AsyncClient
     spans: InMemorySpanExporter
     platform: PlatformSettings
+    processor: SimpleSpanProcessor
 
     def trace(self, trace_id: str) -> list[ReadableSpan]:
         return [
@@ -123,30 +124,42 @@ async def stack(
             ),
         }
         servers: list[tuple[uvicorn.Server, asyncio.Task[None], str]] = []
-        with tracing.spans_also_go_to(SimpleSpanProcessor(exporter)):
-            try:
-                urls: dict[str, str] = {}
-                for name, app in apps.items():
-                    servers.append(await _serve(app))
-                    urls[f"{name}_url"] = servers[-1][2]
-                gateway = gateway_app(GatewaySettings(platform=platform, **urls))
-                servers.append(await _serve(gateway))
-                assert isinstance(gateway, Gateway)
-                await gateway.proxy.operations.current()  # the merged document names the path templates
-                async with httpx.AsyncClient(base_url=servers[-1][2], timeout=30) as client:
-                    yield Stack(client, exporter, platform)
-            finally:
-                for server, _, _ in reversed(servers):
-                    server.should_exit = True
-                for _, task, _ in reversed(servers):
-                    await task
-                for database_name in names.values():
-                    await iso.client.drop_database(database_name)
+        try:
+            urls: dict[str, str] = {}
+            for name, app in apps.items():
+                servers.append(await _serve(app))
+                urls[f"{name}_url"] = servers[-1][2]
+            gateway = gateway_app(GatewaySettings(platform=platform, openapi_cache_seconds=0, **urls))
+            servers.append(await _serve(gateway))
+            assert isinstance(gateway, Gateway)
+            operations = gateway.proxy.operations
+
+            async def knows_the_templates() -> bool:  # from every service's document
+                return (await operations.current()).match("/v1/communities/c1") is not None
+
+            await eventually(knows_the_templates, what="the gateway to read the services' OpenAPI documents")
+            async with httpx.AsyncClient(base_url=servers[-1][2], timeout=30) as client:
+                yield Stack(client, exporter, platform, SimpleSpanProcessor(exporter))
+        finally:
+            for server, _, _ in reversed(servers):
+                server.should_exit = True
+            for _, task, _ in reversed(servers):
+                await task
+            for database_name in names.values():
+                await iso.client.drop_database(database_name)
 
 
-async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(stack: Stack) -> None:
+@pytest.fixture
+def traced(stack: Stack) -> Iterator[Stack]:
+    """The stack, recording spans while the test runs (outside, its processes export nothing)."""
+    stack.spans.clear()
+    with tracing.spans_also_go_to(stack.processor):
+        yield stack
+
+
+async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(traced: Stack) -> None:
     owner = new_person("tracer")
-    response = await stack.client.post(
+    response = await traced.client.post(
         "/v1/communities",
         json={"name": f"Traced {secrets.token_hex(3)}", "purpose": "Follow one request"},
         headers={**owner.headers, "traceparent": INCOMING, "tracestate": "vendor=opaque"},
@@ -156,13 +169,13 @@ async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(
     # The answer came after the relay's fast path published: every PRODUCER span has ended.
     published = {
         str(s.attributes["messaging.message.id"])
-        for s in stack.trace(INCOMING_TRACE)
+        for s in traced.trace(INCOMING_TRACE)
         if s.kind is SpanKind.PRODUCER and s.attributes is not None
     }
     assert len(published) == 3  # the owner's profile, the community, the owner's membership
 
     async def all_consumed() -> dict[str, list[ReadableSpan]]:
-        spans = [s for s in stack.trace(INCOMING_TRACE) if s.kind is SpanKind.CONSUMER and s.attributes is not None]
+        spans = [s for s in traced.trace(INCOMING_TRACE) if s.kind is SpanKind.CONSUMER and s.attributes is not None]
         by_service = {name: [s for s in spans if _service(s) == name] for name in CONSUMERS}
         done = all(
             {str(s.attributes["messaging.message.id"]) for s in by_service[name]} == published for name in CONSUMERS
@@ -172,7 +185,7 @@ async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(
     consumers = await eventually(
         all_consumed, what="a CONSUMER span for each message in events, notifications and resources"
     )
-    spans = stack.trace(INCOMING_TRACE)
+    spans = traced.trace(INCOMING_TRACE)
     by_id = {s.context.span_id: s for s in spans if s.context is not None}
 
     def parent(span: ReadableSpan) -> ReadableSpan | None:
@@ -201,7 +214,7 @@ async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(
     for producer in producers:
         assert producer.attributes is not None
         assert producer.attributes["messaging.system"] == "nats"
-        assert str(producer.attributes["messaging.destination.name"]).startswith(stack.platform.subject_prefix + ".")
+        assert str(producer.attributes["messaging.destination.name"]).startswith(traced.platform.subject_prefix + ".")
 
     # Every consuming service handles each published message in a CONSUMER span child of its PRODUCER.
     for service, handled in consumers.items():
@@ -223,24 +236,26 @@ async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(
     assert all("/v1/" not in s.name or s.name.endswith("/v1/communities") for s in spans), [s.name for s in spans]
 
 
-async def test_templates_name_the_spans_and_an_invalid_traceparent_starts_a_new_trace(stack: Stack) -> None:
+async def test_templates_name_the_spans_and_an_invalid_traceparent_starts_a_new_trace(traced: Stack) -> None:
     owner = new_person("tracer")
-    community = await create_community(stack.client, owner)
-    stack.spans.clear()
-    response = await stack.client.get(
+    community = await create_community(traced.client, owner)
+    traced.spans.clear()
+    response = await traced.client.get(
         f"/v1/communities/{community['id']}", headers={**owner.headers, "traceparent": "00-nonsense-01"}
     )
     assert response.status_code == 200, response.text
-    [edge] = [s for s in stack.spans.get_finished_spans() if _service(s) == "gateway" and s.kind is SpanKind.SERVER]
+    [edge] = [s for s in traced.spans.get_finished_spans() if _service(s) == "gateway" and s.kind is SpanKind.SERVER]
     assert edge.parent is None and edge.name == "GET /v1/communities/{community_id}"
     assert edge.context is not None
-    served = [s for s in stack.trace(_hex(edge.context.trace_id)) if _service(s) == "membership"]
+    served = [s for s in traced.trace(_hex(edge.context.trace_id)) if _service(s) == "membership"]
     assert [s.name for s in served if s.kind is SpanKind.SERVER] == ["GET /v1/communities/{community_id}"]
 
 
-async def test_a_message_without_trace_headers_is_handled_in_a_new_trace(stack: Stack, nats_server: NatsHandle) -> None:
+async def test_a_message_without_trace_headers_is_handled_in_a_new_trace(
+    traced: Stack, nats_server: NatsHandle
+) -> None:
     owner = new_person("tracer")
-    community = await create_community(stack.client, owner)
+    community = await create_community(traced.client, owner)
     stored: dict[str, Any] = {}
 
     # Take a real message's body off the bus and send it again, as a new message and without headers.
@@ -248,9 +263,9 @@ async def test_a_message_without_trace_headers_is_handled_in_a_new_trace(stack: 
     await nc.connect(nats_server.url)
     try:
         js = nc.jetstream()
-        info = await js.stream_info(stack.platform.stream_name)
+        info = await js.stream_info(traced.platform.stream_name)
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
-            message = await js.get_msg(stack.platform.stream_name, seq)
+            message = await js.get_msg(traced.platform.stream_name, seq)
             body = orjson.loads(message.data or b"{}")
             if (
                 body.get("type") == "org.weft.community.created.v1"
@@ -260,7 +275,7 @@ async def test_a_message_without_trace_headers_is_handled_in_a_new_trace(stack: 
         assert stored, "the community's created message is on the stream"
         message_id = str(uuid.uuid4())
         await js.publish(
-            stored["subject"], orjson.dumps({**stored["body"], "id": message_id}), stream=stack.platform.stream_name
+            stored["subject"], orjson.dumps({**stored["body"], "id": message_id}), stream=traced.platform.stream_name
         )
     finally:
         await nc.close()
@@ -268,7 +283,7 @@ async def test_a_message_without_trace_headers_is_handled_in_a_new_trace(stack: 
     async def handled_everywhere() -> list[ReadableSpan]:
         spans = [
             s
-            for s in stack.spans.get_finished_spans()
+            for s in traced.spans.get_finished_spans()
             if s.kind is SpanKind.CONSUMER
             and s.attributes is not None
             and s.attributes["messaging.message.id"] == message_id
@@ -337,10 +352,23 @@ def test_unsupported_export_settings_are_refused(monkeypatch: pytest.MonkeyPatch
         tracing.tracer_for(f"refused-{secrets.token_hex(3)}")
 
 
-def test_without_export_settings_nothing_is_exported(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_export_settings_spans_carry_ids_and_record_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     for variable in ("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         monkeypatch.delenv(variable, raising=False)
     assert tracing._exporters_from_env() == []
+    tracer = tracing.tracer_for(f"quiet-{secrets.token_hex(3)}")
+    with tracer.start_as_current_span("root") as root:
+        carrier = tracing.current_carrier()
+        assert tracing.current_trace_id() == _hex(root.get_span_context().trace_id)
+    assert not root.is_recording() and root.get_span_context().is_valid
+    # A new trace is sampled (whoever exports downstream decides), its id random (W3C level 2).
+    assert carrier["traceparent"].endswith("-03")
+    # A caller's context is continued with the caller's flags, under a span id of its own.
+    unsampled = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00"
+    with tracer.start_as_current_span("child", context=tracing.extract({"traceparent": unsampled})):
+        forwarded = tracing.current_carrier()["traceparent"]
+    assert forwarded.startswith("00-0af7651916cd43dd8448eb211c80319c-") and forwarded.endswith("-00")
+    assert forwarded != unsampled
 
 
 async def test_retries_redeliveries_and_dead_lettering_are_events_of_the_consumer_spans(
