@@ -10,12 +10,14 @@ from the SDK's in-memory exporter.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
@@ -24,13 +26,15 @@ import orjson
 import pytest
 import uvicorn
 from nats.aio.client import Client as NatsClient
+from opentelemetry import trace
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import NonRecordingSpan, SpanKind
 
 from tests.support.api import create_community, new_person
+from tests.support.bus import stream_messages
 from tests.support.isolated import isolated
 from tests.support.waiting import eventually
 from weft_cli.ladder import DatabaseHandle
@@ -52,9 +56,10 @@ from weft_shared.contracts.membership import MemberJoined
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.consumer import Delivery, MessageDispatcher, ProcessedMessages, envelope_bytes
-from weft_shared.messaging.outbox import MessageFactory, Outbox
+from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
+from weft_shared.observability import JsonFormatter, TextFormatter
 from weft_shared.settings import PlatformSettings
-from weft_shared.storage.unit_of_work import UnitOfWork
+from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 CONSUMERS = ("events", "notifications", "resources")
 INCOMING_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -80,6 +85,10 @@ def _hex(trace_id: int) -> str:
 
 def _service(span: ReadableSpan) -> str:
     return str(span.resource.attributes["service.name"])
+
+
+def _message_id(span: ReadableSpan) -> str:
+    return str((span.attributes or {}).get("messaging.message.id"))
 
 
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
@@ -177,9 +186,7 @@ async def test_one_trace_runs_from_the_gateway_through_nats_into_every_consumer(
     async def all_consumed() -> dict[str, list[ReadableSpan]]:
         spans = [s for s in traced.trace(INCOMING_TRACE) if s.kind is SpanKind.CONSUMER and s.attributes is not None]
         by_service = {name: [s for s in spans if _service(s) == name] for name in CONSUMERS}
-        done = all(
-            {str(s.attributes["messaging.message.id"]) for s in by_service[name]} == published for name in CONSUMERS
-        )  # type: ignore[index]
+        done = all({_message_id(s) for s in by_service[name]} == published for name in CONSUMERS)
         return by_service if done else {}
 
     consumers = await eventually(
@@ -425,3 +432,57 @@ async def test_retries_redeliveries_and_dead_lettering_are_events_of_the_consume
     assert [e.name for e in first.events] == ["exception", "retry scheduled"]
     assert [e.name for e in second.events] == ["redelivery", "exception", "dead-lettered"]
     assert not first.status.is_ok and not second.status.is_ok
+
+
+async def test_a_record_the_sweeper_publishes_after_a_crash_continues_its_use_cases_trace(
+    nats_server: NatsHandle, database: DatabaseHandle
+) -> None:
+    exporter = InMemorySpanExporter()
+    tracer = tracing.tracer_for("crashing-writer")
+    async with isolated(nats_server.url, database.url, "traces_sweep") as iso:
+        outbox = Outbox(iso.db)
+        await outbox.create_indexes()
+        # No relay: the process "crashed" after the commit, before the fast path published.
+        uow = UnitOfWork(iso.client, outbox, MessageFactory(iso.platform, "/test"), tracer=tracer)
+
+        async def announce(tx: Transaction) -> None:
+            tx.announce(_joined(), aggregate="communities/c1", community_id="c1")
+
+        with tracing.spans_also_go_to(SimpleSpanProcessor(exporter)):
+            with tracer.start_as_current_span("use case"):
+                await uow.run(announce)
+            broker = create_broker(iso.platform, client_name="traces-sweeper")
+            await broker.connect()
+            try:
+                relay = OutboxRelay(broker, iso.platform, outbox, grace=timedelta(0), tracer=tracer)
+                assert await relay.sweep() == 1
+            finally:
+                await broker.stop()
+        [published] = await stream_messages(
+            nats_server.url, f"{iso.platform.subject_prefix}.>", stream=iso.platform.stream_name
+        )
+    spans = {s.name: s for s in exporter.get_finished_spans()}
+    unit, producer = spans["unit of work"], spans["send org.weft.member.joined.v1"]
+    assert unit.context is not None and producer.context is not None and producer.parent is not None
+    assert producer.kind is SpanKind.PRODUCER and producer.parent.span_id == unit.context.span_id
+    assert producer.context.trace_id == unit.context.trace_id
+    # The message carries the PRODUCER span's context, next to its dedupe id.
+    sent = trace.set_span_in_context(NonRecordingSpan(producer.context))
+    assert published.headers["traceparent"] == tracing.inject({}, sent)["traceparent"]
+    assert published.headers["Nats-Msg-Id"] == published.body["id"]
+
+
+def _joined() -> MemberJoined:
+    return MemberJoined(community_id="c1", user_id="u1", role="member", via="open", community_visibility="public")
+
+
+def test_log_lines_name_the_trace_they_were_written_in() -> None:
+    record = logging.LogRecord("weft.test", logging.INFO, __file__, 1, "inside", None, None)
+    tracer = tracing.tracer_for(f"logging-{secrets.token_hex(3)}")
+    with tracer.start_as_current_span("work") as span:
+        json_line = orjson.loads(JsonFormatter("svc").format(record))
+        text_line = TextFormatter("svc").format(record)
+    trace_id = _hex(span.get_span_context().trace_id)
+    assert json_line["trace_id"] == trace_id
+    assert f"(trace {trace_id})" in text_line
+    assert "trace_id" not in orjson.loads(JsonFormatter("svc").format(record))  # outside any span
