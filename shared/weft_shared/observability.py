@@ -1,4 +1,4 @@
-"""Logs that carry the request id (JSON or text), and the ASGI middleware that sets it."""
+"""Logs that carry the request id and trace id (JSON or text), and the ASGI middleware that sets the request id."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weft_shared.errors import problem_response
+from weft_shared.tracing import current_trace_id
 
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -46,6 +47,9 @@ class JsonFormatter(logging.Formatter):
         rid = _request_id(record)
         if rid:
             entry["request_id"] = rid
+        trace_id = current_trace_id()
+        if trace_id:
+            entry["trace_id"] = trace_id
         entry.update(_record_fields(record))
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
@@ -53,7 +57,7 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """One line for a person: `<time> <service> <LEVEL> <logger> [<request id>]: <message>`.
+    """One line for a person: `<time> <service> <LEVEL> <logger> [<request id>] (trace <id>): <message>`.
 
     The request id is printed whole, so the id in a 500 answer can be grepped for.
     """
@@ -63,7 +67,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         rid = _request_id(record)
-        record.request_tag = f" [{rid}]" if rid else ""
+        trace_id = current_trace_id()
+        record.request_tag = (f" [{rid}]" if rid else "") + (f" (trace {trace_id})" if trace_id else "")
         return super().format(record)
 
 

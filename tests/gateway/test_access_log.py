@@ -99,4 +99,6 @@ async def test_access_line_reads_as_text_and_parses_as_json(membership: EchoUpst
     assert entry["route"] == "/v1/communities" and entry["status"] == 200 and entry["duration_ms"] >= 0
     text = [line for line in text_lines if "weft.gateway.access" in line]
     assert len(text) == 1
-    assert "[find-me-42]: POST /v1/communities 200 in " in text[0] and text[0].endswith("(membership, sub=ana)")
+    assert re.search(r"\[find-me-42\] \(trace [0-9a-f]{32}\): POST /v1/communities 200 in ", text[0]), text[0]
+    assert text[0].endswith("(membership, sub=ana)")
+    assert entry["trace_id"] in text[0]  # both formats name the request's trace

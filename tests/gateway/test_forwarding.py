@@ -80,11 +80,15 @@ async def test_a_missing_or_unsafe_request_id_is_created(gateway: httpx.AsyncCli
         assert response.headers.get_list("x-request-id") == forwarded
 
 
-async def test_a_valid_trace_context_is_forwarded(gateway: httpx.AsyncClient, alice: dict[str, str]) -> None:
+async def test_a_valid_trace_context_is_continued(gateway: httpx.AsyncClient, alice: dict[str, str]) -> None:
     received = (
         await gateway.get("/v1/me", headers={**alice, "traceparent": TRACEPARENT, "tracestate": "vendor=opaque"})
     ).json()
-    assert header(received, "traceparent") == [TRACEPARENT]
+    # The same trace, with the gateway's upstream call (its CLIENT span) as the service's parent.
+    [traceparent] = header(received, "traceparent")
+    assert valid_traceparent(traceparent)
+    assert traceparent.split("-")[1] == TRACEPARENT.split("-")[1]
+    assert traceparent.split("-")[2] != TRACEPARENT.split("-")[2]
     assert header(received, "tracestate") == ["vendor=opaque"]
 
 
@@ -94,7 +98,7 @@ async def test_without_a_valid_trace_context_a_new_trace_starts(
     for extra in ({}, {"traceparent": "00-nonsense", "tracestate": "vendor=opaque"}):
         received = (await gateway.get("/v1/me", headers={**alice, **extra})).json()
         [traceparent] = header(received, "traceparent")
-        assert valid_traceparent(traceparent)
+        assert valid_traceparent(traceparent) and traceparent.split("-")[1] not in extra.get("traceparent", "")
         assert header(received, "tracestate") == []
 
 

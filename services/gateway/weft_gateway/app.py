@@ -24,6 +24,8 @@ from weft_gateway.upstreams import Upstreams
 from weft_shared.http import ReadinessCheck, create_service_app
 from weft_shared.observability import RequestIdMiddleware, configure_logging
 from weft_shared.service.docs_assets import serve_docs_offline
+from weft_shared.tracing import flush as flush_spans
+from weft_shared.tracing import tracer_for
 
 VERSION = "0.1.0"
 
@@ -64,6 +66,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
             await operations.stop()
             await limiter.close()
             await upstreams.close()
+            flush_spans()
 
     app = create_service_app(
         title="Weft gateway",
@@ -82,6 +85,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
         access_log=settings.access_log,
+        tracer=tracer_for("gateway"),
     )
     asyncapi = AsyncApiDocument(settings.asyncapi_path)
 

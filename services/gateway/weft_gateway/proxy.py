@@ -14,6 +14,8 @@ from urllib.parse import quote
 
 import aiohttp
 import anyio
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
@@ -21,11 +23,12 @@ from weft_gateway.operations import OperationIndex
 from weft_gateway.ratelimit import retry_after_header
 from weft_gateway.routes import RouteTable
 from weft_gateway.shared_ratelimit import SharedRateLimiter
-from weft_gateway.tracing import trace_headers
+from weft_gateway.tracing import incoming_context
 from weft_gateway.upstreams import Upstreams
 from weft_shared.auth import TokenVerifier, bearer_token
 from weft_shared.errors import BadRequest, NotFound, Problem, problem_response
 from weft_shared.observability import incoming_request_id
+from weft_shared.tracing import inject
 
 log = logging.getLogger("weft.gateway.proxy")
 access_log = logging.getLogger("weft.gateway.access")
@@ -88,7 +91,9 @@ class Proxy:
         max_body_bytes: int,
         max_upload_bytes: int | None = None,
         access_log: bool = True,
+        tracer: Tracer | None = None,
     ) -> None:
+        self.tracer = tracer or trace.get_tracer("weft")
         self.routes = routes
         self.operations = operations
         self.upstreams = upstreams
@@ -110,11 +115,25 @@ class Proxy:
             started = True
             await send(message)
 
-        try:
-            await self._handle(scope, receive, tracked_send)
-        finally:
-            if self.access_log:
-                self._log_access(scope, status, began)
+        method: str = scope["method"]
+        template = self._template(scope["path"])
+        traceparents = [v.decode("latin-1").strip() for k, v in scope["headers"] if k == b"traceparent"]
+        tracestates = [v.decode("latin-1").strip() for k, v in scope["headers"] if k == b"tracestate"]
+        with self.tracer.start_as_current_span(
+            f"{method} {template}",
+            context=incoming_context(traceparents, tracestates),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": method, "http.route": template},
+        ) as span:
+            try:
+                await self._handle(scope, receive, tracked_send, template)
+            finally:
+                if status:
+                    span.set_attribute("http.response.status_code", status)
+                    if status >= 500:
+                        span.set_status(StatusCode.ERROR)
+                if self.access_log:
+                    self._log_access(scope, status, began, template)
 
     def _template(self, path: str) -> str:
         """The path template, not the raw path: paths can carry secrets (invitation and
@@ -128,10 +147,9 @@ class Proxy:
         # Not in the document (yet, or at all): the route's prefix, and no more of the path.
         return route.template if path == route.template or not route.subtree else route.template + "/*"
 
-    def _log_access(self, scope: Scope, status: int, began: float) -> None:
+    def _log_access(self, scope: Scope, status: int, began: float, template: str) -> None:
         path: str = scope["path"]
         route = self.routes.match(path)
-        template = self._template(path)
         service = route.service if route else None
         state = scope.get("state", {})
         subject: str | None = state.get(PRINCIPAL_STATE)  # the token's subject, never the token
@@ -157,7 +175,7 @@ class Proxy:
             },
         )
 
-    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _handle(self, scope: Scope, receive: Receive, send: Send, template: str) -> None:
         started = False
 
         async def tracked_send(message: Message) -> None:
@@ -166,7 +184,7 @@ class Proxy:
             await send(message)
 
         try:
-            await self._forward(scope, receive, tracked_send)
+            await self._forward(scope, receive, tracked_send, template)
         except Problem as exc:
             response = problem_response(
                 exc.status, exc.detail, title=exc.title, instance=scope["path"], errors=exc.errors, headers=exc.headers
@@ -178,12 +196,12 @@ class Proxy:
             if started:
                 raise  # cut off mid-answer: RequestIdMiddleware logs it, once
             # This path bypasses FastAPI's error handling, so it answers unexpected errors itself.
-            log.exception("unhandled error proxying %s %s", scope["method"], self._template(scope["path"]))
+            log.exception("unhandled error proxying %s %s", scope["method"], template)
             await problem_response(500, "internal error; the request id identifies it in the logs")(
                 scope, receive, send
             )
 
-    async def _forward(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _forward(self, scope: Scope, receive: Receive, send: Send, template: str) -> None:
         path: str = scope["path"]
         route = self.routes.match(path)
         if route is None:
@@ -198,8 +216,6 @@ class Proxy:
         chunked = False
         host: str | None = None
         connection: list[bytes] = []
-        traceparents: list[str] = []
-        tracestates: list[str] = []
         seen: set[bytes] = set()
         for name, value in scope["headers"]:
             if name in _SINGLE:
@@ -214,10 +230,6 @@ class Proxy:
                 content_length = value
             elif name == b"transfer-encoding":
                 chunked = True
-            elif name == b"traceparent":
-                traceparents.append(value.decode("latin-1").strip())
-            elif name == b"tracestate":
-                tracestates.append(value.decode("latin-1").strip())
             elif name == b"host":
                 host = value.decode("latin-1")
             elif name == b"connection":
@@ -267,7 +279,6 @@ class Proxy:
 
         request_id = scope.get("state", {}).get("request_id") or incoming_request_id(scope["headers"])
         forwarded.append(("x-request-id", request_id))
-        forwarded.extend(trace_headers(traceparents, tracestates))
         forwarded.append(("x-forwarded-for", client_ip))
         forwarded.append(("x-forwarded-proto", scope.get("scheme", "http")))
         if host:
@@ -279,7 +290,7 @@ class Proxy:
         if scope["query_string"]:
             target += "?" + scope["query_string"].decode("latin-1")
         exchange = self._exchange(
-            scope, send, route.service, URL(target, encoded=True), forwarded, body, streaming=route.streaming
+            scope, send, route.service, URL(target, encoded=True), forwarded, body, template, streaming=route.streaming
         )
         if route.streaming:
             await _until_client_goes(receive, exchange)
@@ -328,6 +339,32 @@ class Proxy:
         url: URL,
         headers: list[tuple[str, str]],
         body: bytes | _StreamedBody | None,
+        template: str,
+        *,
+        streaming: bool = False,
+    ) -> None:
+        method: str = scope["method"]
+        # The upstream call is a CLIENT span; the service continues its context.
+        with self.tracer.start_as_current_span(
+            f"{method} {template}",
+            kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method, "server.address": url.host or "", "weft.upstream": service},
+        ) as span:
+            trace_context: dict[str, str] = {}
+            inject(trace_context)
+            await self._exchange_in_span(
+                scope, send, service, url, [*headers, *trace_context.items()], body, span, streaming=streaming
+            )
+
+    async def _exchange_in_span(
+        self,
+        scope: Scope,
+        send: Send,
+        service: str,
+        url: URL,
+        headers: list[tuple[str, str]],
+        body: bytes | _StreamedBody | None,
+        span: trace.Span,
         *,
         streaming: bool = False,
     ) -> None:
@@ -341,6 +378,7 @@ class Proxy:
                 body=body.chunks() if isinstance(body, _StreamedBody) else body,
                 streaming=streaming,
             ) as upstream:
+                span.set_attribute("http.response.status_code", upstream.status)
                 headers_out = _response_headers(upstream.raw_headers)
                 if upstream.status == 405:
                     headers_out = await self._full_allow(scope["path"], headers_out)

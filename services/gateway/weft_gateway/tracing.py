@@ -1,14 +1,17 @@
 """W3C Trace Context (`traceparent` / `tracestate`) at the edge.
 
-The gateway records no spans itself, so a valid incoming context is forwarded
-unchanged; otherwise the gateway starts a trace so every service's logs for one
-request share a trace id.
+A valid incoming context is continued (the gateway's SERVER span is its child);
+anything else starts a new trace. The services receive the context of the
+gateway's CLIENT span for the upstream call.
 """
 
 from __future__ import annotations
 
-import random
 import re
+
+from opentelemetry.context import Context
+
+from weft_shared.tracing import extract
 
 # version "-" trace-id "-" parent-id "-" flags; later versions may append "-..." fields.
 _TRACEPARENT = re.compile(r"([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?\Z")
@@ -29,22 +32,14 @@ def valid_traceparent(value: str) -> bool:
     return not (version == "00" and rest is not None)
 
 
-def new_traceparent() -> str:
-    # Ids need to be unique, not secret, so the cheap PRNG will do (as OpenTelemetry's SDK does);
-    # `or 1` keeps them off the all-zero value the spec reserves as invalid.
-    trace_id = random.getrandbits(128) or 1
-    parent_id = random.getrandbits(64) or 1
-    # Sampled flag set: the gateway is the head of the trace, and nothing upstream of it decided otherwise.
-    return f"00-{trace_id:032x}-{parent_id:016x}-01"
-
-
-def trace_headers(traceparents: list[str], tracestates: list[str]) -> list[tuple[str, str]]:
-    """The trace headers to send upstream, given the incoming header values."""
+def incoming_context(traceparents: list[str], tracestates: list[str]) -> Context:
+    """The trace a request continues: the caller's, given one valid traceparent; else a new one
+    (an empty context), so every service's spans and log lines for the request share a trace id."""
     if len(traceparents) == 1 and valid_traceparent(traceparents[0]):
-        out = [("traceparent", traceparents[0])]
+        carrier = {"traceparent": traceparents[0]}
         # tracestate is only meaningful alongside the traceparent it came with.
         state = ",".join(tracestates)
         if state and len(state) <= _MAX_TRACESTATE:
-            out.append(("tracestate", state))
-        return out
-    return [("traceparent", new_traceparent())]
+            carrier["tracestate"] = state
+        return extract(carrier)
+    return Context()

@@ -9,6 +9,10 @@ again, and a crash mid-handler leaves neither. Handled ids expire by a TTL index
 
 Failures are NAKed with a growing delay; after `max_deliver` attempts the message
 goes to the dead-letter stream with the error, and is acknowledged.
+
+Each message is handled in a CONSUMER span continuing the trace in its headers
+(the publishing outbox relay's); redeliveries, retries and dead-lettering are
+events on it, and what the handler announces continues the same trace.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from typing import Any, TypeVar
 import orjson
 from faststream.nats import NatsBroker
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, StatusCode, Tracer
 from pydantic import ValidationError
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
@@ -32,6 +38,7 @@ from weft_shared.messaging.broker import dead_letter_subject
 from weft_shared.messaging.subscription import PullConsumer, PulledMessage
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
+from weft_shared.tracing import extract, inject
 
 log = logging.getLogger("weft.consumer")
 
@@ -85,8 +92,10 @@ class MessageDispatcher:
         *,
         max_deliver: int = 6,
         base_delay: float = 0.5,
+        tracer: Tracer | None = None,
     ) -> None:
         self._broker = broker
+        self._tracer = tracer or trace.get_tracer("weft")
         self._platform = platform
         self._processed = processed
         self._uow = uow
@@ -115,13 +124,37 @@ class MessageDispatcher:
         return handler
 
     async def handle(self, body: bytes, msg: PulledMessage) -> None:
+        raw = msg.raw_message
+        meta = raw.metadata
+        with self._tracer.start_as_current_span(
+            "process",
+            context=extract(raw.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "process",
+                "messaging.destination.name": raw.subject,
+                "messaging.consumer.group.name": meta.consumer or "",
+                "messaging.message.id": (raw.headers or {}).get("Nats-Msg-Id", ""),
+                "messaging.nats.stream.sequence": meta.sequence.stream,
+                "messaging.nats.delivery.count": meta.num_delivered,
+            },
+        ) as span:
+            if meta.num_delivered > 1:
+                span.add_event("redelivery", {"messaging.nats.delivery.count": meta.num_delivered})
+            await self._handle(body, msg, span)
+
+    async def _handle(self, body: bytes, msg: PulledMessage, span: Span) -> None:
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
             await self._dead_letter(msg, body, f"not a CloudEvents envelope: {exc.error_count()} error(s)")
             return
+        span.update_name(f"process {envelope.type}")  # the type, not the subject: subjects carry ids
+        span.set_attribute("messaging.message.id", envelope.id)
         handler = self._handlers.get(envelope.type)
         if handler is None and not (self._every and envelope.type in MESSAGE_TYPES):
+            span.set_attribute("weft.message.ignored", True)
             await msg.ack()
             return
         attempt = msg.raw_message.metadata.num_delivered
@@ -151,19 +184,26 @@ class MessageDispatcher:
         await msg.ack()
 
     async def _fail(self, msg: PulledMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
+        span = trace.get_current_span()
+        span.record_exception(exc)
+        span.set_status(StatusCode.ERROR, type(exc).__name__)
         if isinstance(exc, ValidationError) or attempt >= self.max_deliver:
             log.exception("giving up on message %s (%s) after %d attempt(s)", envelope.id, envelope.type, attempt)
             await self._dead_letter(msg, body, f"{type(exc).__name__}: {exc}")
             return
         log.warning("message %s failed (attempt %d), will retry: %s", envelope.id, attempt, exc)
-        await msg.nack(delay=self._base_delay * 2 ** (attempt - 1))
+        delay = self._base_delay * 2 ** (attempt - 1)
+        span.add_event("retry scheduled", {"messaging.nats.delivery.count": attempt, "weft.retry.delay_s": delay})
+        await msg.nack(delay=delay)
 
     async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
+        trace.get_current_span().add_event("dead-lettered", {"weft.dead_letter.subject": subject, "weft.error": reason})
+        headers = {"Weft-Error": reason[:1000], "Weft-Original-Subject": msg.raw_message.subject}
         await self._broker.publish(
             body,
             subject,
-            headers={"Weft-Error": reason[:1000], "Weft-Original-Subject": msg.raw_message.subject},
+            headers=dict(inject(headers)),  # the dead letter keeps the trace of its handling
             stream=self._platform.stream_name + "_DLQ",
         )
         await msg.ack()

@@ -14,6 +14,9 @@ version order: a record with an older one still pending is left to whoever
 publishes that older one, who continues with the later ones.
 
 - fast path: the unit of work hands the committed records to `publish_committed`;
+- trace: each record keeps the trace context its use case ran in, so the publish
+  (a PRODUCER span, whose context goes out in `traceparent`/`tracestate` headers)
+  belongs to that trace even when the sweeper publishes it after a crash;
 - crash path: `sweep()` publishes records older than a grace period (after a
   crash or a NATS outage), on a timer, and sooner when a change stream on the
   outbox says another process committed something (where the server has change
@@ -27,13 +30,15 @@ import contextlib
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 from typing import Any
 
 import orjson
 from faststream.nats import NatsBroker
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Tracer
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.asynchronous.collection import AsyncCollection
@@ -45,6 +50,7 @@ from weft_shared.contracts.subjects import subject_for
 from weft_shared.periodic import Periodic
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.client import ensure_collection
+from weft_shared.tracing import current_carrier, extract, inject
 
 log = logging.getLogger("weft.outbox")
 
@@ -86,10 +92,11 @@ class OutboxRecord:
     version: int
     subject: str
     body: Doc
+    trace: dict[str, str] = field(default_factory=dict)  # W3C headers of the announcing use case
 
     @classmethod
     def from_doc(cls, doc: Doc) -> OutboxRecord:
-        return cls(doc["_id"], doc["aggregate"], doc["version"], doc["subject"], doc["body"])
+        return cls(doc["_id"], doc["aggregate"], doc["version"], doc["subject"], doc["body"], doc.get("trace") or {})
 
 
 class Outbox:
@@ -110,6 +117,7 @@ class Outbox:
         """Write the records of one transaction, numbering each aggregate's messages."""
         records: list[OutboxRecord] = []
         now = datetime.now(UTC)
+        carrier = current_carrier()
         ordered = sorted(enumerate(announced), key=lambda item: (item[1][0], item[0]))  # stable per aggregate
         for aggregate, group in groupby(ordered, key=lambda item: item[1][0]):
             items = [a for _, (_, a) in group]
@@ -124,7 +132,7 @@ class Outbox:
             for offset, item in enumerate(items):
                 version = first + offset
                 body = {**item.body, "aggregate": aggregate, "aggregateversion": version}
-                records.append(OutboxRecord(item.id, aggregate, version, item.subject, body))
+                records.append(OutboxRecord(item.id, aggregate, version, item.subject, body, carrier))
         if records:
             await self.records.insert_many(
                 [
@@ -134,6 +142,7 @@ class Outbox:
                         "version": r.version,
                         "subject": r.subject,
                         "body": r.body,
+                        "trace": r.trace,
                         "created_at": now,
                     }
                     for r in records
@@ -176,8 +185,10 @@ class OutboxRelay:
         grace: timedelta = timedelta(seconds=2),
         publish_timeout: float = 5.0,
         crash_before_publish: bool = False,
+        tracer: Tracer | None = None,
     ) -> None:
         self._broker = broker
+        self._tracer = tracer or trace.get_tracer("weft")
         self._stream = platform.stream_name
         self._outbox = outbox
         self._publish_timeout = publish_timeout
@@ -231,13 +242,26 @@ class OutboxRelay:
         return published
 
     async def _publish(self, record: OutboxRecord) -> None:
-        await self._broker.publish(
-            orjson.dumps(record.body),
-            record.subject,
-            headers={"Nats-Msg-Id": record.id, "content-type": CONTENT_TYPE},
-            stream=self._stream,
-            timeout=self._publish_timeout,
-        )
+        # Named by message type, not subject: subjects carry community ids.
+        with self._tracer.start_as_current_span(
+            f"send {record.body.get('type', record.subject)}",
+            context=extract(record.trace),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation.type": "send",
+                "messaging.destination.name": record.subject,
+                "messaging.message.id": record.id,
+            },
+        ):
+            headers = {"Nats-Msg-Id": record.id, "content-type": CONTENT_TYPE}
+            await self._broker.publish(
+                orjson.dumps(record.body),
+                record.subject,
+                headers=dict(inject(headers)),
+                stream=self._stream,
+                timeout=self._publish_timeout,
+            )
 
     async def sweep(self) -> int:
         """Publish records the fast path did not (a crash, NATS away), oldest aggregate first."""

@@ -26,10 +26,13 @@ from weft_shared.observability import configure_logging
 from weft_shared.service import idempotency
 from weft_shared.service.allowed_methods import AllowedMethods
 from weft_shared.service.docs_assets import serve_docs_offline
+from weft_shared.service.server_spans import ServerSpans
 from weft_shared.settings import DataServiceSettings
 from weft_shared.storage.client import MongoLifecycle
 from weft_shared.storage.idempotency import IdempotencyKeys
 from weft_shared.storage.unit_of_work import UnitOfWork
+from weft_shared.tracing import flush as flush_spans
+from weft_shared.tracing import tracer_for
 
 Database = AsyncDatabase[dict[str, Any]]
 StorageSetup = Callable[[Database], Awaitable[None]]
@@ -48,6 +51,7 @@ class ServiceRuntime:
         self.name = name
         self.settings = settings
         self.platform = platform
+        self.tracer = tracer_for(name)
         self.mongo = MongoLifecycle(platform.mongodb_url, settings.database, app_name=f"weft-{name}")
         self.db: Database = self.mongo.db
         self.broker = create_broker(platform, client_name=f"weft-{name}")
@@ -58,8 +62,11 @@ class ServiceRuntime:
             self.outbox,
             sweep_interval=settings.outbox_sweep_interval_seconds,
             crash_before_publish=settings.crash_before_publish,
+            tracer=self.tracer,
         )
-        self.uow = UnitOfWork(self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay)
+        self.uow = UnitOfWork(
+            self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay, tracer=self.tracer
+        )
         self.idempotency_keys = IdempotencyKeys(self.db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
         self._storage_setups: list[StorageSetup] = [lambda _db: self.idempotency_keys.create_indexes()]
         self._jobs: list[BackgroundJob] = []
@@ -74,7 +81,7 @@ class ServiceRuntime:
         """This service's one durable consumer of the stream; register handlers on it."""
         processed = ProcessedMessages(self.db.processed_messages)
         self.on_storage_setup(lambda _db: processed.create_indexes())
-        self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow)
+        self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow, tracer=self.tracer)
         self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
         return self.dispatcher
 
@@ -106,6 +113,7 @@ class ServiceRuntime:
                 await self.consumer.stop()
             await self.broker.stop()
             await self.mongo.close()
+            flush_spans()
 
     def create_app(self, *, title: str, routers: Sequence[APIRouter]) -> FastAPI:
         app = create_service_app(
@@ -119,4 +127,5 @@ class ServiceRuntime:
         serve_docs_offline(app)
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         app.add_middleware(AllowedMethods, document=app.openapi)
+        app.add_middleware(ServerSpans, tracer=self.tracer)  # outermost: a 405 or a 500 is in the span
         return app

@@ -21,6 +21,8 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any, Protocol, TypeVar
 
+from opentelemetry import trace
+from opentelemetry.trace import Tracer
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.client_session import AsyncClientSession
 from pymongo.read_concern import ReadConcern
@@ -85,8 +87,11 @@ class UnitOfWork:
         outbox: Outbox,
         messages: MessageFactory,
         relay: CommittedRecords | None = None,
+        *,
+        tracer: Tracer | None = None,
     ) -> None:
         self._client = client
+        self._tracer = tracer or trace.get_tracer("weft")
         self._outbox = outbox
         self._messages = messages
         self.relay = relay
@@ -111,10 +116,13 @@ class UnitOfWork:
 
     async def _run_new(self, work: Callable[[Transaction], Awaitable[T]]) -> T:
         committed: list[OutboxRecord] = []
+        attempts = 0
         # The request's Idempotency-Key, if any, commits with its (first) change.
         claim = pending_claim.get()
 
         async def attempt(session: AsyncClientSession) -> T:
+            nonlocal attempts
+            attempts += 1
             tx = Transaction(session, self._messages)
             token = _current.set(tx)
             try:
@@ -126,12 +134,16 @@ class UnitOfWork:
                 await claim.record(session)
             return result
 
-        async with self._client.start_session() as session:
-            # with_transaction retries TransientTransactionError (with back-off) and
-            # UnknownTransactionCommitResult, for up to two minutes.
-            result = await session.with_transaction(
-                attempt, read_concern=ReadConcern("snapshot"), write_concern=DURABLE
-            )
+        # The outbox records written inside this span keep its context: their publish continues it.
+        with self._tracer.start_as_current_span("unit of work", attributes={"db.system.name": "mongodb"}) as span:
+            async with self._client.start_session() as session:
+                # with_transaction retries TransientTransactionError (with back-off) and
+                # UnknownTransactionCommitResult, for up to two minutes.
+                result = await session.with_transaction(
+                    attempt, read_concern=ReadConcern("snapshot"), write_concern=DURABLE
+                )
+            span.set_attribute("weft.transaction.attempts", attempts)
+            span.set_attribute("weft.outbox.records", len(committed))
         if claim is not None:
             claim.recorded = True
         if committed and self.relay is not None:
