@@ -8,12 +8,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.nats import NatsBroker
 
 from weft_shared.auth.tokens import TokenVerifier
-from weft_shared.errors import install_problem_handlers, problem_response
-from weft_shared.observability import RequestIdMiddleware
+from weft_shared.errors import install_problem_handlers
+from weft_shared.observability import RequestIdMiddleware, unexpected_error_response
 from weft_shared.service.openapi import install_error_responses
 from weft_shared.service.query_params import refuse_repeated_query_parameters
 from weft_shared.settings import PlatformSettings
@@ -59,15 +59,10 @@ def create_service_app(
     install_problem_handlers(app)
     install_error_responses(app)
 
-    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
         # The route template, not the path: paths can carry secrets (feed and invitation tokens).
         route = getattr(request.scope.get("route"), "path", "(no route)")
-        log.exception("unhandled error on %s %s", request.method, route)
-        # Starlette re-raises after this answer and uvicorn then drops the connection: say so, or a
-        # client's pool (the gateway's) reuses it and another request fails.
-        return problem_response(
-            500, "internal error; the request id identifies it in the logs", headers={"Connection": "close"}
-        )
+        return unexpected_error_response(request.method, route, exc)
 
     app.add_exception_handler(Exception, on_unexpected)
     app.add_middleware(RequestIdMiddleware)

@@ -11,6 +11,8 @@ import uuid
 from typing import Any
 
 import orjson
+from pymongo.errors import ConnectionFailure
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from weft_shared.errors import problem_response
@@ -127,18 +129,31 @@ class RequestIdMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
             if complete:
                 return  # answered (with Connection: close) and logged by the code that answered
-            log.exception("unhandled error on %s %s", scope["method"], _route_of(scope))
+            response = unexpected_error_response(scope["method"], _route_of(scope), exc)
             if started:
                 return  # uvicorn closes a connection whose answer was cut off
-            response = problem_response(
-                500, "internal error; the request id identifies it in the logs", headers={"Connection": "close"}
-            )
             await response(scope, receive, send_with_id)
         finally:
             request_id_var.reset(token)
+
+
+def unexpected_error_response(method: str, route: str, exc: BaseException) -> Response:
+    """The answer to an exception nothing handled: 503 while the database cannot be reached
+    (a client may retry, as after a restart), else a logged 500."""
+    if isinstance(exc, ConnectionFailure):
+        log.warning("database unreachable on %s %s: %s: %s", method, route, type(exc).__name__, exc)
+        return problem_response(
+            503, "the database is unavailable; retry shortly", headers={"Retry-After": "1", "Connection": "close"}
+        )
+    log.error("unhandled error on %s %s", method, route, exc_info=exc)
+    # Starlette re-raises after this answer and uvicorn then drops the connection: say so, or a
+    # client's pool (the gateway's) reuses it and another request fails.
+    return problem_response(
+        500, "internal error; the request id identifies it in the logs", headers={"Connection": "close"}
+    )
 
 
 def _route_of(scope: Scope) -> str:

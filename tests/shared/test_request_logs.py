@@ -71,3 +71,33 @@ async def test_an_error_before_any_answer_is_answered_500_with_the_request_id() 
     assert answer.headers["connection"] == "close"
     assert sum("Traceback" in line for line in lines) == 1, lines
     assert "[early-1]" in next(line for line in lines if "Traceback" in line)
+
+
+async def test_a_database_that_cannot_be_reached_is_a_503_to_retry_not_a_500() -> None:
+    """While MongoDB is away (a restart, a failover) a client is told to retry, as after any
+    outage; it is a warning line, not a traceback."""
+    from pymongo import AsyncMongoClient
+
+    app = create_service_app(title="db away", platform=PlatformSettings(env="dev"), lifespan=None)
+    # A real client towards a port where nothing listens: selection fails as in an outage.
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(
+        "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=200&connectTimeoutMS=200"
+    )
+
+    @app.get("/v1/things/{thing_id}")
+    async def lookup(thing_id: str) -> dict[str, str]:
+        await client["db"]["things"].find_one({"_id": thing_id})
+        return {"id": thing_id}
+
+    try:
+        async with serve(app) as url, httpx.AsyncClient(base_url=url) as http:
+            with capture_root_lines(JsonFormatter("svc")) as lines:
+                answer = await http.get("/v1/things/t1")
+    finally:
+        await client.close()
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.headers["retry-after"] == "1"
+    assert "retry" in answer.json()["detail"]
+    assert any("database unreachable on GET /v1/things/{thing_id}" in line for line in lines), lines
+    assert not any("Traceback" in line for line in lines), lines
