@@ -160,10 +160,18 @@ class MessageDispatcher:
 
     async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
+        meta = msg.raw_message.metadata
         await self._broker.publish(
             body,
             subject,
-            headers={"Weft-Error": reason[:1000], "Weft-Original-Subject": msg.raw_message.subject},
+            # What `weft dlq` shows and replays: where the message came from and who gave up.
+            headers={
+                "Weft-Error": reason[:1000],
+                "Weft-Original-Subject": msg.raw_message.subject,
+                "Weft-Original-Sequence": str(meta.sequence.stream),
+                "Weft-Consumer": meta.consumer or "",
+                "Weft-Delivery-Count": str(meta.num_delivered),
+            },
             stream=self._platform.stream_name + "_DLQ",
         )
         await msg.ack()
