@@ -172,3 +172,27 @@ async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
     assert await db.membership_communities.count_documents({"_id": community_id}) == 1
     messages = _log_messages(service)
     assert any("consumer 'events' stopped (1 message(s) handled)" in m for m in messages), messages[-30:]
+
+
+async def test_an_open_event_stream_through_the_gateway_ends_when_the_gateway_stops(
+    start_service: Any, notifications_service: ServiceProcess
+) -> None:
+    gateway: ServiceProcess = start_service(
+        "gateway", env={"WEFT_GATEWAY_NOTIFICATIONS_URL": notifications_service.url}
+    )
+    token = issue_dev_token(PlatformSettings(env="dev"), f"p{secrets.token_hex(4)}", email="p@example.org", name="P")
+    async with (
+        httpx.AsyncClient(base_url=gateway.url, timeout=httpx.Timeout(5, read=EXIT_BOUND_SECONDS)) as http,
+        http.stream("GET", "/v1/me/stream", headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        assert response.status_code == 200
+        chunks = response.aiter_raw()
+        assert (await anext(chunks)).startswith(b"retry:")
+        os.kill(gateway.pid, signal.SIGTERM)
+        async for _ in chunks:  # the stream ends (without the gateway's hard deadline)
+            pass
+    assert await _exit_code(gateway) == 0, gateway.output(80)
+    messages = _log_messages(gateway)
+    assert any("1 in-flight request(s) drained, 0 cut off" in m for m in messages), messages[-30:]
+    assert not any("timeout graceful shutdown exceeded" in m for m in messages), messages[-30:]
+    assert notifications_service.alive  # only the gateway stopped
