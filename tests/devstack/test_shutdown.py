@@ -123,15 +123,7 @@ async def test_an_in_flight_request_completes_after_sigterm_while_readiness_is_f
     assert await db.communities.count_documents({"name": "Night shift nurses"}) == 1
 
 
-async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
-    start_service: Any, platform_env: dict[str, str], mongo: AsyncMongoClient[dict[str, Any]]
-) -> None:
-    # The test hook holds each message's transaction open for 3 s: SIGTERM lands mid-message.
-    env = _isolated_env("events", WEFT_EVENTS_HANDLER_DELAY_SECONDS="3")
-    service: ServiceProcess = start_service("events", env=env)
-    platform = PlatformSettings(
-        env="dev", stream_name=env["WEFT_STREAM_NAME"], subject_prefix=env["WEFT_SUBJECT_PREFIX"]
-    )
+def _community_created(platform: PlatformSettings) -> tuple[str, Any]:
     community_id = f"c{secrets.token_hex(4)}"
     snapshot = CommunitySnapshot(
         id=community_id,
@@ -148,6 +140,19 @@ async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
     announced = MessageFactory(platform, "/weft/shutdown-test").announcement(
         CommunityCreated(community=snapshot, created_by="ana"), community_id=community_id
     )
+    return community_id, announced
+
+
+async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
+    start_service: Any, platform_env: dict[str, str], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    # The test hook holds each message's transaction open for 3 s: SIGTERM lands mid-message.
+    env = _isolated_env("events", WEFT_EVENTS_HANDLER_DELAY_SECONDS="3")
+    service: ServiceProcess = start_service("events", env=env)
+    platform = PlatformSettings(
+        env="dev", stream_name=env["WEFT_STREAM_NAME"], subject_prefix=env["WEFT_SUBJECT_PREFIX"]
+    )
+    community_id, announced = _community_created(platform)
     nc = await nats.connect(platform_env["WEFT_NATS_URL"])
     try:
         js = nc.jetstream()
@@ -196,3 +201,37 @@ async def test_an_open_event_stream_through_the_gateway_ends_when_the_gateway_st
     assert any("1 in-flight request(s) drained, 0 cut off" in m for m in messages), messages[-30:]
     assert not any("timeout graceful shutdown exceeded" in m for m in messages), messages[-30:]
     assert notifications_service.alive  # only the gateway stopped
+
+
+async def test_a_message_cut_off_by_the_hard_deadline_is_left_unacknowledged(
+    start_service: Any, platform_env: dict[str, str], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    # The message takes longer than the whole shutdown may: the process exits 1 at the deadline,
+    # and the message, never acknowledged, stays for redelivery (its transaction never committed).
+    env = _isolated_env("events", WEFT_EVENTS_HANDLER_DELAY_SECONDS="60", WEFT_SHUTDOWN_DEADLINE_SECONDS="2")
+    service: ServiceProcess = start_service("events", env=env)
+    platform = PlatformSettings(
+        env="dev", stream_name=env["WEFT_STREAM_NAME"], subject_prefix=env["WEFT_SUBJECT_PREFIX"]
+    )
+    community_id, announced = _community_created(platform)
+    nc = await nats.connect(platform_env["WEFT_NATS_URL"])
+    try:
+        js = nc.jetstream()
+        await js.publish(announced.subject, orjson.dumps(announced.body), headers={"Nats-Msg-Id": announced.id})
+
+        async def being_handled() -> bool:
+            info = await js.consumer_info(platform.stream_name, "events")
+            return bool(info.num_ack_pending == 1)
+
+        assert await eventually(being_handled, what="the message to be taken by the consumer", timeout=15)
+        os.kill(service.pid, signal.SIGTERM)
+        assert await _exit_code(service) == 1, service.output(80)
+        info = await js.consumer_info(platform.stream_name, "events")
+        assert (info.num_ack_pending, info.num_pending) == (1, 0)  # delivered, not acknowledged
+    finally:
+        await nc.close()
+    db = mongo[env["WEFT_EVENTS_DATABASE"]]
+    assert await db.processed_messages.count_documents({"_id": announced.id}) == 0
+    assert await db.membership_communities.count_documents({"_id": community_id}) == 0
+    messages = _log_messages(service)
+    assert any("shutdown deadline (2 s after the signal) passed" in m for m in messages), messages[-30:]
