@@ -16,6 +16,7 @@ from weft_shared.errors import install_problem_handlers
 from weft_shared.observability import RequestIdMiddleware, unexpected_error_response
 from weft_shared.service.openapi import install_error_responses
 from weft_shared.service.query_params import refuse_repeated_query_parameters
+from weft_shared.service.shutdown import shutdown
 from weft_shared.settings import PlatformSettings
 from weft_shared.storage.client import MongoLifecycle
 
@@ -75,7 +76,9 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
-        """Readiness: every dependency this process needs answers."""
+        """Readiness: every dependency this process needs answers, and it is not shutting down."""
+        if shutdown.draining:
+            return JSONResponse({"status": "shutting down", "checks": {}}, status_code=503)
         results: dict[str, str] = {}
         for name, check in checks.items():
             try:

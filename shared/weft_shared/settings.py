@@ -112,6 +112,9 @@ class DataServiceSettings(ServiceSettings):
     outbox_sweep_interval_seconds: float = 1.0
     # Test hook for the crash-between-commit-and-publish tests; never set in production.
     crash_before_publish: bool = False
+    # Test hook for the shutdown tests: each consumed message's transaction waits this long
+    # before it commits, so a signal can arrive mid-message; never set in production.
+    handler_delay_seconds: float = Field(0.0, ge=0)
     # How long a write's first attempt holds its Idempotency-Key before a retry may take it
     # over (or, if its change committed, be told so): past mongod's 60 s transaction limit.
     idempotency_lease_seconds: float = Field(60.0, gt=0)
@@ -122,6 +125,9 @@ class DataServiceSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _crash_hook_only_in_dev(self) -> DataServiceSettings:
+        if self.handler_delay_seconds and self.platform.env != "dev":
+            prefix = str(self.model_config.get("env_prefix", "WEFT_"))
+            raise ValueError(f"{prefix}HANDLER_DELAY_SECONDS is a test hook; it needs WEFT_ENV=dev")
         if self.crash_before_publish and self.platform.env != "dev":
             prefix = str(self.model_config.get("env_prefix", "WEFT_"))
             raise ValueError(f"{prefix}CRASH_BEFORE_PUBLISH is a test hook; it needs WEFT_ENV=dev")

@@ -345,5 +345,155 @@ def mail_show(
     raise typer.Exit(show_mail(_mail_folder(data_dir or ctx.obj), number, typer.echo))
 
 
+# Operator commands: the dead-letter stream, the outboxes, the state of a running stack.
+
+NatsUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--nats-url",
+        help="NATS URL (default: WEFT_NATS_URL, else the running `make run`'s, else nats://127.0.0.1:4222).",
+    ),
+]
+MongoUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mongodb-url", help="MongoDB URL (default: MONGODB_URL, else the running `make run`'s, else 127.0.0.1:27017)."
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON instead of a table.")]
+ServiceOption = Annotated[str | None, typer.Option("--service", help="Only this service's consumer (durable name).")]
+
+
+def _operator_run(command: str, what: str, target: str, run: Any) -> int:
+    """Run an operator coroutine; a server that does not answer is one clear line, not a traceback."""
+    from nats.errors import NoServersError
+    from nats.js.errors import NotFoundError
+    from pymongo.errors import PyMongoError, ServerSelectionTimeoutError
+
+    try:
+        code: int = asyncio.run(run)
+    except ServerSelectionTimeoutError:
+        typer.echo(f"weft {command}: cannot reach {what} at {target}: no server answered", err=True)
+        return 1
+    except (NoServersError, OSError, TimeoutError, PyMongoError) as exc:
+        typer.echo(f"weft {command}: cannot reach {what} at {target}: {exc or type(exc).__name__}", err=True)
+        return 1
+    except NotFoundError as exc:
+        typer.echo(f"weft {command}: {what} at {target} has no such stream: {exc}", err=True)
+        return 1
+    return code
+
+
+dlq_app = typer.Typer(name="dlq", help="The dead-letter stream: list, show and replay what consumers gave up on.")
+app.add_typer(dlq_app)
+
+
+@dlq_app.command("list")
+def dlq_list(
+    service: ServiceOption = None,
+    limit: Annotated[int, typer.Option(help="Show the newest N entries.", min=1)] = 50,
+    nats_url: NatsUrlOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Dead letters: sequence, consumer, type, message id, deliveries, original subject, error."""
+    from weft_cli import dlq, operator_targets
+
+    url = operator_targets.nats_url(nats_url)
+    stream = operator_targets.platform().stream_name
+    run = dlq.list_dead_letters(url, stream, typer.echo, service=service, limit=limit, as_json=as_json)
+    raise typer.Exit(_operator_run("dlq list", "NATS", url, run))
+
+
+@dlq_app.command("show")
+def dlq_show(
+    seq: Annotated[int, typer.Argument(help="The entry's sequence in the dead-letter stream (from `weft dlq list`).")],
+    nats_url: NatsUrlOption = None,
+) -> None:
+    """One dead letter: where it came from, the error, and the whole envelope."""
+    from weft_cli import dlq, operator_targets
+
+    url = operator_targets.nats_url(nats_url)
+    run = dlq.show_dead_letter(url, operator_targets.platform().stream_name, seq, typer.echo)
+    raise typer.Exit(_operator_run("dlq show", "NATS", url, run))
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    seq: Annotated[int | None, typer.Argument(help="The entry to replay (or --all).")] = None,
+    replay_all: Annotated[bool, typer.Option("--all", help="Replay every entry (of --service, if given).")] = False,
+    service: ServiceOption = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be replayed; change nothing.")] = False,
+    nats_url: NatsUrlOption = None,
+) -> None:
+    """Publish dead letters again to their original subjects, then delete them from the dead-letter stream."""
+    from weft_cli import dlq, operator_targets
+
+    if (seq is None) == (not replay_all):
+        typer.echo("weft dlq replay: give one sequence or --all", err=True)
+        raise typer.Exit(2)
+    url = operator_targets.nats_url(nats_url)
+    stream = operator_targets.platform().stream_name
+    run = dlq.replay_dead_letters(url, stream, typer.echo, seq=seq, service=service, dry_run=dry_run)
+    raise typer.Exit(_operator_run("dlq replay", "NATS", url, run))
+
+
+outbox_app = typer.Typer(name="outbox", help="The services' transactional outboxes.", no_args_is_help=True)
+app.add_typer(outbox_app)
+
+
+@outbox_app.command("status")
+def outbox_status(mongodb_url: MongoUrlOption = None, as_json: JsonOption = False) -> None:
+    """Per service database: records not yet published, the oldest one's age, counts per aggregate type."""
+    from weft_cli import operator_targets
+    from weft_cli.outbox_status import outbox_report, print_outbox_report
+
+    url = operator_targets.mongodb_url(mongodb_url)
+    databases = {name: operator_targets.database_name(name) for name in operator_targets.DATA_SERVICES}
+
+    async def run() -> int:
+        print_outbox_report(await outbox_report(url, databases), typer.echo, as_json=as_json)
+        return 0
+
+    raise typer.Exit(_operator_run("outbox status", "MongoDB", url, run()))
+
+
+@app.command()
+def status(
+    nats_url: NatsUrlOption = None,
+    as_json: JsonOption = False,
+    service: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--service",
+            help="NAME=URL: check these services only (repeatable; default: the running `make run`'s, else the ports).",
+        ),
+    ] = None,
+) -> None:
+    """A running stack: each service's /readyz; per consumer pending, ack pending, redelivered, lag; dead letters."""
+    import json as json_module
+
+    from weft_cli import operator_targets
+    from weft_cli.status import print_status, stack_status
+
+    url = operator_targets.nats_url(nats_url)
+    chosen = operator_targets.service_urls()
+    if service:
+        pairs = [item.partition("=") for item in service]
+        if any(not name or not target for name, _, target in pairs):
+            typer.echo("weft status: --service takes NAME=URL, e.g. events=http://127.0.0.1:8002", err=True)
+            raise typer.Exit(2)
+        chosen = {name: target.rstrip("/") for name, _, target in pairs}
+
+    async def run() -> int:
+        found = await stack_status(url, operator_targets.platform().stream_name, chosen)
+        if as_json:
+            typer.echo(json_module.dumps(found, indent=2))
+        else:
+            print_status(found, typer.echo)
+        return 0 if found["ok"] else 1
+
+    raise typer.Exit(_operator_run("status", "NATS", url, run()))
+
+
 def main() -> None:
     app()

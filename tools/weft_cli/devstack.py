@@ -11,6 +11,7 @@ one data folder serves one live runner (see `datalock`).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -18,6 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from weft_cli import devports, ladder, mailcatcher
 from weft_cli.datalock import LOCK_FILE, DataFolderInUse, DataFolderLock
@@ -29,9 +31,11 @@ from weft_cli.supervisor import Child, Supervisor
 
 READY_TIMEOUT = 60.0
 # What `weft dev` keeps in its data folder; --fresh refuses to wipe a folder holding anything else.
-DATA_ENTRIES = {"nats", "db", "logs", "mail", "search", "nats-url", LOCK_FILE}
+DATA_ENTRIES = {"nats", "db", "logs", "mail", "search", "nats-url", "stack.json", LOCK_FILE}
 # Where the running stack's NATS is, for `weft tail` (its port is random with --random-ports).
 NATS_URL_FILE = "nats-url"
+# Where the operator commands (`weft status`, `weft outbox status`) find this stack.
+STACK_FILE = "stack.json"
 # The resources service's search index (each replica keeps its own; rebuilt from the database if lost).
 SEARCH_INDEX_ENV = "WEFT_RESOURCES_SEARCH_INDEX_DIR"
 # Set by the user, this wins; otherwise the runner points calendar feeds at the gateway it starts.
@@ -86,6 +90,16 @@ def running_nats_url(data_dir: Path | None = None) -> str | None:
     """The NATS URL the last `weft dev` on this data folder started with (None: none yet)."""
     path = (data_dir or default_data_dir()) / NATS_URL_FILE
     return path.read_text().strip() or None if path.is_file() else None
+
+
+def running_stack(data_dir: Path | None = None) -> dict[str, Any]:
+    """What the last `weft dev` on this data folder started: its MongoDB URL and service URLs."""
+    path = (data_dir or default_data_dir()) / STACK_FILE
+    try:
+        found = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def default_data_dir() -> Path:
@@ -178,6 +192,8 @@ def _run(data_dir: Path, services: list[str], random_ports: bool, lock: DataFold
             if "resources" in services and not os.environ.get(SEARCH_INDEX_ENV):
                 env[SEARCH_INDEX_ENV] = str(data_dir / "search")
             urls = _start_services(services, env, ports, add)
+            stack = {"mongodb_url": env["MONGODB_URL"], "services": dict(urls)}
+            (data_dir / STACK_FILE).write_text(json.dumps(stack) + "\n")
             _print_summary(urls, env, database, data_dir)
             Supervisor(children, say=say, shout=shout, on_started=started).run()
             return 0  # not reached: only a signal ends supervision

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import uvicorn
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from weft_cli.graceful import GracefulServer, ShutdownSettings
 from weft_cli.request_deadlines import protocol_with_deadlines
 from weft_cli.services import ServiceSpec
-
-# Long-lived responses (the gateway's server-sent events) would otherwise hold
-# shutdown open forever; after this many seconds uvicorn closes them.
-GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 class ServeSettings(BaseSettings):
@@ -34,7 +32,8 @@ def serve(spec: ServiceSpec, *, host: str | None = None, port: int | None = None
         format=f"%(asctime)s {spec.name} %(levelname)s %(name)s: %(message)s",
     )
     settings = ServeSettings()
-    uvicorn.run(
+    stopping = ShutdownSettings()
+    config = uvicorn.Config(
         spec.factory,
         factory=True,
         host=host or spec.host(),
@@ -48,5 +47,10 @@ def serve(spec: ServiceSpec, *, host: str | None = None, port: int | None = None
         access_log=False,  # the services log requests themselves, with request ids
         log_config=None,  # let uvicorn's loggers propagate to the service's (JSON) root handler
         server_header=False,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        # In-flight requests get this long once new connections are refused (SSE streams end then).
+        timeout_graceful_shutdown=int(stopping.grace_seconds + 0.999),
     )
+    server = GracefulServer(config, stopping)
+    server.run()
+    if not server.started:  # could not bind, or the app failed to start: uvicorn.run exits so too
+        sys.exit(3)

@@ -28,6 +28,7 @@ from weft_gateway.upstreams import Upstreams
 from weft_shared.auth import TokenVerifier, bearer_token
 from weft_shared.errors import BadRequest, NotFound, Problem, problem_response
 from weft_shared.observability import incoming_request_id
+from weft_shared.service.shutdown import until_stopping
 from weft_shared.tracing import inject
 
 log = logging.getLogger("weft.gateway.proxy")
@@ -396,7 +397,9 @@ class Proxy:
                     return
                 started = True
                 await send(start)
-                async for chunk in upstream.content.iter_any():
+                # An event stream never ends by itself: it ends when this process stops.
+                chunks = upstream.content.iter_any()
+                async for chunk in until_stopping(chunks) if streaming else chunks:
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
                 await send({"type": "http.response.body", "body": b""})
         except TimeoutError as exc:

@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from weft_shared.observability import RequestIdMiddleware, configure_logging
+from weft_shared.service.shutdown import shutdown
 from weft_shared.storage.client import MongoLifecycle
 from weft_web import i18n
 from weft_web.auth import ROUTERS as AUTH_ROUTERS
@@ -98,6 +99,8 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz() -> JSONResponse:
+        if shutdown.draining:  # SIGTERM came: let the load balancer move on first
+            return JSONResponse({"status": "shutting down", "checks": {}}, status_code=503)
         checks: dict[str, str] = {}
         for name, check in (("mongodb", mongo.ping), ("gateway", gateway.healthy)):
             try:

@@ -199,7 +199,15 @@ class MessageDispatcher:
     async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
         trace.get_current_span().add_event("dead-lettered", {"weft.dead_letter.subject": subject, "weft.error": reason})
-        headers = {"Weft-Error": reason[:1000], "Weft-Original-Subject": msg.raw_message.subject}
+        meta = msg.raw_message.metadata
+        # What `weft dlq` shows and replays: where the message came from and who gave up.
+        headers = {
+            "Weft-Error": reason[:1000],
+            "Weft-Original-Subject": msg.raw_message.subject,
+            "Weft-Original-Sequence": str(meta.sequence.stream),
+            "Weft-Consumer": meta.consumer or "",
+            "Weft-Delivery-Count": str(meta.num_delivered),
+        }
         await self._broker.publish(
             body,
             subject,

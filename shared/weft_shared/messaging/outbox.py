@@ -263,11 +263,11 @@ class OutboxRelay:
                 timeout=self._publish_timeout,
             )
 
-    async def sweep(self) -> int:
+    async def sweep(self, grace: timedelta | None = None) -> int:
         """Publish records the fast path did not (a crash, NATS away), oldest aggregate first."""
         if not self._connected():
             return 0  # the next sweep after the reconnect publishes them
-        stale = await self._outbox.stale(datetime.now(UTC) - self._grace)
+        stale = await self._outbox.stale(datetime.now(UTC) - (self._grace if grace is None else grace))
         lowest: dict[str, OutboxRecord] = {}
         for record in stale:  # oldest first; keep each aggregate's lowest version
             held = lowest.setdefault(record.aggregate, record)
@@ -282,7 +282,9 @@ class OutboxRelay:
         self._sweeper.start()
         self._watcher = asyncio.create_task(self._watch_outbox(), name="outbox watcher")
 
-    async def stop(self) -> None:
+    async def stop(self) -> int:
+        """Stop sweeping, after a last flush of every pending record (however new: the
+        process's own writers have stopped). Returns how many it published."""
         for task in (self._watcher, self._early_sweep):
             if task is not None:
                 task.cancel()
@@ -290,6 +292,11 @@ class OutboxRelay:
                     await task
         self._watcher = self._early_sweep = None
         await self._sweeper.stop()
+        try:
+            return await self.sweep(grace=timedelta(0))
+        except Exception as exc:  # NATS or the database away: the next process's sweeper publishes them
+            log.warning("outbox: last flush failed, records stay for the next start: %s", exc)
+            return 0
 
     async def _watch_outbox(self) -> None:
         """Sweep soon after another process commits records, instead of waiting for

@@ -3,12 +3,15 @@ started and stopped in one order.
 
 Start: logging → database (transactions required, indexes) → NATS and the
 streams → consumers → outbox relay (publishes what a previous run left) →
-background jobs. Stop: the reverse. A service's `app.py` builds one runtime,
+background jobs. Stop: the consumer and the jobs finish what they hold, then the
+relay flushes the outbox one last time, then NATS and the database close. A service's `app.py` builds one runtime,
 adds its own indexes, handlers and jobs, and hands it its routers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -33,6 +36,8 @@ from weft_shared.storage.idempotency import IdempotencyKeys
 from weft_shared.storage.unit_of_work import UnitOfWork
 from weft_shared.tracing import flush as flush_spans
 from weft_shared.tracing import tracer_for
+
+log = logging.getLogger("weft.shutdown")
 
 Database = AsyncDatabase[dict[str, Any]]
 StorageSetup = Callable[[Database], Awaitable[None]]
@@ -83,6 +88,13 @@ class ServiceRuntime:
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow, tracer=self.tracer)
         self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
+        if self.settings.handler_delay_seconds:  # test hook (dev only): a message still being handled
+            delay = self.settings.handler_delay_seconds
+
+            async def slow_down(_envelope: Any, _payload: Any, _delivery: Any) -> None:
+                await asyncio.sleep(delay)
+
+            self.dispatcher.on_every(slow_down)
         return self.dispatcher
 
     def add_job(self, job: BackgroundJob) -> None:
@@ -106,14 +118,24 @@ class ServiceRuntime:
         try:
             yield
         finally:
-            for job in reversed(self._jobs):
-                await job.stop()
-            await self.relay.stop()
-            if self.consumer is not None:
-                await self.consumer.stop()
-            await self.broker.stop()
-            await self.mongo.close()
-            flush_spans()
+            await self._stop()
+
+    async def _stop(self) -> None:
+        """Producers first (the consumer finishes the messages in hand, jobs their round),
+        then the relay's last flush of what they wrote, then the connections."""
+        if self.consumer is not None:
+            await self.consumer.stop()
+            log.info(
+                "shutdown: consumer %r stopped (%d message(s) handled)", self.consumer.durable, self.consumer.handled
+            )
+        for job in reversed(self._jobs):
+            await job.stop()
+        flushed = await self.relay.stop()
+        log.info("shutdown: outbox relay stopped after a last flush (%d message(s) published)", flushed)
+        await self.broker.stop()
+        await self.mongo.close()
+        log.info("shutdown: NATS and MongoDB closed")
+        flush_spans()
 
     def create_app(self, *, title: str, routers: Sequence[APIRouter]) -> FastAPI:
         app = create_service_app(

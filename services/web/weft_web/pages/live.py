@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from weft_shared.service.shutdown import until_stopping
 from weft_web.deps import Api, Viewer
 from weft_web.gateway import ApiError
 
@@ -28,7 +29,7 @@ async def live(request: Request, viewer: Viewer, api: Api) -> Response:
         headers = {"Accept": "text/event-stream", **({"Last-Event-ID": last_id} if last_id else {})}
         try:
             async with api.stream("GET", "/v1/me/stream", headers=headers, timeout=None) as upstream:
-                async for chunk in upstream.aiter_raw():
+                async for chunk in until_stopping(upstream.aiter_raw()):  # ends on shutdown
                     if await request.is_disconnected():
                         break
                     yield chunk
