@@ -9,6 +9,7 @@ import weft_shared.contracts.events
 import weft_shared.contracts.membership
 import weft_shared.contracts.resources  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
+from weft_notifications.handlers import erasure as erasure_handlers
 from weft_notifications.handlers import events, membership
 from weft_notifications.handlers import people as people_handlers
 from weft_notifications.handlers import resources as resources_handlers
@@ -40,6 +41,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
     webhook_handlers.register(dispatcher, ctx)
+    erasure_handlers.register(dispatcher, ctx)
     runtime.add_job(WebhookDeliveryJob(ctx))
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx
