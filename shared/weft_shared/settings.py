@@ -35,6 +35,8 @@ class PlatformSettings(BaseSettings):
     stream_name: str = "WEFT"
     # How long the stream keeps messages, so an integrator can come back and replay.
     stream_max_age_days: float = 30.0
+    # How long the dead-letter stream keeps what consumers gave up on (for `weft dlq`).
+    dead_letter_max_age_days: float = 30.0
     # Prefix of every subject; tests use their own to isolate runs on one server.
     subject_prefix: str = "weft"
 

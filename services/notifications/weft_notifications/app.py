@@ -22,6 +22,7 @@ from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.live import CounterChanges
+from weft_notifications.storage.retention import ensure_retention
 from weft_notifications.usecases.context import NotificationsContext
 from weft_shared.service.runtime import ServiceRuntime
 
@@ -32,6 +33,14 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     document_messages(runtime.broker, runtime.platform)
     storage = NotificationsStorage(runtime.db)
     runtime.on_storage_setup(lambda _db: storage.create_indexes())
+    runtime.on_storage_setup(
+        lambda db: ensure_retention(
+            db,
+            inbox_days=settings.inbox_retention_days,
+            webhook_delivery_days=settings.webhook_delivery_retention_days,
+            email_days=settings.email_retention_days,
+        )
+    )
     ctx = NotificationsContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)

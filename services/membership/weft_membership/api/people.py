@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from weft_membership.api.deps import Ctx, CurrentPerson, Cursor, KnownPeople, Limit
 from weft_membership.schemas import ErasureAccepted, Me, Profile, ProfileUpdate
 from weft_membership.usecases import erasure, people
+from weft_shared.errors import problem_responses
 from weft_shared.service.models import Page
 
 router = APIRouter(prefix="/v1")
@@ -24,7 +25,7 @@ async def get_me(ctx: Ctx, user: CurrentPerson) -> Me:
     "/me",
     tags=["people"],
     status_code=202,
-    responses={409: {"description": "you are the only owner of a community: hand it over first"}},
+    responses=problem_responses(409),
 )
 async def delete_me(request: Request, ctx: Ctx, user: CurrentPerson) -> ErasureAccepted:
     """Erase yourself: your profile, memberships, RSVPs, notifications and webhooks go; your
