@@ -39,6 +39,8 @@ class PlatformSettings(BaseSettings):
     # Copies of the stream (and the dead-letter stream, and the gateway's rate-limit bucket) kept
     # by a NATS cluster: 3 in production (a quorum survives one node), 1 on a single server.
     stream_replicas: int = Field(1, ge=1, le=5)
+    # How long the dead-letter stream keeps what consumers gave up on (for `weft dlq`).
+    dead_letter_max_age_days: float = 30.0
     # Prefix of every subject; tests use their own to isolate runs on one server.
     subject_prefix: str = "weft"
 

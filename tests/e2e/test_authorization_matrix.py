@@ -159,6 +159,8 @@ MATRIX: dict[str, tuple[str, str, str]] = {
     # -- people -------------------------------------------------------------------------------------------
     "GET /v1/me": same("401 200 200 200 200 200 200"),
     "PUT /v1/me/profile": same("401 200 200 200 200 200 200"),
+    # Erasing oneself: every signed-in caller may; the case erases a throwaway person, never the role's.
+    "DELETE /v1/me": same("401 202 202 202 202 202 202"),
     "GET /v1/people": same("401 200 200 200 200 200 200"),
     # -- events -------------------------------------------------------------------------------------------
     "POST /v1/communities/{community_id}/events": (
@@ -677,6 +679,11 @@ def _with_body(body: Callable[[World, Community, Person | None], Any]) -> Prepar
     return prepare
 
 
+async def _erasable_caller(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    # DELETE /v1/me erases whoever calls: a throwaway person stands in, so the world's people stay.
+    return Request(_ids(c), caller=new_person("erasable") if caller is not None else None)
+
+
 async def _invitation_for_caller(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
     # Accepting makes a pending person a member: a spare one keeps "pending" pending for the rest.
     if role in INSIDE:  # a member cannot be invited: they try someone else's
@@ -750,6 +757,7 @@ PREPARE: dict[str, Prepare] = {
     "DELETE /v1/communities/{community_id}/links/{link_id}": lambda w, c, p, r, i: _done(
         Request(_ids(c, link_id=c.link_to_remove))
     ),
+    "DELETE /v1/me": _erasable_caller,
     "PUT /v1/me/profile": _with_body(lambda w, c, p: {"organisation": "NHS Trust", "expertise": ["falls"]}),
     "POST /v1/communities/{community_id}/events": _with_body(lambda w, c, p: event_body(visibility="public")),
     "PATCH /v1/events/{event_id}": _with_body(lambda w, c, p: {"title": c.event_title}),

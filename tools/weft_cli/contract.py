@@ -94,6 +94,11 @@ def seed(client: httpx.Client, owner: dict[str, str], member: dict[str, str]) ->
     main = community("Contract Open")
     approval = community("Contract Approval", join_policy="approval")
     archivable = community("Contract Archivable")
+    # The run's principal is the only owner of these communities, so every DELETE /v1/me the
+    # run sends is refused (409) and never erases it: make sure before the run relies on it.
+    kept = client.delete("/v1/me", headers=owner)
+    if kept.status_code != 409:
+        raise RuntimeError(f"seeding: DELETE /v1/me as the run's principal → {kept.status_code}, expected 409")
     ok(client.post(f"/v1/communities/{main}/members", json={}, headers=member))
     ok(client.post(f"/v1/communities/{approval}/members", json={}, headers=member))
     requests = ok(client.get(f"/v1/communities/{approval}/requests", headers=owner))["items"]

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_events.api import ROUTERS
-from weft_events.handlers import membership
+from weft_events.handlers import erasure, membership
 from weft_events.jobs.reminders import ReminderJob
 from weft_events.messages import document_messages
 from weft_events.settings import EventsSettings
@@ -23,7 +23,9 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     storage = EventsStorage(runtime.db)
     runtime.on_storage_setup(lambda _db: storage.create_indexes())
     ctx = EventsContext(runtime.uow, storage, settings)
-    membership.register(runtime.consume(durable=settings.consumer_name), ctx)
+    dispatcher = runtime.consume(durable=settings.consumer_name)
+    membership.register(dispatcher, ctx)
+    erasure.register(dispatcher, ctx)
     runtime.add_job(ReminderJob(ctx, poll_interval=settings.reminder_poll_seconds))
     app = runtime.create_app(title="Weft events", routers=ROUTERS)
     app.state.ctx = ctx

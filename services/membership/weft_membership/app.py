@@ -19,6 +19,6 @@ def create_app(settings: MembershipSettings | None = None) -> FastAPI:
     store = Storage.on(runtime.db)
     runtime.on_storage_setup(lambda _db: store.create_indexes())
     app = runtime.create_app(title="Weft membership", routers=ROUTERS)
-    app.state.ctx = Context(runtime.uow, store)
+    app.state.ctx = Context(runtime.uow, store, runtime.erased_people)
     app.state.known_people = KnownPeople()
     return app

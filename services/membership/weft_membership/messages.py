@@ -13,14 +13,19 @@ from faststream.nats import NatsBroker
 
 from weft_membership.domain.roles import Role
 from weft_shared.contracts import membership as contracts
+from weft_shared.contracts import privacy_erasure
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import CommunitySnapshot, JoinedVia, MemberJoined
 from weft_shared.messaging.declarations import declare_messages, published_in
 from weft_shared.settings import PlatformSettings
 
-PUBLISHED = published_in(contracts)
+PUBLISHED = published_in(contracts) + published_in(privacy_erasure)
 # About a person, not a community: published under the `network` scope.
-NETWORK_SCOPED: set[type[MessagePayload]] = {contracts.ProfileUpdated, contracts.PersonContactChanged}
+NETWORK_SCOPED: set[type[MessagePayload]] = {
+    contracts.ProfileUpdated,
+    contracts.PersonContactChanged,
+    privacy_erasure.PersonErased,
+}
 
 
 def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:

@@ -189,6 +189,14 @@ class Me(Profile):
     communities: list[MyCommunity]
 
 
+class ErasureAccepted(BaseModel):
+    """`DELETE /v1/me` answered: membership has erased the caller; the other services follow shortly."""
+
+    status: Literal["erasing"]
+    erased_at: datetime
+    detail: str
+
+
 class LinkPropose(Strict):
     to_community_id: CommunityId
     share_events: Flag = True

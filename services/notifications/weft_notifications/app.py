@@ -9,6 +9,7 @@ import weft_shared.contracts.events
 import weft_shared.contracts.membership
 import weft_shared.contracts.resources  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
+from weft_notifications.handlers import erasure as erasure_handlers
 from weft_notifications.handlers import events, membership
 from weft_notifications.handlers import people as people_handlers
 from weft_notifications.handlers import resources as resources_handlers
@@ -21,6 +22,7 @@ from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.live import CounterChanges
+from weft_notifications.storage.retention import ensure_retention
 from weft_notifications.usecases.context import NotificationsContext
 from weft_shared.service.runtime import ServiceRuntime
 
@@ -31,6 +33,14 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     document_messages(runtime.broker, runtime.platform)
     storage = NotificationsStorage(runtime.db)
     runtime.on_storage_setup(lambda _db: storage.create_indexes())
+    runtime.on_storage_setup(
+        lambda db: ensure_retention(
+            db,
+            inbox_days=settings.inbox_retention_days,
+            webhook_delivery_days=settings.webhook_delivery_retention_days,
+            email_days=settings.email_retention_days,
+        )
+    )
     ctx = NotificationsContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
@@ -40,6 +50,7 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
     webhook_handlers.register(dispatcher, ctx)
+    erasure_handlers.register(dispatcher, ctx)
     runtime.add_job(WebhookDeliveryJob(ctx))
     app = runtime.create_app(title="Weft notifications", routers=ROUTERS)
     app.state.ctx = ctx

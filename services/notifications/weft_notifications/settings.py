@@ -47,6 +47,14 @@ class NotificationsSettings(DataServiceSettings):
     # Signs unsubscribe links (HMAC-SHA256); the dev default is public, so refused outside dev.
     unsubscribe_key: str = DEV_UNSUBSCRIBE_KEY
 
+    # -- retention (storage/retention.py): TTL indexes, updated on start when changed ----
+    # Read inbox items go this many days after being read (unread ones stay until read).
+    inbox_retention_days: float = Field(365.0, gt=0)
+    # Finished webhook deliveries (succeeded or failed), counted from when they finished.
+    webhook_delivery_retention_days: float = Field(30.0, gt=0)
+    # Sent (or finally failed) mail records, counted from when they were sent or gave up.
+    email_retention_days: float = Field(90.0, gt=0)
+
     # -- digests (jobs/digests.py) ---------------------------------------------------
     digest_poll_seconds: float = Field(60.0, gt=0)
     digest_default_timezone: str = "Europe/London"

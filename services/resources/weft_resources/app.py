@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 import weft_shared.contracts.membership  # noqa: F401  (registers the message types we consume)
 from weft_resources.api import ROUTERS
-from weft_resources.handlers import membership
+from weft_resources.handlers import erasure, membership
 from weft_resources.jobs.file_orphans import FileOrphanJob
 from weft_resources.jobs.review_due import ReviewDueJob
 from weft_resources.jobs.search_indexer import SearchIndexer
@@ -37,6 +37,7 @@ def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
     ctx = ResourcesContext(runtime.uow, storage, settings)
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
+    erasure.register(dispatcher, ctx)
     runtime.add_job(
         FileOrphanJob(
             ctx, max_age_seconds=settings.file_orphan_age_seconds, poll_interval=settings.file_orphan_poll_seconds

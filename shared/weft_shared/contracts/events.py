@@ -95,7 +95,8 @@ class RsvpPromoted(MessagePayload):
 class RsvpCancelled(MessagePayload):
     rsvp: RsvpFacts
     was: Literal["confirmed", "waitlisted"]
-    reason: Literal["cancelled", "left_community", "removed_from_community", "link_removed"]
+    # person_erased: the person was erased (the place went, a waitlisted one moved up)
+    reason: Literal["cancelled", "left_community", "removed_from_community", "link_removed", "person_erased"]
 
 
 @message("org.weft.checkin.recorded.v1", "A host recorded someone's attendance (CPD evidence).")

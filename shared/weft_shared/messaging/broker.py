@@ -53,7 +53,7 @@ def dead_letter_config(platform: PlatformSettings) -> StreamConfig:
         description="Messages a consumer gave up on; inspect and replay by hand",
         subjects=[dead_letter_subject(platform, ">")],
         storage=StorageType.FILE,
-        max_age=platform.stream_max_age_days * 86400,
+        max_age=platform.dead_letter_max_age_days * 86400,
         num_replicas=platform.stream_replicas,
     )
 

@@ -101,6 +101,7 @@ class MessageDispatcher:
         self._uow = uow
         self._handlers: dict[str, Handler] = {}
         self._every: list[Handler] = []
+        self._drop_checks: list[Callable[[Envelope, MessagePayload], Awaitable[bool]]] = []
         self.max_deliver = max_deliver
         self._base_delay = base_delay
 
@@ -122,6 +123,11 @@ class MessageDispatcher:
         `MESSAGE_TYPES`), after its own handler, in the same transaction."""
         self._every.append(handler)
         return handler
+
+    def drop_when(self, check: Callable[[Envelope, MessagePayload], Awaitable[bool]]) -> None:
+        """Skip (record as handled, run no handler) a message `check` calls stale, in its
+        transaction: e.g. one about a person sent before they were erased."""
+        self._drop_checks.append(check)
 
     async def handle(self, body: bytes, msg: PulledMessage) -> None:
         raw = msg.raw_message
@@ -167,6 +173,9 @@ class MessageDispatcher:
                 if await self._processed.seen(tx, envelope.id):
                     return  # a redelivery of a message already handled
                 await self._processed.record(tx, envelope.id, envelope.type)
+                for stale in self._drop_checks:
+                    if await stale(envelope, payload):
+                        return
                 if handler is not None:
                     await handler(envelope, payload, delivery)
                 for every in self._every:

@@ -32,6 +32,7 @@ from weft_shared.service.docs_assets import serve_docs_offline
 from weft_shared.service.server_spans import ServerSpans
 from weft_shared.settings import DataServiceSettings
 from weft_shared.storage.client import MongoLifecycle
+from weft_shared.storage.erasures import ErasedPeople
 from weft_shared.storage.idempotency import IdempotencyKeys
 from weft_shared.storage.unit_of_work import UnitOfWork
 from weft_shared.tracing import flush as flush_spans
@@ -73,7 +74,12 @@ class ServiceRuntime:
             self.mongo.client, self.outbox, MessageFactory(platform, f"/weft/{name}"), self.relay, tracer=self.tracer
         )
         self.idempotency_keys = IdempotencyKeys(self.db, lease=timedelta(seconds=settings.idempotency_lease_seconds))
-        self._storage_setups: list[StorageSetup] = [lambda _db: self.idempotency_keys.create_indexes()]
+        # Erasure tombstones (see storage/erasures.py): every service keeps its own.
+        self.erased_people = ErasedPeople(self.db)
+        self._storage_setups: list[StorageSetup] = [
+            lambda _db: self.idempotency_keys.create_indexes(),
+            lambda _db: self.erased_people.create_indexes(),
+        ]
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None
         self.consumer: PullConsumer | None = None
@@ -87,6 +93,7 @@ class ServiceRuntime:
         processed = ProcessedMessages(self.db.processed_messages)
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow, tracer=self.tracer)
+        self.dispatcher.drop_when(self.erased_people.is_stale)
         self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
         if self.settings.handler_delay_seconds:  # test hook (dev only): a message still being handled
             delay = self.settings.handler_delay_seconds

@@ -20,7 +20,7 @@ class PlaceStatus(StrEnum):
 
 
 # Why a place ended: the person cancelled, they are no longer a member, or the link it came through went.
-EndReason = Literal["cancelled", "left_community", "removed_from_community", "link_removed"]
+EndReason = Literal["cancelled", "left_community", "removed_from_community", "link_removed", "person_erased"]
 
 
 def seats_left(event: Doc, mode: AttendanceMode | str) -> int | None:

@@ -13,6 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from weft_events.domain.events import Doc
 from weft_events.storage.calendar_feeds import CalendarFeeds
 from weft_events.storage.check_ins import CheckIns
+from weft_events.storage.erasure import PersonErasure
 from weft_events.storage.events import Events, Series
 from weft_events.storage.membership_view import MembershipView
 from weft_events.storage.rsvps import Rsvps
@@ -28,6 +29,7 @@ class EventsStorage:
         self.check_ins = CheckIns(db.check_ins)
         self.membership = MembershipView(db)
         self.calendar_feeds = CalendarFeeds(db.calendar_feeds)
+        self.erasure = PersonErasure(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction

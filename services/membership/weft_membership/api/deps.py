@@ -26,6 +26,10 @@ class KnownPeople:
     def is_new(self, claims: Claims) -> bool:
         return claims not in self._seen
 
+    def forget(self, user_id: str) -> None:
+        """After an erasure: their next request records them afresh."""
+        self._seen = {c for c in self._seen if c[0] != user_id}
+
     def remember(self, claims: Claims) -> None:
         if len(self._seen) >= self._limit:
             self._seen.clear()

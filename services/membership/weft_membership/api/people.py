@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
-from weft_membership.api.deps import Ctx, CurrentPerson, Cursor, Limit
-from weft_membership.schemas import Me, Profile, ProfileUpdate
-from weft_membership.usecases import people
+from weft_membership.api.deps import Ctx, CurrentPerson, Cursor, KnownPeople, Limit
+from weft_membership.schemas import ErasureAccepted, Me, Profile, ProfileUpdate
+from weft_membership.usecases import erasure, people
+from weft_shared.errors import problem_responses
 from weft_shared.service.models import Page
 
 router = APIRouter(prefix="/v1")
@@ -18,6 +19,22 @@ router = APIRouter(prefix="/v1")
 async def get_me(ctx: Ctx, user: CurrentPerson) -> Me:
     """Your profile and your communities."""
     return await people.me(ctx, user)
+
+
+@router.delete(
+    "/me",
+    tags=["people"],
+    status_code=202,
+    responses=problem_responses(409),
+)
+async def delete_me(request: Request, ctx: Ctx, user: CurrentPerson) -> ErasureAccepted:
+    """Erase yourself: your profile, memberships, RSVPs, notifications and webhooks go; your
+    posts and attendance stay, anonymised. Completes across services shortly after this answer.
+    Using the same account afterwards starts a new, empty profile."""
+    accepted = await erasure.erase_me(ctx, user)
+    known: KnownPeople = request.app.state.known_people
+    known.forget(user.id)
+    return accepted
 
 
 @router.put("/me/profile", tags=["people"])

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from weft_membership.storage.communities import Communities
 from weft_membership.storage.documents import Database
+from weft_membership.storage.erasure import PersonErasure
 from weft_membership.storage.invitations import Invitations
 from weft_membership.storage.links import Links
 from weft_membership.storage.memberships import Memberships
@@ -26,10 +27,13 @@ class Storage:
     links: Links
     people: People
     slugs: Slugs
+    erasure: PersonErasure
 
     @classmethod
     def on(cls, db: Database) -> Storage:
-        return cls(Communities(db), Memberships(db), Invitations(db), Links(db), People(db), Slugs(db))
+        return cls(
+            Communities(db), Memberships(db), Invitations(db), Links(db), People(db), Slugs(db), PersonErasure(db)
+        )
 
     async def create_indexes(self) -> None:
         """Idempotent; also creates the collections, which transactions need to exist."""

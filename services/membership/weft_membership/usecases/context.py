@@ -12,6 +12,7 @@ from weft_membership.storage.memberships import Memberships
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.errors import NotFound
 from weft_shared.service.actor import Person
+from weft_shared.storage.erasures import ErasedPeople
 from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 
@@ -28,6 +29,7 @@ class Access:
 class Context:
     uow: UnitOfWork
     store: Storage
+    erased_people: ErasedPeople
 
     async def access(self, community_id: str, person: Person) -> Access:
         """404 if the community does not exist for this person (hidden and not a member)."""

@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_notifications.storage.digests import Digests
 from weft_notifications.storage.email_outbox import EmailOutbox
+from weft_notifications.storage.erasure import PersonErasure
 from weft_notifications.storage.inbox import Inbox
 from weft_notifications.storage.preferences import Preferences
 from weft_notifications.storage.read_model import ReadModel
@@ -28,6 +29,7 @@ class NotificationsStorage:
         self.email_outbox = EmailOutbox(db)
         self.digests = Digests(db)
         self.webhooks = Webhooks(db)
+        self.erasure = PersonErasure(db, self.webhooks)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start; every collection exists before a transaction writes to it."""

@@ -14,6 +14,7 @@ from weft_resources.domain.documents import Doc
 from weft_resources.storage.collections import CollectionStore
 from weft_resources.storage.curation import CurationStore
 from weft_resources.storage.discussion_extras import PostEdits, PostReactions, ThreadFollows
+from weft_resources.storage.erasure import PersonErasure
 from weft_resources.storage.files import FileContents
 from weft_resources.storage.items import Items
 from weft_resources.storage.membership_view import MembershipView
@@ -45,6 +46,7 @@ class ResourcesStorage:
         self.reports = Reports(db)
         self.moderation_log = ModerationLog(db)
         self.moderated = ModeratedContent(db, touch=self.search_feed.touch)
+        self.erasure = PersonErasure(db)
 
     async def create_indexes(self) -> None:
         """Idempotent, on every start. Every collection exists before a transaction
