@@ -1,7 +1,7 @@
 """Erasing one person from membership's collections, inside the caller's transaction.
 
 What names them goes: their profile, their memberships and join requests, the
-invitations addressed to them. What others rely on stays with them anonymised:
+invitations addressed to them; a ban stays, keyed by a hash of their id. What others rely on stays with them anonymised:
 who created a community, sent an invitation, decided a request, proposed a link
 (the actor fields then hold `ERASED_ACTOR`). These reads are by fields no API list
 uses, so some scan a collection: erasure is rare, and correctness beats an index here.
@@ -14,7 +14,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from weft_membership.domain.membership import MemberStatus
 from weft_membership.storage.documents import Database, Doc
 from weft_membership.storage.member_counts import MemberCounts
-from weft_membership.storage.memberships import Memberships
+from weft_membership.storage.memberships import KEPT_BANS, Memberships, kept_ban_id
 from weft_membership.storage.people import People
 from weft_shared.messaging.outbox import VERSIONS as OUTBOX_VERSIONS
 from weft_shared.storage.unit_of_work import current_session
@@ -51,6 +51,13 @@ class PersonErasure:
             aggregates.append(Memberships.aggregate(membership["community_id"], user_id))
             if membership.get("status") == MemberStatus.ACTIVE.value:
                 await self.counts.add(membership["community_id"], user_id, -1)
+            if membership.get("status") == MemberStatus.BANNED.value:
+                # A ban must not be escaped by erasing the account and coming back.
+                ban = {
+                    "_id": kept_ban_id(membership["community_id"], user_id),
+                    "community_id": membership["community_id"],
+                }
+                await self.db[KEPT_BANS].replace_one({"_id": ban["_id"]}, ban, upsert=True, session=session)
         await self.memberships.delete_many({"user_id": user_id}, session=session)
         # The message counters of what was about them are named by their id: a person
         # who comes back starts new aggregates (their versions count from 1 again).

@@ -9,9 +9,12 @@ from pymongo.asynchronous.collection import AsyncCollection
 from weft_membership.domain.membership import MemberStatus, member_count_change
 from weft_membership.storage.documents import Database, Doc, aggregate
 from weft_membership.storage.member_counts import MemberCounts
+from weft_shared.storage.erasures import person_hash
 from weft_shared.storage.unit_of_work import current_session
 
 ACTIVE = MemberStatus.ACTIVE.value
+# Bans of erased people, keyed by a hash of their id (nothing else of them is kept).
+KEPT_BANS = "kept_bans"
 
 
 def membership_id(community_id: str, user_id: str) -> str:
@@ -19,9 +22,14 @@ def membership_id(community_id: str, user_id: str) -> str:
     return f"{community_id}:{user_id}"
 
 
+def kept_ban_id(community_id: str, user_id: str) -> str:
+    return f"{community_id}:{person_hash(user_id)}"
+
+
 class Memberships:
     def __init__(self, db: Database) -> None:
         self.collection: AsyncCollection[Doc] = db.memberships
+        self.kept_bans: AsyncCollection[Doc] = db[KEPT_BANS]
         self.counts = MemberCounts(db)
 
     @staticmethod
@@ -37,7 +45,14 @@ class Memberships:
         await self.counts.create_indexes()
 
     async def get(self, community_id: str, user_id: str) -> Doc | None:
-        return await self.collection.find_one({"_id": membership_id(community_id, user_id)}, session=current_session())
+        doc = await self.collection.find_one({"_id": membership_id(community_id, user_id)}, session=current_session())
+        if doc is None and await self.kept_bans.find_one(
+            {"_id": kept_ban_id(community_id, user_id)}, session=current_session()
+        ):
+            # Banned, then erased: the ban outlives the account, so erasing cannot undo it.
+            return {"_id": membership_id(community_id, user_id), "community_id": community_id, "user_id": user_id,
+                    "status": MemberStatus.BANNED.value}  # fmt: skip
+        return doc
 
     async def put(self, community_id: str, user_id: str, fields: Doc, *, before: MemberStatus | None) -> None:
         """Write `fields` on the membership (creating it if there is none), where
