@@ -17,6 +17,7 @@ import anyio
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from weft_gateway.metrics import GatewayMetrics
 from weft_gateway.operations import OperationIndex
 from weft_gateway.ratelimit import RateLimiter, retry_after_header
 from weft_gateway.routes import RouteTable
@@ -87,6 +88,7 @@ class Proxy:
         max_body_bytes: int,
         max_upload_bytes: int | None = None,
         access_log: bool = True,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.routes = routes
         self.operations = operations
@@ -96,6 +98,7 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
         self.access_log = access_log
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -114,6 +117,10 @@ class Proxy:
         finally:
             if self.access_log:
                 self._log_access(scope, status, began)
+
+    def route_template(self, scope: Scope) -> str:
+        """The request's route template, for the HTTP metrics."""
+        return self._template(scope["path"])
 
     def _template(self, path: str) -> str:
         """The path template, not the raw path: paths can carry secrets (invitation and
@@ -288,6 +295,8 @@ class Proxy:
     def _take_or_raise(self, key: str) -> None:
         wait = self.limiter.take(key)
         if wait is not None:
+            if self.metrics is not None:
+                self.metrics.rate_limited(key)
             raise Problem(
                 "rate limit exceeded; retry after the time in Retry-After",
                 status=429,
@@ -332,6 +341,7 @@ class Proxy:
     ) -> None:
         method: str = scope["method"]
         started = False
+        sent_at = time.perf_counter()
         try:
             async with await self.upstreams.request(
                 method,
@@ -340,6 +350,7 @@ class Proxy:
                 body=body.chunks() if isinstance(body, _StreamedBody) else body,
                 streaming=streaming,
             ) as upstream:
+                self._upstream_answered(service, str(upstream.status), sent_at)
                 headers_out = _response_headers(upstream.raw_headers)
                 if upstream.status == 405:
                     headers_out = await self._full_allow(scope["path"], headers_out)
@@ -365,6 +376,7 @@ class Proxy:
                 # Too late for a status: leaving the response unfinished makes uvicorn cut the connection.
                 log.warning("%s stalled mid-response on %s", service, url.path)
                 return
+            self._upstream_answered(service, "timeout", sent_at)
             log.warning("%s timed out on %s %s", service, method, url.path)
             raise Problem(f"the {service} service did not answer in time", status=504) from exc
         except aiohttp.ClientError as exc:
@@ -378,8 +390,13 @@ class Proxy:
                     # cleanly, and the client reconnects with its Last-Event-ID.
                     await send({"type": "http.response.body", "body": b""})
                 return
+            self._upstream_answered(service, "unreachable", sent_at)
             log.warning("%s unreachable on %s %s: %r", service, method, url.path, exc)
             raise Problem(f"the {service} service could not be reached", status=502) from exc
+
+    def _upstream_answered(self, service: str, status: str, sent_at: float) -> None:
+        if self.metrics is not None:
+            self.metrics.upstream_answered(service, status, time.perf_counter() - sent_at)
 
     async def _full_allow(self, path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """A service's 405 names the methods of one of its routes; the path may have more."""

@@ -47,6 +47,8 @@ class Delivery:
 
 
 Handler = Callable[[Envelope, Any, Delivery], Awaitable[None]]
+# Told how each delivery was settled ("ok", "ignored", "retried", "dead_lettered") and its attempt number.
+SettledHook = Callable[[str, int], None]
 P = TypeVar("P", bound=MessagePayload)
 
 
@@ -94,6 +96,11 @@ class MessageDispatcher:
         self._every: list[Handler] = []
         self.max_deliver = max_deliver
         self._base_delay = base_delay
+        self.on_settled: SettledHook | None = None  # the process's metrics, when it has them
+
+    def _settled(self, outcome: str, msg: PulledMessage) -> None:
+        if self.on_settled is not None:
+            self.on_settled(outcome, msg.raw_message.metadata.num_delivered or 1)
 
     def on(
         self, payload_type: type[P]
@@ -123,6 +130,7 @@ class MessageDispatcher:
         handler = self._handlers.get(envelope.type)
         if handler is None and not (self._every and envelope.type in MESSAGE_TYPES):
             await msg.ack()
+            self._settled("ignored", msg)
             return
         attempt = msg.raw_message.metadata.num_delivered
         try:
@@ -149,6 +157,7 @@ class MessageDispatcher:
             await self._fail(msg, body, envelope, attempt, exc)
             return
         await msg.ack()
+        self._settled("ok", msg)
 
     async def _fail(self, msg: PulledMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
         if isinstance(exc, ValidationError) or attempt >= self.max_deliver:
@@ -157,6 +166,7 @@ class MessageDispatcher:
             return
         log.warning("message %s failed (attempt %d), will retry: %s", envelope.id, attempt, exc)
         await msg.nack(delay=self._base_delay * 2 ** (attempt - 1))
+        self._settled("retried", msg)
 
     async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
@@ -167,6 +177,7 @@ class MessageDispatcher:
             stream=self._platform.stream_name + "_DLQ",
         )
         await msg.ack()
+        self._settled("dead_lettered", msg)
 
     def subscribe(
         self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0, from_new: bool = False

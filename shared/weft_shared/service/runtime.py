@@ -18,10 +18,12 @@ from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_shared.http import backing_service_checks, create_service_app
-from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.broker import DLQ_SUFFIX, create_broker, ensure_streams
 from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.messaging.subscription import PullConsumer
+from weft_shared.metrics import ProcessMetrics, install_metrics
+from weft_shared.metrics.messaging import ConsumerMetrics, DeadLetterMetrics, OutboxMetrics
 from weft_shared.observability import configure_logging
 from weft_shared.service import idempotency
 from weft_shared.service.allowed_methods import AllowedMethods
@@ -65,6 +67,9 @@ class ServiceRuntime:
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None
         self.consumer: PullConsumer | None = None
+        self.metrics = ProcessMetrics(name)
+        OutboxMetrics(self.metrics, self.outbox)
+        DeadLetterMetrics(self.metrics, self.broker, stream=platform.stream_name + DLQ_SUFFIX)
 
     def on_storage_setup(self, setup: StorageSetup) -> None:
         """Run `setup` (index creation, idempotent) on every start, before anything else uses the database."""
@@ -76,6 +81,8 @@ class ServiceRuntime:
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow)
         self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
+        consumer_metrics = ConsumerMetrics(self.metrics, self.broker, stream=self.platform.stream_name, durable=durable)
+        self.dispatcher.on_settled = consumer_metrics.settled
         return self.dispatcher
 
     def add_job(self, job: BackgroundJob) -> None:
@@ -119,4 +126,5 @@ class ServiceRuntime:
         serve_docs_offline(app)
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         app.add_middleware(AllowedMethods, document=app.openapi)
+        install_metrics(app, self.metrics)
         return app

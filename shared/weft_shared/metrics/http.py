@@ -1,0 +1,80 @@
+"""HTTP request metrics by route template, never by raw path (paths carry ids and tokens)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from prometheus_client import CollectorRegistry, Gauge, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NO_ROUTE = "(no route)"
+# Anything else a client sends as a method is one label value, so it cannot grow the series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Web requests are mostly milliseconds; uploads and slow upstreams reach the gateway's timeouts.
+DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+RouteOf = Callable[[Scope], str]
+
+
+def scope_route(scope: Scope) -> str:
+    """The template of the route the router matched (`/v1/communities/{community_id}`)."""
+    route = scope.get("route")
+    path = getattr(route, "path", None)
+    return path if isinstance(path, str) and path else NO_ROUTE
+
+
+class HttpMetrics:
+    def __init__(self, registry: CollectorRegistry, service: str) -> None:
+        self.service = service
+        self.duration = Histogram(
+            "weft_http_request_duration_seconds",
+            "Time to answer an HTTP request, by method, route template and status code",
+            ["service", "method", "route", "status"],
+            buckets=DURATION_BUCKETS,
+            registry=registry,
+        )
+        self.in_flight = Gauge(
+            "weft_http_requests_in_flight",
+            "HTTP requests being answered now",
+            ["service"],
+            registry=registry,
+        ).labels(service)
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in _METHODS else "other"
+        self.duration.labels(self.service, method, route, str(status or 0)).observe(seconds)
+
+
+class HttpMetricsMiddleware:
+    """Counts every HTTP request once it is answered. `route_of` names its template after
+    the app has run (the router writes the matched route into the scope); requests that
+    matched no route count as "(no route)". Status 0: the client went before an answer."""
+
+    def __init__(self, app: ASGIApp, metrics: HttpMetrics, route_of: RouteOf = scope_route) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.route_of = route_of
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 0
+
+        async def send_tracking_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        began = time.perf_counter()
+        self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_tracking_status)
+        except Exception:
+            status = status or 500
+            raise
+        finally:
+            self.metrics.in_flight.dec()
+            self.metrics.observe(scope["method"], self.route_of(scope), status, time.perf_counter() - began)
