@@ -118,7 +118,7 @@ class Proxy:
             if self.access_log:
                 self._log_access(scope, status, began)
 
-    def route_template(self, scope: Scope) -> str:
+    def route_template(self, scope: Scope, _root_path: str = "") -> str:
         """The request's route template, for the HTTP metrics."""
         return self._template(scope["path"])
 

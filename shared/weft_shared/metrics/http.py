@@ -14,14 +14,23 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 # Web requests are mostly milliseconds; uploads and slow upstreams reach the gateway's timeouts.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-RouteOf = Callable[[Scope], str]
+RouteOf = Callable[[Scope, str], str]  # (scope after the app ran, root_path before it)
 
 
-def scope_route(scope: Scope) -> str:
-    """The template of the route the router matched (`/v1/communities/{community_id}`)."""
+def scope_route(scope: Scope, root_path: str = "") -> str:
+    """The template of the route the router matched (`/v1/communities/{community_id}`).
+
+    FastAPI (0.165) names only its own API routes in the scope (`scope["route"]`); a request
+    a mounted app answered (static files) shows as the mount's prefix added to `root_path`,
+    and is counted as `<prefix>/{path}`, never the path asked for."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return path if isinstance(path, str) and path else NO_ROUTE
+    if isinstance(path, str) and path:
+        return path
+    mounted: str = scope.get("root_path", "")
+    if len(mounted) > len(root_path) and mounted.startswith(root_path):
+        return mounted[len(root_path) :] + "/{path}"
+    return NO_ROUTE
 
 
 class HttpMetrics:
@@ -68,6 +77,7 @@ class HttpMetricsMiddleware:
                 status = message["status"]
             await send(message)
 
+        root_path = scope.get("root_path", "")
         began = time.perf_counter()
         self.metrics.in_flight.inc()
         try:
@@ -77,4 +87,4 @@ class HttpMetricsMiddleware:
             raise
         finally:
             self.metrics.in_flight.dec()
-            self.metrics.observe(scope["method"], self.route_of(scope), status, time.perf_counter() - began)
+            self.metrics.observe(scope["method"], self.route_of(scope, root_path), status, time.perf_counter() - began)

@@ -6,13 +6,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CollectorRegistry, Counter, generate_latest
+from prometheus_client import CollectorRegistry, Counter, disable_created_metrics, generate_latest
 
 from weft_shared.metrics.http import HttpMetrics
 
 log = logging.getLogger("weft.metrics")
 
 Refresh = Callable[[], Awaitable[None]]
+
+# Library-wide, on purpose: in the text format every counter and histogram would also export a
+# `_created` gauge per label set, doubling the series, and nothing here reads them.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class ProcessMetrics:
