@@ -5,19 +5,25 @@ messages, a real webhook delivery and a real mail (aiosmtpd)."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import nats
 import pytest
+import yaml
 
 from tests.support.api import create_community, join, new_person
+from tests.support.promql import metric_names
 from tests.support.scrape import Scrape, scrape
 from tests.support.smtp import SmtpServer
 from tests.support.waiting import eventually
 from tests.support.webhook_receiver import WebhookReceiver
 from weft_cli.natsserver import NatsHandle
+from weft_cli.services import SERVICES
 from weft_cli.testing import ServiceProcess
 
 DATA_SERVICES = ("membership", "events", "notifications", "resources")
@@ -196,3 +202,69 @@ async def test_webhook_and_email_metrics_move_after_real_deliveries(
         [queued] = after.matching("weft_email_queue_messages", service="notifications", status=status)
         assert queued.value >= 0, status
     assert after.matching(deliveries, outcome="retried") and after.matching(deliveries, outcome="failed")
+
+
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "weft.json"
+
+
+def test_the_promql_tokenizer_finds_metric_names_only() -> None:
+    expr = (
+        'histogram_quantile(0.95, sum by (service, le) (rate(a_seconds_bucket{status=~"5..", route="x"}'
+        "[$__rate_interval]))) / on (service) group_left max without (instance) (b_total offset 5m) > bool 0"
+    )
+    assert metric_names(expr) == {"a_seconds_bucket", "b_total"}
+    assert metric_names("label_values(weft_up, service)") == {"weft_up", "service"}  # why templating is parsed apart
+
+
+def _dashboard_queries() -> tuple[list[tuple[str, str]], list[str]]:
+    """(panel title, expr) of every panel target, nested rows included; and the templating variables' metrics."""
+    dashboard = json.loads(DASHBOARD.read_text())
+    targets: list[tuple[str, str]] = []
+    stack = list(dashboard["panels"])
+    while stack:
+        panel = stack.pop()
+        stack.extend(panel.get("panels", []))
+        if panel["type"] == "row":
+            continue
+        assert panel.get("targets"), f"panel {panel['title']!r} has no queries"
+        targets.extend((panel["title"], t["expr"]) for t in panel["targets"])
+    variables = []
+    for variable in dashboard["templating"]["list"]:
+        if variable["type"] == "query":
+            query = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+            [metric] = re.findall(r"label_values\(\s*([A-Za-z_:][A-Za-z0-9_:]*)", query)
+            variables.append(metric)
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids must be unique"
+    return targets, variables
+
+
+async def test_every_metric_the_dashboard_queries_exists_in_a_real_scrape(
+    processes: dict[str, ServiceProcess], api: httpx.AsyncClient
+) -> None:
+    await create_community(api, new_person("ana"))  # a proxied request: the upstream histogram has samples
+    exported: set[str] = set()
+    services: set[str] = set()
+    for process in processes.values():
+        scraped = await scrape(process.url)
+        exported |= scraped.names()
+        services |= {s.labels["service"] for s in scraped.samples if "service" in s.labels}
+    targets, variables = _dashboard_queries()
+    assert len(targets) >= 15
+    missing = {}
+    for title, expr in targets:
+        names = metric_names(expr)
+        assert names, f"{title!r}: no metric in {expr!r}"
+        if names - exported:
+            missing[title] = sorted(names - exported)
+    assert not missing, f"dashboard queries name metrics no process exports: {missing}"
+    assert set(variables) <= exported, variables
+    assert services >= set(processes), services  # the $service variable lists every process
+
+
+def test_the_prometheus_config_scrapes_every_process_on_its_port() -> None:
+    config = yaml.safe_load((DASHBOARD.parents[1] / "prometheus" / "prometheus.yml").read_text())
+    [job] = config["scrape_configs"]
+    assert job["metrics_path"] == "/metrics"
+    targets = {t for static in job["static_configs"] for t in static["targets"]}
+    assert targets == {f"{name}:{spec.default_port}" for name, spec in SERVICES.items()}
