@@ -98,7 +98,7 @@ async def test_retried_redelivered_ignored_and_dead_lettered_messages_are_counte
 
         async def settled() -> Values | None:
             found = await values(metrics)
-            return found if value(found, handled, durable=durable) >= 7 else None
+            return found if value(found, handled, durable=durable) >= 9 else None  # 3 + 4 + 1 + 1, below
 
         found = await eventually(settled, what="every delivery settled")
         # fine, its copy (already handled) and flaky's third attempt; flaky twice and poison twice
@@ -108,7 +108,9 @@ async def test_retried_redelivered_ignored_and_dead_lettered_messages_are_counte
         assert value(found, handled, durable=durable, outcome="dead_lettered") == 1
         assert value(found, handled, durable=durable, outcome="ignored") == 1
         assert value(found, "weft_consumer_redeliveries_total", durable=durable) == 4
-        assert attempts == {"fine": 1, "flaky": 3, "poison": 3}
+        # (`fine`'s two copies may run side by side in one batch, so its handler may run twice;
+        # one commits. Its effects are test_consumer.py's concern, the counts above are ours.)
+        assert (attempts["flaky"], attempts["poison"]) == (3, 3)
 
         async def drained() -> Values | None:
             found = await values(metrics)

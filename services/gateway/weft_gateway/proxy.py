@@ -31,6 +31,8 @@ log = logging.getLogger("weft.gateway.proxy")
 access_log = logging.getLogger("weft.gateway.access")
 # Where the proxy leaves the verified principal's subject for the access line.
 PRINCIPAL_STATE = "principal_subject"
+# Where the access line leaves the route template it worked out, so the metrics need not again.
+ROUTE_TEMPLATE_STATE = "route_template"
 
 # RFC 9110 §7.6.1: these describe one connection, not the message, so they never cross the gateway.
 HOP_BY_HOP = frozenset(
@@ -119,8 +121,9 @@ class Proxy:
                 self._log_access(scope, status, began)
 
     def route_template(self, scope: Scope, _root_path: str = "") -> str:
-        """The request's route template, for the HTTP metrics."""
-        return self._template(scope["path"])
+        """The request's route template, for the HTTP metrics (the access line's, when it named one)."""
+        known: str | None = scope.get("state", {}).get(ROUTE_TEMPLATE_STATE)
+        return known or self._template(scope["path"])
 
     def _template(self, path: str) -> str:
         """The path template, not the raw path: paths can carry secrets (invitation and
@@ -139,7 +142,8 @@ class Proxy:
         route = self.routes.match(path)
         template = self._template(path)
         service = route.service if route else None
-        state = scope.get("state", {})
+        state = scope.setdefault("state", {})
+        state[ROUTE_TEMPLATE_STATE] = template
         subject: str | None = state.get(PRINCIPAL_STATE)  # the token's subject, never the token
         duration_ms = round((time.perf_counter() - began) * 1000, 2)
         access_log.info(

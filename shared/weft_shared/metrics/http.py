@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,16 +44,23 @@ class HttpMetrics:
             buckets=DURATION_BUCKETS,
             registry=registry,
         )
-        self.in_flight = Gauge(
+        # A plain count read at scrape time: requests run on one event loop, so it needs no lock.
+        self.in_flight = 0
+        Gauge(
             "weft_http_requests_in_flight",
             "HTTP requests being answered now",
             ["service"],
             registry=registry,
-        ).labels(service)
+        ).labels(service).set_function(lambda: self.in_flight)
+        # Each label set's histogram, found once: `labels()` takes a lock and builds a key every call.
+        self._series: dict[tuple[str, str, int], Any] = {}
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
-        method = method if method in _METHODS else "other"
-        self.duration.labels(self.service, method, route, str(status or 0)).observe(seconds)
+        key = (method if method in _METHODS else "other", route, status)  # bounded: never the raw method
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = self.duration.labels(self.service, key[0], route, str(status or 0))
+        series.observe(seconds)
 
 
 class HttpMetricsMiddleware:
@@ -79,12 +87,12 @@ class HttpMetricsMiddleware:
 
         root_path = scope.get("root_path", "")
         began = time.perf_counter()
-        self.metrics.in_flight.inc()
+        self.metrics.in_flight += 1
         try:
             await self.app(scope, receive, send_tracking_status)
         except Exception:
             status = status or 500
             raise
         finally:
-            self.metrics.in_flight.dec()
+            self.metrics.in_flight -= 1
             self.metrics.observe(scope["method"], self.route_of(scope, root_path), status, time.perf_counter() - began)

@@ -56,4 +56,6 @@ class ProcessMetrics:
                 except Exception as exc:
                     self._refresh_failures.labels(self.service, source).inc()
                     log.warning("metrics refresh %s failed: %r", source, exc)
-        return generate_latest(self.registry)
+            # In a thread: rendering hundreds of histogram series takes milliseconds, which the
+            # event loop should spend answering requests (the library's metrics are thread-safe).
+            return await asyncio.to_thread(generate_latest, self.registry)
