@@ -10,9 +10,10 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Response
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from weft_gateway.asyncapi import AsyncApiDocument
+from weft_gateway.metrics import GatewayMetrics
 from weft_gateway.openapi import MergedOpenApi
 from weft_gateway.operations import OperationIndex
 from weft_gateway.proxy import Proxy
@@ -22,6 +23,7 @@ from weft_gateway.settings import GatewaySettings
 from weft_gateway.shared_ratelimit import SharedRateLimiter
 from weft_gateway.upstreams import Upstreams
 from weft_shared.http import ReadinessCheck, create_service_app
+from weft_shared.metrics import HttpMetricsMiddleware, ProcessMetrics, install_metrics
 from weft_shared.observability import RequestIdMiddleware, configure_logging
 from weft_shared.service.docs_assets import serve_docs_offline
 from weft_shared.tracing import flush as flush_spans
@@ -76,6 +78,8 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         version=VERSION,
     )
     serve_docs_offline(app)
+    metrics = ProcessMetrics("gateway")
+    install_metrics(app, metrics)
     proxy = Proxy(
         routes=ROUTES,
         operations=operations,
@@ -86,6 +90,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         max_upload_bytes=settings.max_upload_bytes,
         access_log=settings.access_log,
         tracer=tracer_for("gateway"),
+        metrics=GatewayMetrics(metrics),
     )
     asyncapi = AsyncApiDocument(settings.asyncapi_path)
 
@@ -101,7 +106,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
     async def asyncapi_document() -> Response:
         return Response(asyncapi.load(), media_type="application/json")
 
-    return Gateway(app, proxy)
+    return Gateway(app, proxy, HttpMetricsMiddleware(proxy, metrics.http, route_of=proxy.route_template))
 
 
 class Gateway:
@@ -112,10 +117,11 @@ class Gateway:
     the request id middleware, and renders its own errors as problem+json.
     """
 
-    def __init__(self, api: FastAPI, proxy: Proxy) -> None:
+    def __init__(self, api: FastAPI, proxy: Proxy, counted_proxy: ASGIApp | None = None) -> None:
         self.api = api
         self.proxy = proxy
-        self._proxy_app = RequestIdMiddleware(proxy)
+        # `counted_proxy`: the proxy inside the HTTP metrics (by the proxy's route templates).
+        self._proxy_app = RequestIdMiddleware(counted_proxy or proxy)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/v1/"):

@@ -19,6 +19,7 @@ from opentelemetry.trace import SpanKind, StatusCode, Tracer
 from starlette.types import Message, Receive, Scope, Send
 from yarl import URL
 
+from weft_gateway.metrics import GatewayMetrics
 from weft_gateway.operations import OperationIndex
 from weft_gateway.ratelimit import retry_after_header
 from weft_gateway.routes import RouteTable
@@ -35,6 +36,8 @@ log = logging.getLogger("weft.gateway.proxy")
 access_log = logging.getLogger("weft.gateway.access")
 # Where the proxy leaves the verified principal's subject for the access line.
 PRINCIPAL_STATE = "principal_subject"
+# Where the access line leaves the route template it worked out, so the metrics need not again.
+ROUTE_TEMPLATE_STATE = "route_template"
 
 # RFC 9110 §7.6.1: these describe one connection, not the message, so they never cross the gateway.
 HOP_BY_HOP = frozenset(
@@ -93,6 +96,7 @@ class Proxy:
         max_upload_bytes: int | None = None,
         access_log: bool = True,
         tracer: Tracer | None = None,
+        metrics: GatewayMetrics | None = None,
     ) -> None:
         self.tracer = tracer or trace.get_tracer("weft")
         self.routes = routes
@@ -103,6 +107,7 @@ class Proxy:
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_body_bytes if max_upload_bytes is None else max_upload_bytes
         self.access_log = access_log
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -136,6 +141,11 @@ class Proxy:
                 if self.access_log:
                     self._log_access(scope, status, began, template)
 
+    def route_template(self, scope: Scope, _root_path: str = "") -> str:
+        """The request's route template, for the HTTP metrics (the access line's, when it named one)."""
+        known: str | None = scope.get("state", {}).get(ROUTE_TEMPLATE_STATE)
+        return known or self._template(scope["path"])
+
     def _template(self, path: str) -> str:
         """The path template, not the raw path: paths can carry secrets (invitation and
         calendar-feed tokens) that must not end up in logs."""
@@ -152,7 +162,8 @@ class Proxy:
         path: str = scope["path"]
         route = self.routes.match(path)
         service = route.service if route else None
-        state = scope.get("state", {})
+        state = scope.setdefault("state", {})
+        state[ROUTE_TEMPLATE_STATE] = template
         subject: str | None = state.get(PRINCIPAL_STATE)  # the token's subject, never the token
         duration_ms = round((time.perf_counter() - began) * 1000, 2)
         access_log.info(
@@ -301,6 +312,8 @@ class Proxy:
     async def _take_or_raise(self, key: str) -> None:
         wait = await self.limiter.take(key)
         if wait is not None:
+            if self.metrics is not None:
+                self.metrics.rate_limited(key)
             raise Problem(
                 "rate limit exceeded; retry after the time in Retry-After",
                 status=429,
@@ -371,6 +384,7 @@ class Proxy:
     ) -> None:
         method: str = scope["method"]
         started = False
+        sent_at = time.perf_counter()
         try:
             async with await self.upstreams.request(
                 method,
@@ -380,6 +394,7 @@ class Proxy:
                 streaming=streaming,
             ) as upstream:
                 span.set_attribute("http.response.status_code", upstream.status)
+                self._upstream_answered(service, str(upstream.status), sent_at)
                 headers_out = _response_headers(upstream.raw_headers)
                 if upstream.status == 405:
                     headers_out = await self._full_allow(scope["path"], headers_out)
@@ -407,6 +422,7 @@ class Proxy:
                 # Too late for a status: leaving the response unfinished makes uvicorn cut the connection.
                 log.warning("%s stalled mid-response on %s", service, url.path)
                 return
+            self._upstream_answered(service, "timeout", sent_at)
             log.warning("%s timed out on %s %s", service, method, url.path)
             raise Problem(f"the {service} service did not answer in time", status=504) from exc
         except aiohttp.ClientError as exc:
@@ -420,8 +436,13 @@ class Proxy:
                     # cleanly, and the client reconnects with its Last-Event-ID.
                     await send({"type": "http.response.body", "body": b""})
                 return
+            self._upstream_answered(service, "unreachable", sent_at)
             log.warning("%s unreachable on %s %s: %r", service, method, url.path, exc)
             raise Problem(f"the {service} service could not be reached", status=502) from exc
+
+    def _upstream_answered(self, service: str, status: str, sent_at: float) -> None:
+        if self.metrics is not None:
+            self.metrics.upstream_answered(service, status, time.perf_counter() - sent_at)
 
     async def _full_allow(self, path: str, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """A service's 405 names the methods of one of its routes; the path may have more."""

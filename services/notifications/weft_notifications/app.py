@@ -19,6 +19,7 @@ from weft_notifications.jobs.email_sender import EmailSender
 from weft_notifications.jobs.live_inbox import LiveInbox
 from weft_notifications.jobs.webhook_delivery import WebhookDeliveryJob
 from weft_notifications.messages import document_messages
+from weft_notifications.metrics import NotificationMetrics
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.live import CounterChanges
@@ -41,7 +42,9 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
             email_days=settings.email_retention_days,
         )
     )
-    ctx = NotificationsContext(runtime.uow, storage, settings)
+    ctx = NotificationsContext(
+        runtime.uow, storage, settings, NotificationMetrics(runtime.metrics, storage.email_outbox)
+    )
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
     events.register(dispatcher, ctx)

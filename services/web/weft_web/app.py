@@ -16,6 +16,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from weft_shared.metrics import ProcessMetrics, install_metrics
 from weft_shared.observability import RequestIdMiddleware, configure_logging
 from weft_shared.service.shutdown import shutdown
 from weft_shared.storage.client import MongoLifecycle
@@ -132,4 +133,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(BrowserCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
+    install_metrics(app, ProcessMetrics("web"))
     return app

@@ -54,6 +54,8 @@ class Delivery:
 
 
 Handler = Callable[[Envelope, Any, Delivery], Awaitable[None]]
+# Told how each delivery was settled ("ok", "ignored", "retried", "dead_lettered") and its attempt number.
+SettledHook = Callable[[str, int], None]
 P = TypeVar("P", bound=MessagePayload)
 
 
@@ -104,6 +106,11 @@ class MessageDispatcher:
         self._drop_checks: list[Callable[[Envelope, MessagePayload], Awaitable[bool]]] = []
         self.max_deliver = max_deliver
         self._base_delay = base_delay
+        self.on_settled: SettledHook | None = None  # the process's metrics, when it has them
+
+    def _settled(self, outcome: str, msg: PulledMessage) -> None:
+        if self.on_settled is not None:
+            self.on_settled(outcome, msg.raw_message.metadata.num_delivered or 1)
 
     def on(
         self, payload_type: type[P]
@@ -162,6 +169,7 @@ class MessageDispatcher:
         if handler is None and not (self._every and envelope.type in MESSAGE_TYPES):
             span.set_attribute("weft.message.ignored", True)
             await msg.ack()
+            self._settled("ignored", msg)
             return
         attempt = msg.raw_message.metadata.num_delivered
         try:
@@ -191,6 +199,7 @@ class MessageDispatcher:
             await self._fail(msg, body, envelope, attempt, exc)
             return
         await msg.ack()
+        self._settled("ok", msg)
 
     async def _fail(self, msg: PulledMessage, body: bytes, envelope: Envelope, attempt: int, exc: Exception) -> None:
         span = trace.get_current_span()
@@ -204,6 +213,7 @@ class MessageDispatcher:
         delay = self._base_delay * 2 ** (attempt - 1)
         span.add_event("retry scheduled", {"messaging.nats.delivery.count": attempt, "weft.retry.delay_s": delay})
         await msg.nack(delay=delay)
+        self._settled("retried", msg)
 
     async def _dead_letter(self, msg: PulledMessage, body: bytes, reason: str) -> None:
         subject = dead_letter_subject(self._platform, msg.raw_message.subject)
@@ -224,6 +234,7 @@ class MessageDispatcher:
             stream=self._platform.stream_name + "_DLQ",
         )
         await msg.ack()
+        self._settled("dead_lettered", msg)
 
     def subscribe(
         self, *, durable: str, subject: str | None = None, fetch_timeout: float = 5.0, from_new: bool = False

@@ -173,6 +173,11 @@ class Outbox:
     async def pending_count(self) -> int:
         return await self.records.count_documents({})
 
+    async def oldest_created_at(self) -> datetime | None:
+        """When the oldest unpublished record was committed (reads the `created_at` index)."""
+        doc = await self.records.find_one({}, projection={"created_at": 1}, sort=[("created_at", ASCENDING)])
+        return doc["created_at"] if doc else None
+
 
 class OutboxRelay:
     def __init__(

@@ -21,10 +21,12 @@ from fastapi import APIRouter, FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
 from weft_shared.http import backing_service_checks, create_service_app
-from weft_shared.messaging.broker import create_broker, ensure_streams
+from weft_shared.messaging.broker import DLQ_SUFFIX, create_broker, ensure_streams
 from weft_shared.messaging.consumer import MessageDispatcher, ProcessedMessages
 from weft_shared.messaging.outbox import MessageFactory, Outbox, OutboxRelay
 from weft_shared.messaging.subscription import PullConsumer
+from weft_shared.metrics import ProcessMetrics, install_metrics
+from weft_shared.metrics.messaging import ConsumerMetrics, DeadLetterMetrics, OutboxMetrics
 from weft_shared.observability import configure_logging
 from weft_shared.service import idempotency
 from weft_shared.service.allowed_methods import AllowedMethods
@@ -83,6 +85,9 @@ class ServiceRuntime:
         self._jobs: list[BackgroundJob] = []
         self.dispatcher: MessageDispatcher | None = None
         self.consumer: PullConsumer | None = None
+        self.metrics = ProcessMetrics(name)
+        OutboxMetrics(self.metrics, self.outbox)
+        DeadLetterMetrics(self.metrics, self.broker, stream=platform.stream_name + DLQ_SUFFIX)
 
     def on_storage_setup(self, setup: StorageSetup) -> None:
         """Run `setup` (index creation, idempotent) on every start, before anything else uses the database."""
@@ -102,6 +107,8 @@ class ServiceRuntime:
                 await asyncio.sleep(delay)
 
             self.dispatcher.on_every(slow_down)
+        consumer_metrics = ConsumerMetrics(self.metrics, self.broker, stream=self.platform.stream_name, durable=durable)
+        self.dispatcher.on_settled = consumer_metrics.settled
         return self.dispatcher
 
     def add_job(self, job: BackgroundJob) -> None:
@@ -156,5 +163,6 @@ class ServiceRuntime:
         serve_docs_offline(app)
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         app.add_middleware(AllowedMethods, document=app.openapi)
+        install_metrics(app, self.metrics)
         app.add_middleware(ServerSpans, tracer=self.tracer)  # outermost: a 405 or a 500 is in the span
         return app

@@ -108,6 +108,8 @@ class EmailSender:
             log.exception("mail %s could not be composed", record["_id"])
             await self._failed(record, claim, TemporaryFailure(f"{type(exc).__name__}: {exc}"))
             return 0
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.email_attempted("sent")
         if not await outbox.mark_sent(record["_id"], claim, self._clock()):
             log.warning("mail %s was sent after its lease lapsed; another sender may send it too", record["_id"])
         return 1
@@ -119,12 +121,16 @@ class EmailSender:
         if isinstance(failure, TemporaryFailure) and attempts < settings.email_max_attempts:
             delay = min(settings.email_retry_base_seconds * 2 ** (attempts - 1), settings.email_retry_max_seconds)
             await outbox.mark_retry(record["_id"], claim, self._clock() + timedelta(seconds=delay), error)
+            if self._ctx.metrics is not None:
+                self._ctx.metrics.email_attempted("retried")
             log.info("mail %s: temporary failure, retry %d in %.0f s: %s", record["_id"], attempts, delay, error)
             return
         if isinstance(failure, TemporaryFailure):
             error = f"gave up after {attempts} attempts: {error}"
         attempted = not isinstance(failure, PermanentFailure) or failure.attempted
         await outbox.mark_failed(record["_id"], claim, self._clock(), error, attempted=attempted)
+        if self._ctx.metrics is not None:
+            self._ctx.metrics.email_attempted("failed")
         log.warning("mail %s failed: %s", record["_id"], error)
 
     async def _letter(self, record: Doc) -> Letter:

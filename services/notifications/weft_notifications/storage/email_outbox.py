@@ -34,6 +34,10 @@ class EmailOutbox:
         await self.collection.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
         await self.collection.create_index([("status", ASCENDING), ("lease_until", ASCENDING)])
 
+    async def count_with_status(self, status: str) -> int:
+        """How many records are in `status` (for the queue gauges; reads the status index)."""
+        return await self.collection.count_documents({"status": status})
+
     async def enqueue(self, items: Sequence[Doc], now: datetime) -> None:
         """Queue a mail for each of these inbox items."""
         if not items:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from weft_notifications.metrics import NotificationMetrics
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_shared.storage.unit_of_work import UnitOfWork
@@ -14,3 +15,4 @@ class NotificationsContext:
     uow: UnitOfWork
     storage: NotificationsStorage
     settings: NotificationsSettings
+    metrics: NotificationMetrics | None = None  # None where a test builds a context without a process

@@ -26,6 +26,7 @@ from weft_notifications.domain.address_policy import RefusedUrl
 from weft_notifications.domain.catalogue import NotificationType
 from weft_notifications.domain.notices import Notice
 from weft_notifications.domain.webhook_signing import signature_header
+from weft_notifications.metrics import WebhookOutcome
 from weft_notifications.storage.webhooks import IDLE
 from weft_notifications.usecases.context import NotificationsContext
 from weft_notifications.usecases.fanout import notify
@@ -154,6 +155,8 @@ async def _record_outcome(ctx: NotificationsContext, subscription: Doc, delivery
         elif rules.failing_too_long(failing_since, at, timedelta(days=settings.webhook_disable_after_days)):
             disable = "failing"
 
+    if ctx.metrics is not None:
+        ctx.metrics.webhook_attempted(_outcome_of(attempt.succeeded, "finished_at" in outcome, disable))
     store = ctx.storage.webhooks
     if attempt.succeeded and subscription.get("failing_since") is None:
         # The common case: one write, no transaction (nothing else changes with it).
@@ -182,6 +185,14 @@ async def _record_outcome(ctx: NotificationsContext, subscription: Doc, delivery
     if disable is not None:
         log.warning("webhook %s disabled (%s): %s", subscription["_id"], disable, subscription["url"])
     return current
+
+
+def _outcome_of(succeeded: bool, finished: bool, disable: WebhookDisabledReason | None) -> WebhookOutcome:
+    if succeeded:
+        return "delivered"
+    if disable is not None:
+        return "disabled"
+    return "failed" if finished else "retried"
 
 
 async def _announce_disabled(
