@@ -10,6 +10,7 @@ import weft_shared.contracts.membership
 import weft_shared.contracts.resources  # noqa: F401  (registers the message types we consume)
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import events, membership
+from weft_notifications.handlers import exports as exports_handlers
 from weft_notifications.handlers import people as people_handlers
 from weft_notifications.handlers import resources as resources_handlers
 from weft_notifications.handlers import webhooks as webhook_handlers
@@ -21,7 +22,9 @@ from weft_notifications.messages import document_messages
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.live import CounterChanges
+from weft_notifications.storage.personal_data import NotificationsPersonalData
 from weft_notifications.usecases.context import NotificationsContext
+from weft_shared.privacy.export_parts import answer_exports
 from weft_shared.service.runtime import ServiceRuntime
 
 
@@ -37,6 +40,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     events.register(dispatcher, ctx)
     people_handlers.register(dispatcher, ctx)
     resources_handlers.register(dispatcher, ctx)
+    exports_handlers.register(dispatcher, ctx)
+    answer_exports(runtime, dispatcher, NotificationsPersonalData(runtime.db))
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
     webhook_handlers.register(dispatcher, ctx)
