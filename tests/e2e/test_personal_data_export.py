@@ -168,6 +168,12 @@ async def test_an_export_holds_the_persons_data_from_every_service_and_nobody_el
 
     await _replay_does_not_double(web, nats_server.url, mia, export_id, download.content)
 
+    # Once it is ready, asking again starts a new export.
+    later = await web.post("/v1/me/export", headers=mia.headers)
+    assert later.status_code == 202, later.text
+    assert later.json()["id"] != export_id
+    await _ready(web, mia, later.json()["id"])
+
 
 async def _mails(smtp: SmtpServer, address: str) -> list[Any]:
     return [m for m in smtp.catcher.to(address) if "export" in str(m["Subject"]).lower()]

@@ -154,6 +154,7 @@ async def _assemble(ctx: ExportsContext, doc: Doc) -> bool:
     at = now()
     finished = await ctx.exports.finish(
         doc["_id"],
+        doc["user_id"],
         {
             "status": "incomplete" if missing else "ready",
             "missing": missing,
