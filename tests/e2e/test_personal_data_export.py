@@ -208,3 +208,45 @@ async def _replay_does_not_double(
     assert listed["status"] == "ready" and sorted(listed["parts_received"]) == sorted(SERVICES)
     again = await web.get(f"/v1/me/export/{export_id}/archive", headers=mia.headers)
     assert again.content == archive
+
+
+async def test_an_export_missing_a_part_past_its_deadline_is_incomplete_and_the_person_is_told(
+    web: httpx.AsyncClient, start_service: Any
+) -> None:
+    """A membership replica that waits for a service that never answers ("ghost"): the
+    archive is refused while pending (409); past the deadline it is assembled from the
+    parts that came, marked incomplete naming what is missing, and the person is told."""
+    waiting = start_service(
+        "membership",
+        env={
+            "WEFT_EXPORT_SERVICES": '["membership", "ghost"]',
+            "WEFT_EXPORT_DEADLINE_MINUTES": "0.1",
+            "WEFT_EXPORT_DEADLINE_POLL_SECONDS": "0.5",
+        },
+    )
+    zoe = new_person("zoe")
+    async with httpx.AsyncClient(base_url=waiting.url, timeout=15) as replica:
+        started = await replica.post("/v1/me/export", headers=zoe.headers)
+        assert started.status_code == 202, started.text
+        export_id = started.json()["id"]
+        assert started.json()["services_expected"] == ["membership", "ghost"]
+        problem(await replica.get(f"/v1/me/export/{export_id}/archive", headers=zoe.headers), 409)
+
+    async def incomplete() -> Doc | None:
+        listed = (await web.get("/v1/me/export", headers=zoe.headers)).json()["items"]
+        found = [e for e in listed if e["id"] == export_id and e["status"] == "incomplete"]
+        return found[0] if found else None
+
+    finished = await eventually(incomplete, what="the export to be marked incomplete")
+    assert finished["missing"] == ["ghost"] and finished["parts_received"] == ["membership"]
+    files = _unzip((await web.get(finished["archive_url"], headers=zoe.headers)).content)
+    assert set(files) == {"README.txt", "manifest.json", "membership.json"}
+    assert "NOT INCLUDED" in files["README.txt"].decode() and "ghost" in files["README.txt"].decode()
+    assert json.loads(files["manifest.json"])["missing_services"] == ["ghost"]
+
+    async def told() -> list[Doc]:
+        items = (await web.get("/v1/me/notifications", headers=zoe.headers)).json()["items"]
+        return [i for i in items if i["type"] == "export_incomplete"]
+
+    [item] = await eventually(told, what="the export_incomplete inbox item")
+    assert item["target"]["export_id"] == export_id and "ghost" in item["text"]
