@@ -234,6 +234,12 @@ MATRIX: dict[str, tuple[str, str, str]] = {
     "GET /v1/me/notification-preferences": same("401 200 200 200 200 200 200"),
     "PUT /v1/me/notification-preferences": same("401 200 200 200 200 200 200"),
     "GET /v1/me/stream": same("401 200 200 200 200 200 200"),
+    # -- personal-data export: the caller's own --------------------------------------------------------
+    # Everyone may ask for their own (each caller here asks once, so each starts one).
+    "POST /v1/me/export": same("401 202 202 202 202 202 202"),
+    "GET /v1/me/export": same("401 200 200 200 200 200 200"),
+    # The owner's (ready) export: anyone else's is the same 404 as an unknown one.
+    "GET /v1/me/export/{export_id}/archive": same("401 404 404 404 404 404 200"),
     # A mail's unsubscribe link (someone outside the matrix): the signed token is the credential.
     "GET /v1/unsubscribe/{token}": same("200 200 200 200 200 200 200"),
     "POST /v1/unsubscribe/{token}": same("200 200 200 200 200 200 200"),
@@ -329,6 +335,7 @@ class Community:
     webhook_id: str = ""
     delivery_id: str = ""  # a delivery of that webhook (its test ping)
     spare_webhooks: list[str] = field(default_factory=list)
+    owner_export_id: str = ""  # a ready personal-data export of its owner's (made when first needed)
 
 
 @dataclass
@@ -538,6 +545,9 @@ async def world(
     membership_service: ServiceProcess,
     events_service: ServiceProcess,
     notifications_service: ServiceProcess,
+    # Not routed to (its operations have their own matrix), but a personal-data export
+    # waits for its part: it answers on the bus.
+    resources_service: ServiceProcess,
     platform_env: dict[str, str],
 ) -> AsyncIterator[World]:
     # A gateway of its own: the matrix is many requests from a few people, more than the rate limit lets through.
@@ -721,6 +731,21 @@ async def _invitation_to_withdraw(w: World, c: Community, caller: Person | None,
     return Request(_ids(c, invitation_id=(await _ok(made, 201))["id"]), wrote=True)
 
 
+async def _owners_ready_export(w: World, c: Community, caller: Person | None, role: str, i: int) -> Request:
+    if not c.owner_export_id:
+        owner = c.people["owner"]
+        # 200 if the owner's export from the POST row is still pending: that one, then.
+        export_id = (await _ok(await w.http.post("/v1/me/export", headers=owner.headers), 200, 202))["id"]
+
+        async def ready() -> bool:
+            listed = await _ok(await w.http.get("/v1/me/export", headers=owner.headers), 200)
+            return any(e["id"] == export_id and e["status"] == "ready" for e in listed["items"])
+
+        await eventually(ready, what="the owner's export to be ready")
+        c.owner_export_id = export_id
+    return Request(_ids(c, export_id=c.owner_export_id))
+
+
 PREPARE: dict[str, Prepare] = {
     # Hidden, so that its creator (a member of the hidden community, say) shows in no list because of it.
     "POST /v1/communities": _with_body(
@@ -768,6 +793,7 @@ PREPARE: dict[str, Prepare] = {
     "POST /v1/events/{event_id}/check-ins": _with_body(lambda w, c, p: {"user_id": c.people["member"].user_id}),
     "GET /v1/calendar/{token}.ics": lambda w, c, p, r, i: _done(Request({"token": w.feed_token})),
     "PUT /v1/me/notification-preferences": _with_body(lambda w, c, p: {}),
+    "GET /v1/me/export/{export_id}/archive": _owners_ready_export,
     "GET /v1/unsubscribe/{token}": lambda w, c, p, r, i: _done(Request({"token": w.unsubscribe_token})),
     "POST /v1/unsubscribe/{token}": lambda w, c, p, r, i: _done(Request({"token": w.unsubscribe_token})),
     "POST /v1/communities/{community_id}/webhooks": _with_body(lambda w, c, p: _webhook_body(w)),

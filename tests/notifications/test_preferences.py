@@ -16,6 +16,7 @@ TYPES = {
     "code_of_conduct_published", "link_proposed", "link_accepted", "event_scheduled", "event_changed",
     "event_cancelled", "rsvp_promoted", "reminder", "webhook_disabled",
     "announcement_posted", "reply_posted", "answer_accepted", "content_reported", "review_due", "resource_endorsed",
+    "export_ready", "export_incomplete",
 }  # fmt: skip
 
 

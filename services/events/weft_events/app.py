@@ -12,7 +12,9 @@ from weft_events.jobs.reminders import ReminderJob
 from weft_events.messages import document_messages
 from weft_events.settings import EventsSettings
 from weft_events.storage import EventsStorage
+from weft_events.storage.personal_data import EventsPersonalData
 from weft_events.usecases.context import EventsContext
+from weft_shared.privacy.export_parts import answer_exports
 from weft_shared.service.runtime import ServiceRuntime
 
 
@@ -26,6 +28,7 @@ def create_app(settings: EventsSettings | None = None) -> FastAPI:
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
     erasure.register(dispatcher, ctx)
+    answer_exports(runtime, dispatcher, EventsPersonalData(runtime.db))
     runtime.add_job(ReminderJob(ctx, poll_interval=settings.reminder_poll_seconds))
     app = runtime.create_app(title="Weft events", routers=ROUTERS)
     app.state.ctx = ctx

@@ -13,13 +13,16 @@ from faststream.nats import NatsBroker
 
 from weft_membership.domain.roles import Role
 from weft_shared.contracts import membership as contracts
-from weft_shared.contracts import privacy_erasure
+from weft_shared.contracts import privacy_erasure, privacy_export
 from weft_shared.contracts.base import MessagePayload
 from weft_shared.contracts.membership import CommunitySnapshot, JoinedVia, MemberJoined
 from weft_shared.messaging.declarations import declare_messages, published_in
 from weft_shared.settings import PlatformSettings
 
 PUBLISHED = published_in(contracts) + published_in(privacy_erasure)
+# Export messages are about a person (scope `network`). Every data service publishes
+# `export_part_ready`; membership, which orchestrates exports, declares them all.
+EXPORT_MESSAGES = published_in(privacy_export)
 # About a person, not a community: published under the `network` scope.
 NETWORK_SCOPED: set[type[MessagePayload]] = {
     contracts.ProfileUpdated,
@@ -30,6 +33,7 @@ NETWORK_SCOPED: set[type[MessagePayload]] = {
 
 def document_messages(broker: NatsBroker, platform: PlatformSettings) -> None:
     declare_messages(broker, platform, PUBLISHED, network_scoped=NETWORK_SCOPED)
+    declare_messages(broker, platform, EXPORT_MESSAGES, network_scoped=EXPORT_MESSAGES)
 
 
 def community_snapshot(community: dict[str, Any]) -> CommunitySnapshot:

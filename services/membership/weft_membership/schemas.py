@@ -215,3 +215,23 @@ class LinkView(BaseModel):
     proposed_by: str | None
     created_at: datetime
     accepted_at: datetime | None = None
+
+
+class ExportRequest(BaseModel):
+    """A personal-data export request: `pending` until every service has written its
+    part, then `ready` (or `incomplete`, naming the services that did not answer in
+    time), `expired` once its archive has left the store."""
+
+    id: str
+    status: Literal["pending", "ready", "incomplete", "expired"]
+    requested_at: datetime
+    finished_at: datetime | None
+    expires_at: datetime | None
+    services_expected: list[str]
+    parts_received: list[str]
+    missing: list[str]
+    archive_url: str | None  # the download path once there is an archive
+
+
+class ExportRequests(BaseModel):
+    items: list[ExportRequest]

@@ -10,3 +10,5 @@ class MembershipSettings(DataServiceSettings):
 
     http_port: int = 8001
     database: str = "weft_membership"
+    # Its durable consumer: membership consumes only export messages (and ignores the rest).
+    consumer_name: str = "membership"

@@ -11,6 +11,7 @@ import weft_shared.contracts.resources  # noqa: F401  (registers the message typ
 from weft_notifications.api import ROUTERS
 from weft_notifications.handlers import erasure as erasure_handlers
 from weft_notifications.handlers import events, membership
+from weft_notifications.handlers import exports as exports_handlers
 from weft_notifications.handlers import people as people_handlers
 from weft_notifications.handlers import resources as resources_handlers
 from weft_notifications.handlers import webhooks as webhook_handlers
@@ -23,8 +24,10 @@ from weft_notifications.metrics import NotificationMetrics
 from weft_notifications.settings import NotificationsSettings
 from weft_notifications.storage import NotificationsStorage
 from weft_notifications.storage.live import CounterChanges
+from weft_notifications.storage.personal_data import NotificationsPersonalData
 from weft_notifications.storage.retention import ensure_retention
 from weft_notifications.usecases.context import NotificationsContext
+from weft_shared.privacy.export_parts import answer_exports
 from weft_shared.service.runtime import ServiceRuntime
 
 
@@ -50,6 +53,8 @@ def create_app(settings: NotificationsSettings | None = None) -> FastAPI:
     events.register(dispatcher, ctx)
     people_handlers.register(dispatcher, ctx)
     resources_handlers.register(dispatcher, ctx)
+    exports_handlers.register(dispatcher, ctx)
+    answer_exports(runtime, dispatcher, NotificationsPersonalData(runtime.db))
     runtime.add_job(EmailSender(ctx))
     runtime.add_job(DigestJob(ctx))
     webhook_handlers.register(dispatcher, ctx)

@@ -19,7 +19,9 @@ from weft_resources.search.engine import SearchEngine
 from weft_resources.search.index import LocalIndex
 from weft_resources.settings import ResourcesSettings
 from weft_resources.storage import ResourcesStorage
+from weft_resources.storage.personal_data import ResourcesPersonalData
 from weft_resources.usecases.context import ResourcesContext
+from weft_shared.privacy.export_parts import answer_exports
 from weft_shared.service.runtime import ServiceRuntime
 
 
@@ -38,6 +40,7 @@ def create_app(settings: ResourcesSettings | None = None) -> FastAPI:
     dispatcher = runtime.consume(durable=settings.consumer_name)
     membership.register(dispatcher, ctx)
     erasure.register(dispatcher, ctx)
+    answer_exports(runtime, dispatcher, ResourcesPersonalData(runtime.db))
     runtime.add_job(
         FileOrphanJob(
             ctx, max_age_seconds=settings.file_orphan_age_seconds, poll_interval=settings.file_orphan_poll_seconds

@@ -93,13 +93,16 @@ class ServiceRuntime:
         """Run `setup` (index creation, idempotent) on every start, before anything else uses the database."""
         self._storage_setups.append(setup)
 
-    def consume(self, *, durable: str) -> MessageDispatcher:
-        """This service's one durable consumer of the stream; register handlers on it."""
+    def consume(self, *, durable: str, subject: str | None = None) -> MessageDispatcher:
+        """This service's one durable consumer of the stream; register handlers on it.
+        `subject`: a filter, for a service that handles only a corner of the stream."""
         processed = ProcessedMessages(self.db.processed_messages)
         self.on_storage_setup(lambda _db: processed.create_indexes())
         self.dispatcher = MessageDispatcher(self.broker, self.platform, processed, self.uow, tracer=self.tracer)
         self.dispatcher.drop_when(self.erased_people.is_stale)
-        self.consumer = self.dispatcher.subscribe(durable=durable, from_new=self.settings.consumer_start == "new")
+        self.consumer = self.dispatcher.subscribe(
+            durable=durable, subject=subject, from_new=self.settings.consumer_start == "new"
+        )
         if self.settings.handler_delay_seconds:  # test hook (dev only): a message still being handled
             delay = self.settings.handler_delay_seconds
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -44,6 +44,7 @@ shutdown = ProcessShutdown()
 async def until_stopping(items: AsyncIterator[T]) -> AsyncIterator[T]:
     """`items`, ended early when the process starts stopping (for relays of endless streams)."""
     stopping = asyncio.create_task(shutdown.stopping.wait())
+    following: asyncio.Future[T] | None = None
     try:
         while not stopping.done():
             following = asyncio.ensure_future(anext(items))
@@ -60,3 +61,13 @@ async def until_stopping(items: AsyncIterator[T]) -> AsyncIterator[T]:
             yield item
     finally:
         stopping.cancel()
+        if following is not None and not following.done():
+            # The relay was abandoned (its client left) while a read was pending: end the read and
+            # take its outcome, so a connection closing under it is not reported as lost.
+            following.cancel()
+            following.add_done_callback(_take_outcome)
+
+
+def _take_outcome(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()

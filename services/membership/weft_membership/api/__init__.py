@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from weft_membership.api import communities, invitations, links, members, people
+from weft_membership.api import communities, exports, invitations, links, members, people
 
 # In the order the OpenAPI document lists them.
-ROUTERS = [communities.router, members.router, invitations.router, links.router, people.router]
+ROUTERS = [communities.router, members.router, invitations.router, links.router, people.router, exports.router]

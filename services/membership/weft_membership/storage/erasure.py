@@ -13,6 +13,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from weft_membership.domain.membership import MemberStatus
 from weft_membership.storage.documents import Database, Doc
+from weft_membership.storage.exports import EXPORTS, EXPORTS_PENDING
 from weft_membership.storage.member_counts import MemberCounts
 from weft_membership.storage.memberships import KEPT_BANS, Memberships, kept_ban_id
 from weft_membership.storage.people import People
@@ -71,6 +72,10 @@ class PersonErasure:
         if email:
             addressed.append({"invited_email": email.lower()})
         await self.invitations.delete_many({"$or": addressed}, session=session)
+        # Their personal-data exports: the records go, so no archive can be fetched any more; the
+        # archives themselves expire with the export bucket (WEFT_EXPORT_RETENTION_DAYS).
+        await self.db[EXPORTS].delete_many({"user_id": user_id}, session=session)
+        await self.db[EXPORTS_PENDING].delete_one({"_id": user_id}, session=session)
         for collection, fields in ACTOR_FIELDS.items():
             for field in fields:
                 await self.db[collection].update_many(

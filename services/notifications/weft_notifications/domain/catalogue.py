@@ -39,6 +39,8 @@ class NotificationType(StrEnum):
     CONTENT_REPORTED = "content_reported"
     REVIEW_DUE = "review_due"
     RESOURCE_ENDORSED = "resource_endorsed"
+    EXPORT_READY = "export_ready"
+    EXPORT_INCOMPLETE = "export_incomplete"
 
 
 DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
@@ -65,6 +67,9 @@ DEFAULT_CHANNELS: dict[NotificationType, Channel] = {
     NotificationType.REVIEW_DUE: "email",
     # A recommendation is reading, not news: in the inbox and the weekly digest, never a mail of its own.
     NotificationType.RESOURCE_ENDORSED: "digest_weekly",
+    # The person asked for it and waits for it: a mail as well as the inbox.
+    NotificationType.EXPORT_READY: "email",
+    NotificationType.EXPORT_INCOMPLETE: "email",
 }
 
 # Someone removed or banned is told even if they had muted that community: it is about them.
@@ -94,4 +99,6 @@ TOPICS: dict[NotificationType, str] = {
     NotificationType.CONTENT_REPORTED: "content reported to moderators",
     NotificationType.REVIEW_DUE: "library items due for review",
     NotificationType.RESOURCE_ENDORSED: "recommended library items",
+    NotificationType.EXPORT_READY: "your personal-data exports being ready",
+    NotificationType.EXPORT_INCOMPLETE: "your personal-data exports that could not be completed",
 }

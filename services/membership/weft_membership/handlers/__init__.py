@@ -1,0 +1,1 @@
+"""What membership consumes: the parts of personal-data exports."""
