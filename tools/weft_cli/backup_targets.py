@@ -16,7 +16,7 @@ from weft_cli.services import SERVICES
 
 # Every service that owns a database; the value: whether it has a durable consumer.
 DATA_SERVICES: dict[str, bool] = {
-    "membership": False,
+    "membership": True,  # personal-data export requests
     "events": True,
     "notifications": True,
     "resources": True,
