@@ -36,6 +36,8 @@ def _text(mail: EmailMessage) -> str:
 def test_without_the_web_app_links_are_api_paths() -> None:
     settings = _settings()
     assert target_url(settings, {"community_id": "c1"}) == "https://api.example.org/v1/communities/c1"
+    export = {"export_id": "e1", "archive_path": "/v1/me/export/e1/archive"}
+    assert target_url(settings, export) == "https://api.example.org/v1/me/export/e1/archive"
     assert invitation_url(settings, "/v1/invitations/tok/accept") == "https://api.example.org/v1/invitations/tok/accept"
     mail = _mail(settings)
     assert "https://api.example.org/v1/unsubscribe/" in _text(mail)
@@ -46,6 +48,9 @@ def test_with_the_web_app_people_land_on_its_pages(base: str) -> None:
     settings = _settings(web_base_url=base)
     assert target_url(settings, {"community_id": "c1"}) == "https://cop.example.org/communities/c1"
     assert target_url(settings, {}) == "https://cop.example.org/notifications"
+    # A mail client has no token for the API's download: the web app's page signs the person in.
+    export = {"export_id": "e1", "archive_path": "/v1/me/export/e1/archive"}
+    assert target_url(settings, export) == "https://cop.example.org/me/data"
     assert (
         target_url(settings, {"accept_path": "/v1/invitations/tok/accept"}) == "https://cop.example.org/invitations/tok"
     )

@@ -52,6 +52,7 @@ class SessionStore:
 
     async def create_indexes(self) -> None:
         await self._sessions.create_index([("expires_at", ASCENDING)], expireAfterSeconds=0)
+        await self._sessions.create_index([("sub", ASCENDING)])
 
     async def start(self, session: Session) -> str:
         """Store a new session; returns the id for the cookie (a fresh one at every sign-in)."""
@@ -84,6 +85,10 @@ class SessionStore:
 
     async def end(self, session_id: str) -> None:
         await self._sessions.delete_one({"_id": _hashed(session_id)})
+
+    async def end_all_of(self, sub: str) -> None:
+        """Every browser's session of one person (after they are erased: their name goes too)."""
+        await self._sessions.delete_many({"sub": sub})
 
 
 def _fields(session: Session) -> dict[str, Any]:

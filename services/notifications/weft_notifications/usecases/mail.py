@@ -86,8 +86,8 @@ def render_page(settings: NotificationsSettings, template: str, **values: Any) -
 def target_url(settings: NotificationsSettings, target: dict[str, str]) -> str:
     """Where a notification points: an invitation's accept link, its community, else the inbox."""
     web = _web(settings)
-    if "archive_path" in target:  # a personal-data export: its download, through the API
-        return f"{_base(settings)}{target['archive_path']}"
+    if "archive_path" in target:  # a personal-data export: the web app's page of it, else the API's download
+        return f"{web}/me/data" if web else f"{_base(settings)}{target['archive_path']}"
     if "accept_path" in target:
         return invitation_url(settings, target["accept_path"])
     if "community_id" in target:

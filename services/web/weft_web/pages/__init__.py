@@ -7,6 +7,7 @@ from weft_web.pages.events import router as events_router
 from weft_web.pages.home import router as home_router
 from weft_web.pages.library import router as library_router
 from weft_web.pages.live import router as live_router
+from weft_web.pages.my_data import router as my_data_router
 from weft_web.pages.notification_preferences import router as notification_preferences_router
 from weft_web.pages.notifications import router as notifications_router
 from weft_web.pages.people import router as people_router
@@ -32,4 +33,5 @@ ROUTERS = [
     resource_edit_router,
     collections_router,
     search_router,
+    my_data_router,
 ]

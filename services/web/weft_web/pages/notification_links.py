@@ -26,6 +26,8 @@ def link_for(kind: str, target: Mapping[str, str]) -> str:
     if accept_path.startswith(_INVITATION_PREFIX):
         token = accept_path.removeprefix(_INVITATION_PREFIX).split("/", 1)[0]
         return f"/invitations/{_part(token)}"
+    if "export_id" in target:  # a personal-data export: where it can be downloaded
+        return "/me/data"
     if kind == "join_requested" and "community_id" in target:
         return f"/communities/{_part(target['community_id'])}/manage"
     if "community_id" in target:
