@@ -176,7 +176,8 @@ async def test_erasure_leaves_no_trace_and_keeps_what_must_stay(
             assert hers["name"] in refused["detail"] and refused["errors"][0]["field"] == "communities"
             assert (await web.delete("/v1/me")).status_code == 401
 
-            erased = await web.delete("/v1/me", headers=ana.headers)
+            old_headers = ana.headers  # a token issued before the erasure
+            erased = await web.delete("/v1/me", headers=old_headers)
             assert erased.status_code == 202, erased.text
             assert erased.json()["status"] == "erasing"
 
@@ -230,7 +231,12 @@ async def test_erasure_leaves_no_trace_and_keeps_what_must_stay(
             assert not await traces(mongo, databases, needles)
             assert await my_status(web, full["id"], carol) == "confirmed"
 
-            # The same account afterwards is a new, empty person.
+            # Her old token is refused everywhere (it must not bring her back); nothing came back.
+            for path in ("/v1/me", "/v1/me/notifications", "/v1/me/attendance", "/v1/webhooks"):
+                old = await web.get(path, headers=old_headers)
+                assert old.status_code == 401 and "erased" in old.json()["detail"], (path, old.text)
+            assert not await traces(mongo, databases, needles)
+            # Signing in again (a new token) makes a new, empty person.
             fresh = (await web.get("/v1/me", headers=ana.headers)).json()
             assert fresh["communities"] == [] and fresh["expertise"] == []
         finally:

@@ -17,6 +17,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from weft_web.gateway import ApiError
 from weft_web.i18n import _
 from weft_web.rendering import render
+from weft_web.security import browser_id, set_browser_id
+from weft_web.sessions import new_session_id
 
 log = logging.getLogger("weft.web")
 
@@ -78,6 +80,11 @@ def install_error_pages(app: FastAPI) -> None:
     async def on_api_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, ApiError)
         if exc.status == 401:
+            # The API no longer takes this session's token (expired for good, or the person was
+            # erased): end the session here too, so it holds nothing of them any more.
+            if "browser_id" in request.scope.get("state", {}):
+                await request.app.state.web.sessions.end(browser_id(request))
+                set_browser_id(request, new_session_id())
             return sign_in_redirect(request.url.path, request)
         if exc.status == 404:
             return not_found(request)

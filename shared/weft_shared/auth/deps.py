@@ -30,7 +30,12 @@ async def current_principal(
     request: Request, _documented: Annotated[HTTPAuthorizationCredentials | None, Security(_documented_bearer)]
 ) -> Principal:
     verifier: TokenVerifier = request.app.state.token_verifier
-    return await verifier.verify(bearer_token(single_header(request.headers, "Authorization")))
+    principal = await verifier.verify(bearer_token(single_header(request.headers, "Authorization")))
+    erased = getattr(request.app.state, "erased_people", None)
+    if erased is not None and await erased.refuses(principal.sub, principal.claims.get("iat")):
+        # An erased person's old token must not bring them back (nor act for them).
+        raise Unauthorized("this account was erased; sign in again to start afresh")
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(current_principal)]

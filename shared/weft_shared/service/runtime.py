@@ -164,6 +164,7 @@ class ServiceRuntime:
         for router in routers:
             app.include_router(router)
         serve_docs_offline(app)
+        app.state.erased_people = self.erased_people  # the auth dependency refuses erased people's old tokens
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         app.add_middleware(AllowedMethods, document=app.openapi)
         install_metrics(app, self.metrics)

@@ -10,8 +10,9 @@ The document holds no id, only its SHA-256: a tombstone names nobody by itself.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
-from typing import Any
+import time
+from datetime import UTC, datetime
+from typing import Any, ClassVar
 
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
@@ -33,8 +34,18 @@ def person_hash(user_id: str) -> str:
 
 
 class ErasedPeople:
+    # How long an answer is believed without asking again (requests come often; erasures are
+    # rare): another replica refuses an erased person's old token at most this long after.
+    CHECK_TTL_SECONDS = 5.0
+
+    MAX_CACHED = 50_000
+    # One cache per process and database, shared by every instance (a handler's, the auth
+    # dependency's), so recording an erasure makes this process's next check ask again.
+    _caches: ClassVar[dict[str, dict[str, tuple[float, datetime | None]]]] = {}
+
     def __init__(self, db: AsyncDatabase[Doc]) -> None:
         self.collection: AsyncCollection[Doc] = db[COLLECTION]
+        self._checked = self._caches.setdefault(self.collection.full_name, {})
 
     async def create_indexes(self) -> None:
         await ensure_collection(self.collection)
@@ -42,6 +53,7 @@ class ErasedPeople:
     async def record(self, user_id: str, erased_at: datetime) -> bool:
         """Keep the tombstone (the latest erasure wins); True if this erasure is new here,
         False for a redelivery of one already recorded."""
+        self._checked.pop(user_id, None)  # this process's next request by them asks again
         before = await self.collection.find_one_and_update(
             {"_id": person_hash(user_id)},
             {"$max": {"erased_at": erased_at}},
@@ -53,6 +65,28 @@ class ErasedPeople:
     async def erased_at(self, user_id: str) -> datetime | None:
         doc = await self.collection.find_one({"_id": person_hash(user_id)}, session=current_session())
         return doc["erased_at"] if doc is not None else None
+
+    async def refuses(self, sub: str, issued_at: object) -> bool:
+        """True for a token issued before its person's erasure (or with no `iat`): it must not
+        bring them back. A token issued afterwards (they signed in again) starts afresh."""
+        now = time.monotonic()
+        cached = self._checked.get(sub)
+        if cached is not None and now - cached[0] < self.CHECK_TTL_SECONDS:
+            erased_at = cached[1]
+        else:
+            erased_at = await self.erased_at(sub)
+            if len(self._checked) >= self.MAX_CACHED:
+                self._checked.clear()
+            self._checked[sub] = (now, erased_at)
+        if erased_at is None:
+            return False
+        if erased_at.tzinfo is None:
+            erased_at = erased_at.replace(tzinfo=UTC)
+        return not isinstance(issued_at, int | float) or issued_at <= erased_at.timestamp()
+
+    def forget(self, sub: str) -> None:
+        """After an erasure in this process: ask the database again at once."""
+        self._checked.pop(sub, None)
 
     async def is_stale(self, envelope: Envelope, payload: MessagePayload) -> bool:
         """A message about an erased person (its `user_id`, or its RSVP's) sent no later than

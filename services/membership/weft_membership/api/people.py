@@ -30,10 +30,12 @@ async def get_me(ctx: Ctx, user: CurrentPerson) -> Me:
 async def delete_me(request: Request, ctx: Ctx, user: CurrentPerson) -> ErasureAccepted:
     """Erase yourself: your profile, memberships, RSVPs, notifications and webhooks go; your
     posts and attendance stay, anonymised. Completes across services shortly after this answer.
-    Using the same account afterwards starts a new, empty profile."""
+    Tokens issued before the erasure are refused from then on (401); signing in again (a new
+    token) starts a new, empty profile."""
     accepted = await erasure.erase_me(ctx, user)
     known: KnownPeople = request.app.state.known_people
     known.forget(user.id)
+    ctx.erased_people.forget(user.id)  # this process refuses the old token from now on
     return accepted
 
 
