@@ -27,7 +27,7 @@ from weft_gateway.shared_ratelimit import SharedRateLimiter
 from weft_gateway.tracing import incoming_context
 from weft_gateway.upstreams import Upstreams
 from weft_shared.auth import TokenVerifier, bearer_token
-from weft_shared.errors import BadRequest, NotFound, Problem, problem_response
+from weft_shared.errors import BadRequest, NotFound, Problem, Unauthorized, problem_response
 from weft_shared.observability import incoming_request_id
 from weft_shared.service.shutdown import until_stopping
 from weft_shared.tracing import inject
@@ -269,7 +269,13 @@ class Proxy:
                 return
             # A path the document doesn't know (its service may be down): the service answers.
         if route.auth:
-            principal = await self.verifier.verify(bearer_token(authorization))
+            try:
+                principal = await self.verifier.verify(bearer_token(authorization))
+            except Unauthorized:
+                # A missing or bad token spends the client address's tokens: guessing and the
+                # cost of verifying are limited like any unauthenticated request.
+                await self._take_or_raise("ip:" + client_ip)
+                raise
             scope.setdefault("state", {})[PRINCIPAL_STATE] = principal.sub  # for the access line
             await self._take_or_raise("sub:" + principal.sub)
         else:

@@ -53,10 +53,13 @@ class WebSettings(ServiceSettings):
     # Longest wait for one gateway call.
     gateway_timeout_seconds: float = Field(10.0, gt=0)
 
-    @field_validator("gateway_url", "public_url", "oidc_issuer")
+    @field_validator("gateway_url", "public_url")
     @classmethod
     def _no_trailing_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    # The issuer is compared exactly with the provider's discovery document, the ID token's `iss`
+    # and the callback's (some providers' end in "/"): it is kept as written, as the API keeps its.
 
     @field_validator("colour_primary", "colour_accent")
     @classmethod

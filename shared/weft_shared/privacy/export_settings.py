@@ -21,3 +21,8 @@ class ExportSettings(BaseSettings):
     deadline_minutes: float = Field(60.0, gt=0)
     # How often membership looks for requests past their deadline.
     deadline_poll_seconds: float = Field(30.0, gt=0)
+    # A person asking again this soon after an export gets that one back rather than a new one:
+    # each export reads every service and sends a mail, so asking is not free.
+    min_interval_minutes: float = Field(60.0, ge=0)
+    # The export bucket's size limit (parts and archives of everyone's exports together).
+    max_store_bytes: int = Field(10 * 1024**3, ge=1024**2)

@@ -8,6 +8,7 @@ redelivered request rewrites its part instead of adding one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import dataclass
 
@@ -42,6 +43,8 @@ class ExportStore:
         self._broker = broker
         self.bucket = f"{platform.stream_name}_EXPORTS"
         self._ttl_seconds = settings.retention_days * 86400
+        self._max_bytes = settings.max_store_bytes
+        self._replicas = platform.stream_replicas
         self._store: ObjectStore | None = None
 
     async def _objects(self) -> ObjectStore:
@@ -56,6 +59,8 @@ class ExportStore:
                     description="Personal-data exports: parts and archives",
                     ttl=self._ttl_seconds,
                     storage=StorageType.FILE,
+                    max_bytes=self._max_bytes,
+                    replicas=self._replicas,  # kept like the stream: one node's loss loses no export
                 )
                 self._store = await js.create_object_store(self.bucket, config=config)
         return self._store
@@ -63,6 +68,11 @@ class ExportStore:
     async def put(self, name: str, data: bytes) -> StoredObject:
         await (await self._objects()).put(name, data)
         return StoredObject(name, hashlib.sha256(data).hexdigest(), len(data))
+
+    async def delete(self, name: str) -> None:
+        """Remove an object now (an erased person's export); one already gone is fine."""
+        with contextlib.suppress(ObjectNotFoundError):
+            await (await self._objects()).delete(name)
 
     async def get(self, name: str) -> bytes | None:
         """The object's bytes, or None once it has expired (or was never written)."""

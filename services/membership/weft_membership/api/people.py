@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from weft_membership.api.deps import Ctx, CurrentPerson, Cursor, KnownPeople, Limit
 from weft_membership.schemas import ErasureAccepted, Me, Profile, ProfileUpdate
-from weft_membership.usecases import erasure, people
+from weft_membership.usecases import erasure, exports, people
 from weft_shared.errors import problem_responses
 from weft_shared.service.models import Page
 
@@ -32,7 +32,10 @@ async def delete_me(request: Request, ctx: Ctx, user: CurrentPerson) -> ErasureA
     posts and attendance stay, anonymised. Completes across services shortly after this answer.
     Tokens issued before the erasure are refused from then on (401); signing in again (a new
     token) starts a new, empty profile."""
+    exports_ctx: exports.ExportsContext = request.app.state.exports
+    export_ids = [doc["_id"] for doc in await exports_ctx.exports.of_person(user.id, 1000)]
     accepted = await erasure.erase_me(ctx, user)
+    await exports.forget_exports_of(exports_ctx, user.id, export_ids)
     known: KnownPeople = request.app.state.known_people
     known.forget(user.id)
     ctx.erased_people.forget(user.id)  # this process refuses the old token from now on

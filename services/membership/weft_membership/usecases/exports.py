@@ -7,8 +7,9 @@ answers `export_requested` for its own data (weft_shared.privacy.export_parts).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pymongo.errors import DuplicateKeyError
 
@@ -20,13 +21,15 @@ from weft_shared.contracts.envelope import new_message_id
 from weft_shared.contracts.privacy_export import ExportIncomplete, ExportPartReady, ExportReady, ExportRequested
 from weft_shared.errors import Conflict, NotFound, Problem
 from weft_shared.privacy.export_settings import ExportSettings
-from weft_shared.privacy.export_store import ExportStore, archive_name
+from weft_shared.privacy.export_store import ExportStore, archive_name, part_name
 from weft_shared.service.actor import Person
 from weft_shared.service.clock import now
 from weft_shared.storage.unit_of_work import Transaction, UnitOfWork
 
 # A person's list shows their latest requests (a handful a year; old ones have expired).
 LIST_LIMIT = 50
+
+log = logging.getLogger("weft.membership.exports")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,19 @@ class ExportsContext:
     exports: Exports
     store: ExportStore
     settings: ExportSettings
+
+
+async def forget_exports_of(ctx: ExportsContext, user_id: str, export_ids: list[str]) -> None:
+    """After an erasure: remove their exports' parts and archives from the store now, rather than
+    when the bucket's TTL comes (the records went with the erasure). Best effort: what cannot be
+    removed now still expires with the bucket."""
+    for export_id in export_ids:
+        for name in [archive_name(export_id), *(part_name(export_id, s) for s in ctx.settings.services)]:
+            try:
+                await ctx.store.delete(name)
+            except Exception as exc:
+                log.warning("could not remove export object %s yet (%s); it expires with the bucket", name, exc)
+                return
 
 
 def archive_path(export_id: str) -> str:
@@ -66,6 +82,9 @@ async def request_export(ctx: ExportsContext, person: Person) -> tuple[ExportReq
         if pending is not None:
             return pending, False
         at = now()
+        latest = await ctx.exports.of_person(person.id, 1)
+        if latest and at - _aware(latest[0]["requested_at"]) < timedelta(minutes=ctx.settings.min_interval_minutes):
+            return latest[0], False  # asked again soon after: that one (each export costs every service)
         doc: Doc = {
             "_id": new_message_id(),
             "user_id": person.id,
@@ -88,6 +107,10 @@ async def request_export(ctx: ExportsContext, person: Person) -> tuple[ExportReq
     except DuplicateKeyError:  # a concurrent request of the same person committed first
         doc, created = await ctx.uow.run(work)
     return export_view(doc), created
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 async def list_exports(ctx: ExportsContext, person: Person) -> list[ExportRequest]:

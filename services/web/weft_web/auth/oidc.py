@@ -75,7 +75,7 @@ class OidcSignIn:
         async with self._lock:
             if self._discovery is None or time.monotonic() - self._discovered_at > _DISCOVERY_TTL_SECONDS:
                 try:
-                    response = await self._http.get(f"{self.issuer}/.well-known/openid-configuration")
+                    response = await self._http.get(f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
                     response.raise_for_status()
                     document = response.json()
                 except (httpx.HTTPError, ValueError) as exc:
