@@ -147,3 +147,24 @@ async def test_two_gateway_processes_share_one_limit(
     assert admitted <= 10 + int(elapsed // 10) + 1, (admitted, elapsed, statuses)
     assert admitted >= 5, statuses
     assert {which for which, status in statuses if status == 429} == {0, 1}, "both refuse once it is spent"
+
+
+async def test_bad_and_missing_tokens_spend_the_client_addresses_limit(
+    start_service: StartService, membership_service: ServiceProcess
+) -> None:
+    """Guessing tokens (and the cost of verifying them) is limited like any unauthenticated call."""
+    gateway = start_service(
+        "gateway",
+        {
+            "WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url,
+            "WEFT_GATEWAY_RATE_LIMIT_PER_MINUTE": "6",
+            "WEFT_GATEWAY_RATE_LIMIT_BURST": "3",
+            "WEFT_GATEWAY_RATE_LIMIT_SHARED": "false",
+        },
+    )
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
+        statuses = []
+        for i in range(6):
+            headers = {"Authorization": f"Bearer not-a-token-{i}"} if i % 2 else {}
+            statuses.append((await client.get("/v1/me", headers=headers)).status_code)
+    assert statuses == [401, 401, 401, 429, 429, 429], statuses
