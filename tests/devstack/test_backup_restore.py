@@ -109,6 +109,9 @@ async def test_restoring_events_alone_keeps_its_data_and_replays_what_it_missed(
             backup = tmp_path / "nightly"
             done = await weft(cli_env, "backup", "--service", "events", "--to", str(backup))
             assert done.returncode == 0, done.stderr
+            # Personal data: readable by the backup's owner only.
+            modes = {p.relative_to(backup).as_posix(): p.stat().st_mode & 0o777 for p in [backup, *backup.rglob("*")]}
+            assert all(m == (0o700 if (backup / p).is_dir() else 0o600) for p, m in modes.items()), modes
             assert "events: " in done.stdout and f"consumer {durable!r} acknowledged up to #" in done.stdout, (
                 done.stdout
             )

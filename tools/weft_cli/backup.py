@@ -199,12 +199,17 @@ async def run_backup(
     echo: Echo,
     env: Mapping[str, str] = os.environ,
 ) -> None:
-    _make_folder(to)
-    async with connections(platform) as conn:
-        for service in services:
-            await back_up_service(conn, service, to, echo, env)
-        if stream:
-            await back_up_stream(conn, to, echo)
+    # A backup holds personal data: only its owner may read it (folders 0700, files 0600).
+    previous = os.umask(0o077)
+    try:
+        _make_folder(to)
+        async with connections(platform) as conn:
+            for service in services:
+                await back_up_service(conn, service, to, echo, env)
+            if stream:
+                await back_up_stream(conn, to, echo)
+    finally:
+        os.umask(previous)
 
 
 async def run_restore(

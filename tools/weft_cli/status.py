@@ -54,7 +54,10 @@ async def _consumers(nats_url: str, stream: str) -> dict[str, Any]:
                     "ack_pending": consumer.num_ack_pending or 0,
                     "redelivered": consumer.num_redelivered or 0,
                     "last_delivered": delivered or 0,
-                    "lag": max(0, last - (delivered or 0)),
+                    # What it has still to take in: not yet delivered (of the subjects it filters on;
+                    # the stream's last sequence counts messages a filtered durable never gets) plus
+                    # delivered but not yet acknowledged.
+                    "lag": (consumer.num_pending or 0) + (consumer.num_ack_pending or 0),
                 }
             )
         return {
