@@ -21,6 +21,7 @@ from weft_shared.contracts.membership import MemberJoined
 from weft_shared.contracts.subjects import subject_for
 from weft_shared.messaging.broker import create_broker
 from weft_shared.messaging.consumer import (
+    REPLAY_FOR_HEADER,
     Delivery,
     MessageDispatcher,
     ProcessedMessages,
@@ -41,7 +42,7 @@ class Harness:
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.client, Outbox(self.db), MessageFactory(self.platform, "/test"))
 
-    async def publish(self, envelope: Envelope, *, msg_id: str) -> None:
+    async def publish(self, envelope: Envelope, *, msg_id: str, headers: dict[str, str] | None = None) -> None:
         broker = create_broker(self.platform, client_name="test-publisher")
         await broker.connect()
         try:
@@ -49,7 +50,7 @@ class Harness:
             await broker.publish(
                 envelope_bytes(envelope),
                 subject,
-                headers={"Nats-Msg-Id": msg_id},
+                headers={"Nats-Msg-Id": msg_id, **(headers or {})},
                 stream=self.platform.stream_name,
             )
         finally:
@@ -73,7 +74,9 @@ def joined(community_id: str, user_id: str) -> MemberJoined:
     )
 
 
-async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver: int = 4) -> None:  # type: ignore[no-untyped-def]
+async def run_consumer(
+    harness: Harness, handler_factory, *, until, max_deliver: int = 4, durable: str | None = None
+) -> None:  # type: ignore[no-untyped-def]
     """Start a real pull consumer, wait for `until()` to hold, stop it."""
     broker = create_broker(harness.platform, client_name="test-consumer")
     dispatcher = MessageDispatcher(
@@ -85,7 +88,7 @@ async def run_consumer(harness: Harness, handler_factory, *, until, max_deliver:
         base_delay=0.05,
     )
     dispatcher.on(MemberJoined)(handler_factory())
-    consumer = dispatcher.subscribe(durable=f"test_{secrets.token_hex(3)}")
+    consumer = dispatcher.subscribe(durable=durable or f"test_{secrets.token_hex(3)}")
     await broker.start()
     await consumer.start()
     try:
@@ -217,3 +220,27 @@ async def test_an_effect_and_its_processed_record_commit_together(harness: Harne
         await harness.uow.run(handle_then_fail)
     assert await harness.db.effects.count_documents({}) == 0
     assert await harness.db.processed_messages.count_documents({}) == 0
+
+
+async def test_a_replay_for_another_consumer_is_skipped_and_one_for_this_consumer_is_handled(
+    harness: Harness,
+) -> None:
+    """`weft dlq replay` sends a dead letter again for the one durable that gave up on it."""
+    theirs = wrap(joined("c1", "user-theirs"), source="/test", subject="c1", community_id="c1")
+    ours = wrap(joined("c1", "user-ours"), source="/test", subject="c1", community_id="c1")
+    await harness.publish(theirs, msg_id=theirs.id + ":replay:7", headers={REPLAY_FOR_HEADER: "someone_else"})
+    await harness.publish(ours, msg_id=ours.id + ":replay:8", headers={REPLAY_FOR_HEADER: "test_replayed"})
+    handled: list[str] = []
+
+    def factory():  # type: ignore[no-untyped-def]
+        async def handle(envelope: Envelope, payload: MessagePayload, delivery: Delivery) -> None:
+            handled.append(payload.user_id)  # type: ignore[attr-defined]
+
+        return handle
+
+    async def ours_done() -> bool:
+        return await harness.db.processed_messages.count_documents({"_id": ours.id}) == 1
+
+    await run_consumer(harness, factory, until=ours_done, durable="test_replayed")
+    assert set(handled) == {"user-ours"}
+    assert await harness.db.processed_messages.count_documents({"_id": theirs.id}) == 0

@@ -3,8 +3,9 @@
 Each entry is the original message's body with headers the consumer added when it gave
 up (see `weft_shared.messaging.consumer`): the error, the original subject and stream
 sequence, the consumer (durable) and how many deliveries it had. A replay publishes the
-body again to its original subject, so every durable consumer of the stream gets it (each
-is idempotent by the envelope id: a service that handled it already does nothing), with
+body again to its original subject for the consumer that gave up on it (`Weft-Replay-For`:
+every other durable skips it, having handled it, or dead-lettered its own copy, the first
+time; and each is idempotent by the envelope id anyway), with
 `Nats-Msg-Id` = `<message id>:replay:<dlq sequence>` so running a replay twice inside
 the dedupe window does not publish it twice; the entry is deleted only after the PubAck.
 """
@@ -23,6 +24,7 @@ from nats.js.errors import NotFoundError
 
 from weft_cli.operator_targets import connect_nats
 from weft_shared.messaging.broker import DLQ_SUFFIX
+from weft_shared.messaging.consumer import REPLAY_FOR_HEADER
 
 Echo = Callable[[str], None]
 
@@ -63,6 +65,15 @@ class DeadLetter:
             "deliveries": self.headers.get("Weft-Delivery-Count"),
             "error": self.headers.get("Weft-Error", ""),
         }
+
+
+def replay_headers(entry: DeadLetter) -> dict[str, str]:
+    """Its id for this replay, and the one consumer it is for (the others skip it: they handled
+    it, or dead-lettered it themselves, the first time)."""
+    headers = {"Nats-Msg-Id": replay_id(entry)}
+    if entry.consumer:
+        headers[REPLAY_FOR_HEADER] = entry.consumer
+    return headers
 
 
 def replay_id(entry: DeadLetter) -> str:
@@ -146,9 +157,7 @@ async def replay_dead_letters(
             if dry_run:
                 echo(f"would replay {what} to {entry.original_subject}")
                 continue
-            ack = await js.publish(
-                entry.original_subject, entry.body, stream=stream, headers={"Nats-Msg-Id": replay_id(entry)}
-            )
+            ack = await js.publish(entry.original_subject, entry.body, stream=stream, headers=replay_headers(entry))
             await js.delete_msg(stream + DLQ_SUFFIX, entry.sequence)  # only after the PubAck
             echo(
                 f"replayed {what} to {entry.original_subject} as #{ack.seq}" + (" (duplicate)" if ack.duplicate else "")

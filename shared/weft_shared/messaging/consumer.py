@@ -43,6 +43,10 @@ from weft_shared.tracing import extract, inject
 log = logging.getLogger("weft.consumer")
 
 
+# On a message `weft dlq replay` sends again: the durable it is for (every other one skips it).
+REPLAY_FOR_HEADER = "Weft-Replay-For"
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Where a message sits in the stream: `sequence` orders every message, so a
@@ -158,6 +162,14 @@ class MessageDispatcher:
             await self._handle(body, msg, span)
 
     async def _handle(self, body: bytes, msg: PulledMessage, span: Span) -> None:
+        replay_for = (msg.raw_message.headers or {}).get(REPLAY_FOR_HEADER)
+        if replay_for and replay_for != msg.raw_message.metadata.consumer:
+            # `weft dlq replay` sends a message again for the one consumer that gave up on it;
+            # the others handled it (or dead-lettered it themselves) the first time.
+            span.set_attribute("weft.message.ignored", True)
+            await msg.ack()
+            self._settled("ignored", msg)
+            return
         try:
             envelope = Envelope.model_validate_json(body)
         except ValidationError as exc:
