@@ -132,6 +132,9 @@ async def test_an_export_holds_the_persons_data_from_every_service_and_nobody_el
     membership = parts["membership"]["data"]
     assert membership["profile"]["email"] == mia.email
     assert [m["community_id"] for m in membership["memberships"]] == [made["community"]]
+    assert [m["role"] for m in membership["memberships"]] == ["member"]
+    # Other people's ids (the community's owners) are not in her export.
+    assert all("owners" not in c for c in membership["communities_of_your_memberships"])
     events = parts["events"]["data"]
     assert [(r["event_id"], r["user_id"], r["mode"]) for r in events["rsvps"]] == [
         (made["event"], mia.user_id, "in_person")

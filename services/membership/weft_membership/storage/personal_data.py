@@ -33,11 +33,28 @@ class MembershipPersonalData:
             await records(
                 db.communities,
                 {"_id": {"$in": community_ids}},
-                projection={"name": 1, "slug": 1, "purpose": 1, "visibility": 1, "created_by": 1},
+                projection={
+                    "name": 1,
+                    "slug": 1,
+                    "purpose": 1,
+                    "visibility": 1,
+                    "created_by": 1,
+                    "owners": 1,
+                    "facilitators": 1,
+                },
             )
             if community_ids
             else []
         )
+        # The role lives with the community (its owners and facilitators): say it per membership,
+        # and keep other people's ids out of their export.
+        roles = {c["_id"]: _role_of(c, user_id) for c in communities}
+        for community in communities:
+            community.pop("owners", None)
+            community.pop("facilitators", None)
+        for membership in memberships:
+            if membership.get("status") == "active":
+                membership["role"] = roles.get(membership["community_id"], "member")
         return {
             "profile": await one(db.users, {"_id": user_id}, projection={"search_terms": 0, "expertise_terms": 0}),
             "memberships": memberships,
@@ -47,3 +64,11 @@ class MembershipPersonalData:
                 db.invitations, {"invited_user_id": user_id}, projection=INVITATION_HIDDEN
             ),
         }
+
+
+def _role_of(community: Doc, user_id: str) -> str:
+    if user_id in community.get("owners", ()):
+        return "owner"
+    if user_id in community.get("facilitators", ()):
+        return "facilitator"
+    return "member"
