@@ -246,11 +246,28 @@ BackupServices = Annotated[
 ]
 
 
+NatsUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--nats-url",
+        help="NATS URL (default: WEFT_NATS_URL, else the running `make run`'s, else nats://127.0.0.1:4222).",
+    ),
+]
+MongoUrlOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mongodb-url", help="MongoDB URL (default: MONGODB_URL, else the running `make run`'s, else 127.0.0.1:27017)."
+    ),
+]
+
+
 @app.command()
 def backup(
     to: Annotated[Path, typer.Option("--to", help="The folder to write (one per night); parts never overwritten.")],
     service: BackupServices = None,
     stream: Annotated[bool, typer.Option("--stream", help="Every message of the stream.")] = False,
+    nats_url: NatsUrlOption = None,
+    mongodb_url: MongoUrlOption = None,
 ) -> None:
     """Back up services' databases (each with its consumer's position) and, with --stream, the stream."""
     from weft_cli.backup import run_backup
@@ -259,7 +276,7 @@ def backup(
     # Neither option: everything (the nightly run); otherwise just what was asked for.
     chosen = _backup_services(service) or ([] if stream else list(DATA_SERVICES))
     stream = stream or not service
-    settings = PlatformSettings(env="dev")  # connection settings only; no auth needed
+    settings = _operator_platform(nats_url, mongodb_url)
 
     def step() -> Coroutine[Any, Any, None]:
         return run_backup(chosen, stream=stream, to=to.resolve(), platform=settings, echo=typer.echo)
@@ -279,6 +296,8 @@ def restore(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite a service database that holds documents.")
     ] = False,
+    nats_url: NatsUrlOption = None,
+    mongodb_url: MongoUrlOption = None,
 ) -> None:
     """Restore one service (stopped) without the others: its database, then its consumer from the recorded position."""
     from weft_cli.backup import run_restore
@@ -286,7 +305,7 @@ def restore(
     chosen = _backup_services(service)
     if not chosen and not stream:
         raise typer.BadParameter("say what to restore: --service S (repeatable) and/or --stream")
-    settings = PlatformSettings(env="dev")
+    settings = _operator_platform(nats_url, mongodb_url)
 
     def step() -> Coroutine[Any, Any, None]:
         return run_restore(
@@ -294,6 +313,19 @@ def restore(
         )
 
     _run_backup_step("restore", step)
+
+
+def _operator_platform(nats_url: str | None, mongodb_url: str | None) -> PlatformSettings:
+    """Connection settings only (no auth is needed): the options, else the environment, else the
+    running `make run`, like the other operator commands."""
+    from weft_cli import operator_targets
+
+    return PlatformSettings(env="dev").model_copy(
+        update={
+            "nats_url": operator_targets.nats_url(nats_url),
+            "mongodb_url": operator_targets.mongodb_url(mongodb_url),
+        }
+    )
 
 
 mail_app = typer.Typer(
@@ -347,19 +379,6 @@ def mail_show(
 
 # Operator commands: the dead-letter stream, the outboxes, the state of a running stack.
 
-NatsUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--nats-url",
-        help="NATS URL (default: WEFT_NATS_URL, else the running `make run`'s, else nats://127.0.0.1:4222).",
-    ),
-]
-MongoUrlOption = Annotated[
-    str | None,
-    typer.Option(
-        "--mongodb-url", help="MongoDB URL (default: MONGODB_URL, else the running `make run`'s, else 127.0.0.1:27017)."
-    ),
-]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON instead of a table.")]
 ServiceOption = Annotated[str | None, typer.Option("--service", help="Only this service's consumer (durable name).")]
 
