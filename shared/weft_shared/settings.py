@@ -56,6 +56,9 @@ class PlatformSettings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    # When set, `/metrics` asks for `Authorization: Bearer <this>` (Prometheus' `authorization`
+    # scrape setting): set it wherever a process's port is reachable from outside (gateway, web).
+    metrics_token: str | None = None
 
     @property
     def nats_servers(self) -> list[str]:

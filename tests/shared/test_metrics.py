@@ -16,6 +16,7 @@ import nats
 import pytest
 import yaml
 
+from tests.conftest import StartService
 from tests.support.api import create_community, join, new_person
 from tests.support.promql import metric_names
 from tests.support.scrape import Scrape, scrape
@@ -274,3 +275,19 @@ def test_the_prometheus_config_scrapes_every_process_on_its_port() -> None:
     assert job["metrics_path"] == "/metrics"
     targets = {t for static in job["static_configs"] for t in static["targets"]}
     assert targets == {f"{name}:{spec.default_port}" for name, spec in SERVICES.items()}
+
+
+async def test_with_a_metrics_token_a_scrape_must_present_it(
+    start_service: StartService, membership_service: ServiceProcess
+) -> None:
+    """The gateway and the web app face the outside on their port: `WEFT_METRICS_TOKEN` closes
+    `/metrics` to anyone without it (Prometheus sends it as a bearer token)."""
+    token = secrets.token_urlsafe(24)
+    gateway = start_service(
+        "gateway", {"WEFT_GATEWAY_MEMBERSHIP_URL": membership_service.url, "WEFT_METRICS_TOKEN": token}
+    )
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=30) as client:
+        assert (await client.get("/metrics")).status_code == 401
+        assert (await client.get("/metrics", headers={"Authorization": "Bearer wrong"})).status_code == 401
+        scraped = await client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    assert scraped.status_code == 200 and "weft_http_request_duration_seconds" in scraped.text

@@ -79,7 +79,7 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
     )
     serve_docs_offline(app)
     metrics = ProcessMetrics("gateway")
-    install_metrics(app, metrics)
+    install_metrics(app, metrics, token=platform.metrics_token)
     proxy = Proxy(
         routes=ROUTES,
         operations=operations,

@@ -133,5 +133,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.add_middleware(BrowserCookieMiddleware, secure=settings.secure_cookies)
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(HeadAsGetMiddleware)
-    install_metrics(app, ProcessMetrics("web"))
+    install_metrics(app, ProcessMetrics("web"), token=settings.platform.metrics_token)
     return app

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from fastapi import FastAPI
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 from starlette.requests import Request
@@ -26,13 +28,19 @@ class _SelfNamingRoute(Route):
         return match, child_scope
 
 
-def install_metrics(app: FastAPI, metrics: ProcessMetrics) -> None:
+def install_metrics(app: FastAPI, metrics: ProcessMetrics, *, token: str | None = None) -> None:
     """Count the app's requests and serve `/metrics`. A plain Starlette route: it stays out
     of the OpenAPI document and out of the app's dependencies (the web app's session and
-    CSRF checks), and it needs no token — like /healthz it is for the network inside the
-    deployment, not the public API (the gateway forwards only `/v1/...`)."""
+    CSRF checks). Without `token` it is open, like /healthz, for the network inside the
+    deployment; the gateway and the web app also face the outside on their port, so set
+    `WEFT_METRICS_TOKEN` there and give Prometheus the same bearer token."""
+    expected = f"Bearer {token}".encode() if token else None
 
-    async def scrape(_request: Request) -> Response:
+    async def scrape(request: Request) -> Response:
+        if expected is not None:
+            given = request.headers.get("authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                return Response(status_code=401, headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
         # 0.0.4: the text format every Prometheus version reads (our names need none of 1.0.0's escaping).
         return Response(await metrics.render(), media_type=CONTENT_TYPE_PLAIN_0_0_4)
 

@@ -167,6 +167,6 @@ class ServiceRuntime:
         app.state.erased_people = self.erased_people  # the auth dependency refuses erased people's old tokens
         idempotency.install(app, self.idempotency_keys, app.state.token_verifier)
         app.add_middleware(AllowedMethods, document=app.openapi)
-        install_metrics(app, self.metrics)
+        install_metrics(app, self.metrics, token=self.platform.metrics_token)
         app.add_middleware(ServerSpans, tracer=self.tracer)  # outermost: a 405 or a 500 is in the span
         return app
