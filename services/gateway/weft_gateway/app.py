@@ -74,7 +74,11 @@ def create_app(settings: GatewaySettings | None = None) -> Gateway:
         title="Weft gateway",
         platform=platform,
         lifespan=lifespan,
-        readiness_checks={name: _health_check(upstreams, name) for name in upstreams.configured()},
+        readiness_checks=(
+            {name: _health_check(upstreams, name) for name in upstreams.configured()}
+            if settings.ready_needs_upstreams
+            else {}
+        ),
         version=VERSION,
     )
     serve_docs_offline(app)

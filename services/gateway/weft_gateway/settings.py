@@ -43,6 +43,10 @@ class GatewaySettings(ServiceSettings):
     # may spend them before they are forfeited (forfeiting only ever admits less).
     rate_limit_lease_tokens: int = Field(8, ge=1)
     rate_limit_lease_seconds: float = Field(1.0, gt=0, le=60)
+    # Whether /readyz also asks every service: true suits `make run` and compose start order;
+    # behind a load balancer (Kubernetes) set false, or one service's outage takes every gateway
+    # out of rotation and the whole API with it (a route whose service is down answers 502/503).
+    ready_needs_upstreams: bool = True
     # One line per proxied request (method, route template, status, duration, upstream, subject, request id).
     access_log: bool = True
 
