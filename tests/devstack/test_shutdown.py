@@ -13,6 +13,7 @@ import os
 import secrets
 import signal
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -143,11 +144,20 @@ def _community_created(platform: PlatformSettings) -> tuple[str, Any]:
     return community_id, announced
 
 
-async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
-    start_service: Any, platform_env: dict[str, str], mongo: AsyncMongoClient[dict[str, Any]]
-) -> None:
-    # The test hook holds each message's transaction open for 3 s: SIGTERM lands mid-message.
-    env = _isolated_env("events", WEFT_EVENTS_HANDLER_DELAY_SECONDS="3")
+@dataclass
+class StoppedMidMessage:
+    service: ServiceProcess
+    env: dict[str, str]
+    community_id: str
+    message_id: str
+    exit_code: int | None
+    consumer: Any  # the durable's info after the exit
+
+
+async def _sigterm_mid_message(start_service: Any, platform_env: dict[str, str], **settings: str) -> StoppedMidMessage:
+    """An isolated events service takes one `community.created` (the test hook holds its
+    transaction open), is sent SIGTERM while it is handling it, and has exited."""
+    env = _isolated_env("events", **settings)
     service: ServiceProcess = start_service("events", env=env)
     platform = PlatformSettings(
         env="dev", stream_name=env["WEFT_STREAM_NAME"], subject_prefix=env["WEFT_SUBJECT_PREFIX"]
@@ -164,18 +174,27 @@ async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
 
         assert await eventually(being_handled, what="the message to be taken by the consumer", timeout=15)
         os.kill(service.pid, signal.SIGTERM)
-        assert await _exit_code(service) == 0, service.output(80)
-
-        info = await js.consumer_info(platform.stream_name, "events")
-        assert (info.num_ack_pending, info.num_pending, info.num_redelivered) == (0, 0, 0)
-        assert info.delivered.stream_seq == 1
+        exit_code = await _exit_code(service)
+        consumer = await js.consumer_info(platform.stream_name, "events")
     finally:
         await nc.close()
+    return StoppedMidMessage(service, env, community_id, announced.id, exit_code, consumer)
 
-    db = mongo[env["WEFT_EVENTS_DATABASE"]]
-    assert await db.processed_messages.count_documents({"_id": announced.id}) == 1
-    assert await db.membership_communities.count_documents({"_id": community_id}) == 1
-    messages = _log_messages(service)
+
+async def test_a_message_being_handled_at_sigterm_finishes_and_is_acked_once(
+    start_service: Any, platform_env: dict[str, str], mongo: AsyncMongoClient[dict[str, Any]]
+) -> None:
+    # The test hook holds each message's transaction open for 3 s: SIGTERM lands mid-message.
+    stopped = await _sigterm_mid_message(start_service, platform_env, WEFT_EVENTS_HANDLER_DELAY_SECONDS="3")
+    assert stopped.exit_code == 0, stopped.service.output(80)
+    info = stopped.consumer
+    assert (info.num_ack_pending, info.num_pending, info.num_redelivered) == (0, 0, 0)
+    assert info.delivered.stream_seq == 1
+
+    db = mongo[stopped.env["WEFT_EVENTS_DATABASE"]]
+    assert await db.processed_messages.count_documents({"_id": stopped.message_id}) == 1
+    assert await db.membership_communities.count_documents({"_id": stopped.community_id}) == 1
+    messages = _log_messages(stopped.service)
     assert any("consumer 'events' stopped (1 message(s) handled)" in m for m in messages), messages[-30:]
 
 
@@ -208,30 +227,11 @@ async def test_a_message_cut_off_by_the_hard_deadline_is_left_unacknowledged(
 ) -> None:
     # The message takes longer than the whole shutdown may: the process exits 1 at the deadline,
     # and the message, never acknowledged, stays for redelivery (its transaction never committed).
-    env = _isolated_env("events", WEFT_EVENTS_HANDLER_DELAY_SECONDS="60", WEFT_SHUTDOWN_DEADLINE_SECONDS="2")
-    service: ServiceProcess = start_service("events", env=env)
-    platform = PlatformSettings(
-        env="dev", stream_name=env["WEFT_STREAM_NAME"], subject_prefix=env["WEFT_SUBJECT_PREFIX"]
+    stopped = await _sigterm_mid_message(
+        start_service, platform_env, WEFT_EVENTS_HANDLER_DELAY_SECONDS="60", WEFT_SHUTDOWN_DEADLINE_SECONDS="2"
     )
-    community_id, announced = _community_created(platform)
-    nc = await nats.connect(platform_env["WEFT_NATS_URL"])
-    try:
-        js = nc.jetstream()
-        await js.publish(announced.subject, orjson.dumps(announced.body), headers={"Nats-Msg-Id": announced.id})
-
-        async def being_handled() -> bool:
-            info = await js.consumer_info(platform.stream_name, "events")
-            return bool(info.num_ack_pending == 1)
-
-        assert await eventually(being_handled, what="the message to be taken by the consumer", timeout=15)
-        os.kill(service.pid, signal.SIGTERM)
-        assert await _exit_code(service) == 1, service.output(80)
-        info = await js.consumer_info(platform.stream_name, "events")
-        assert (info.num_ack_pending, info.num_pending) == (1, 0)  # delivered, not acknowledged
-    finally:
-        await nc.close()
-    db = mongo[env["WEFT_EVENTS_DATABASE"]]
-    assert await db.processed_messages.count_documents({"_id": announced.id}) == 0
-    assert await db.membership_communities.count_documents({"_id": community_id}) == 0
-    messages = _log_messages(service)
-    assert any("shutdown deadline (2 s after the signal) passed" in m for m in messages), messages[-30:]
+    assert stopped.exit_code == 1, stopped.service.output(80)
+    assert (stopped.consumer.num_ack_pending, stopped.consumer.num_pending) == (1, 0)  # delivered, not acked
+    db = mongo[stopped.env["WEFT_EVENTS_DATABASE"]]
+    assert await db.processed_messages.count_documents({"_id": stopped.message_id}) == 0
+    assert await db.membership_communities.count_documents({"_id": stopped.community_id}) == 0
