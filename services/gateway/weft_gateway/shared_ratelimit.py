@@ -79,6 +79,7 @@ class SharedRateLimiter:
         self._clock = clock
         self._replicas = replicas
         self._leases: dict[str, _Lease] = {}
+        self._asking: dict[str, asyncio.Future[None]] = {}
         self._nc: NatsClient | None = None
         self._kv: KeyValue | None = None
         self._connecting: asyncio.Task[None] | None = None
@@ -110,16 +111,32 @@ class SharedRateLimiter:
             return None
         if not self.shared:
             return self.local.take(key)
-        now = time.monotonic()
-        lease = self._leases.get(key)
-        if lease is not None and now < lease.until:
-            if lease.tokens > 0:
-                lease.tokens -= 1
-                if lease.tokens == 0:
-                    lease.size = min(self._max_lease, lease.size * 2)
-                return None
-            if now < lease.retry_at:
-                return lease.retry_at - now
+        while True:
+            now = time.monotonic()
+            lease = self._leases.get(key)
+            if lease is not None and now < lease.until:
+                if lease.tokens > 0:
+                    lease.tokens -= 1
+                    if lease.tokens == 0:
+                        lease.size = min(self._max_lease, lease.size * 2)
+                    return None
+                if now < lease.retry_at:
+                    return lease.retry_at - now
+            asking = self._asking.get(key)
+            if asking is None:
+                break
+            # Another request of this caller is at the bucket: wait for its lease, then look again
+            # (one round trip per caller at a time, and no lease overwritten and lost).
+            await asyncio.shield(asking)
+        asking = asyncio.get_running_loop().create_future()
+        self._asking[key] = asking
+        try:
+            return await self._lease(key, lease, now)
+        finally:
+            del self._asking[key]
+            asking.set_result(None)
+
+    async def _lease(self, key: str, lease: _Lease | None, now: float) -> float | None:
         size = 1 if lease is None else _next_size(lease, now)
         try:
             granted, wait = await asyncio.wait_for(self._acquire(_bucket_key(key), size), _ROUND_TRIP_TIMEOUT)
