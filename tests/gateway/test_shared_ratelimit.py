@@ -82,6 +82,20 @@ async def test_two_replicas_admit_one_burst_between_them(nats_server: NatsHandle
         await b.close()
 
 
+async def test_concurrent_requests_of_one_caller_lose_no_tokens(nats_server: NatsHandle) -> None:
+    """Requests of one caller arriving together share one lease request: none overwrites
+    another's leased tokens, so the whole burst is admitted, and no more."""
+    clock = FrozenClock()
+    limiter = replica(f"T_{secrets.token_hex(4)}_RATELIMITS", clock, burst=20)
+    limiter.start([nats_server.url])
+    try:
+        await until_shared(limiter)
+        answers = await asyncio.gather(*(limiter.take("sub:busy") for _ in range(30)))
+    finally:
+        await limiter.close()
+    assert sum(wait is None for wait in answers) == 20, answers
+
+
 async def test_keys_in_the_bucket_are_hashes_not_subjects(nats_server: NatsHandle) -> None:
     clock = FrozenClock()
     bucket = f"T_{secrets.token_hex(4)}_RATELIMITS"
