@@ -26,9 +26,10 @@ from typer.testing import CliRunner
 
 from tests.support.waiting import eventually
 from weft_cli.cli import app
+from weft_cli.sample_messages import sample_community
 from weft_cli.services import weft_command
 from weft_cli.testing import ServiceProcess, clean_base_env
-from weft_shared.contracts.membership import CommunityCreated, CommunitySnapshot
+from weft_shared.contracts.membership import CommunityCreated
 from weft_shared.messaging.outbox import Announcement, MessageFactory, Outbox
 from weft_shared.settings import PlatformSettings
 
@@ -39,19 +40,7 @@ DEAD_LETTER_WITHIN = 40.0
 
 def _community(name: str) -> CommunityCreated:
     community_id = f"c{secrets.token_hex(4)}"
-    snapshot = CommunitySnapshot(
-        id=community_id,
-        slug=community_id,
-        name=name,
-        purpose="Share practice",
-        description="",
-        tags=[],
-        visibility="public",
-        join_policy="open",
-        archived=False,
-        code_of_conduct_version=None,
-    )
-    return CommunityCreated(community=snapshot, created_by="ana")
+    return CommunityCreated(community=sample_community(community_id, name), created_by="ana")
 
 
 async def _weft_console(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -23,9 +23,10 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from tests.support.waiting import eventually
+from weft_cli.sample_messages import sample_community
 from weft_cli.testing import ServiceProcess
 from weft_shared.auth.tokens import issue_dev_token
-from weft_shared.contracts.membership import CommunityCreated, CommunitySnapshot
+from weft_shared.contracts.membership import CommunityCreated
 from weft_shared.messaging.outbox import MessageFactory
 from weft_shared.settings import PlatformSettings
 
@@ -126,18 +127,7 @@ async def test_an_in_flight_request_completes_after_sigterm_while_readiness_is_f
 
 def _community_created(platform: PlatformSettings) -> tuple[str, Any]:
     community_id = f"c{secrets.token_hex(4)}"
-    snapshot = CommunitySnapshot(
-        id=community_id,
-        slug=community_id,
-        name="Falls prevention",
-        purpose="Share practice",
-        description="",
-        tags=[],
-        visibility="public",
-        join_policy="open",
-        archived=False,
-        code_of_conduct_version=None,
-    )
+    snapshot = sample_community(community_id, "Falls prevention")
     announced = MessageFactory(platform, "/weft/shutdown-test").announcement(
         CommunityCreated(community=snapshot, created_by="ana"), community_id=community_id
     )
